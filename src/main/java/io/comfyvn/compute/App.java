@@ -1,0 +1,106 @@
+package io.comfyvn.compute;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.config.AppConfig;
+import io.comfyvn.compute.config.ConfigLoader;
+import io.comfyvn.compute.gpu.GpuProviders;
+import io.comfyvn.compute.gpu.GpuService;
+import io.comfyvn.compute.logging.ProviderCallLog;
+import io.comfyvn.compute.secrets.SecretStore;
+import io.comfyvn.compute.tasks.Database;
+import io.comfyvn.compute.tasks.JdbiTaskStore;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.web.WebServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Properties;
+
+/** Wiring only: builds the service's parts for a home folder and starts the web server. */
+public final class App implements AutoCloseable {
+  private final Database database;
+  private final ProviderCallLog callLog;
+  private final WebServer web;
+
+  /**
+   * How to start.
+   *
+   * @param home the folder holding {@code config/}, {@code logs/} and {@code data/}
+   * @param host the address to bind
+   * @param port the port, 0 for a free one
+   * @param env the environment ({@code COMFYVN_LOG_LEVEL}, ...)
+   * @param clock the clock for task timestamps
+   */
+  public record Options(Path home, String host, int port, Map<String, String> env, Clock clock) {
+    /** Options for a home folder on loopback with the real environment and clock. */
+    public static Options of(Path home, int port) {
+      return new Options(home, "127.0.0.1", port, System.getenv(), Clock.systemUTC());
+    }
+  }
+
+  private App(Database database, ProviderCallLog callLog, WebServer web) {
+    this.database = database;
+    this.callLog = callLog;
+    this.web = web;
+  }
+
+  /**
+   * Builds and starts the service.
+   *
+   * @throws io.comfyvn.compute.config.ConfigException when a config file is unusable
+   */
+  public static App start(Options options) {
+    Path home = options.home().toAbsolutePath().normalize();
+    ObjectMapper mapper = Json.mapper();
+    AppConfig config = new ConfigLoader(mapper).load(home);
+    createDirectories(home);
+    SecretStore secrets = new SecretStore(home, mapper);
+    secrets.problem(); // read once at start, so a bad file is reported right away
+    Database database = Database.sqlite(home);
+    TaskRegistry tasks = new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock());
+    ProviderCallLog callLog = new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"));
+    GpuService gpu = new GpuService(GpuProviders.discover(), config, secrets, tasks, callLog);
+    WebServer web = new WebServer(new WebServer.Services(mapper, version(), gpu, tasks));
+    web.start(options.host(), options.port());
+    return new App(database, callLog, web);
+  }
+
+  /** The port the service listens on. */
+  public int port() {
+    return web.port();
+  }
+
+  @Override
+  public void close() {
+    web.close();
+    callLog.close();
+    database.close();
+  }
+
+  /** The version from the build, e.g. {@code 0.1.0}. */
+  public static String version() {
+    try (InputStream in = App.class.getResourceAsStream("version.properties")) {
+      Properties p = new Properties();
+      if (in != null) {
+        p.load(in);
+      }
+      return p.getProperty("version", "dev");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void createDirectories(Path home) {
+    for (String dir : new String[] {"config", "logs", "data"}) {
+      try {
+        Files.createDirectories(home.resolve(dir));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create " + home.resolve(dir), e);
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package io.comfyvn.compute.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads {@code config/comfyvn.json} under the service's home folder. A missing file means the
+ * shipped defaults; a file that is not a JSON object is a {@link ConfigException} naming the file
+ * and line.
+ */
+public final class ConfigLoader {
+  /** Where the config lives, relative to the home folder. */
+  public static final String CONFIG_FILE = "config/comfyvn.json";
+
+  private static final String DEFAULTS_RESOURCE = "/io/comfyvn/compute/config/comfyvn.json";
+  private final ObjectMapper mapper;
+
+  public ConfigLoader(ObjectMapper mapper) {
+    this.mapper = mapper;
+  }
+
+  /** Loads the config for a home folder. */
+  public AppConfig load(Path home) {
+    ObjectNode defaults = defaults();
+    Path file = home.resolve(CONFIG_FILE);
+    if (!Files.exists(file)) {
+      return AppConfig.fromJson(defaults);
+    }
+    ObjectNode user = readObject(file);
+    return AppConfig.fromJson(merge(defaults, user));
+  }
+
+  /** Parses a JSON object file, or throws a {@link ConfigException} with file, line and column. */
+  ObjectNode readObject(Path file) {
+    try {
+      JsonNode node = mapper.readTree(file.toFile());
+      if (node == null || !node.isObject()) {
+        throw new ConfigException(file + ": the top level must be a JSON object");
+      }
+      return (ObjectNode) node;
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      String where =
+          at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+      throw new ConfigException(file + ": not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot be read (" + e.getClass().getSimpleName() + ")");
+    }
+  }
+
+  private ObjectNode defaults() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + DEFAULTS_RESOURCE);
+      }
+      return (ObjectNode) mapper.readTree(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Deep merge: objects merge key by key, anything else in {@code over} replaces {@code base}. */
+  static ObjectNode merge(ObjectNode base, ObjectNode over) {
+    ObjectNode out = base.deepCopy();
+    over.properties()
+        .forEach(
+            e -> {
+              JsonNode existing = out.get(e.getKey());
+              if (existing != null && existing.isObject() && e.getValue().isObject()) {
+                out.set(e.getKey(), merge((ObjectNode) existing, (ObjectNode) e.getValue()));
+              } else {
+                out.set(e.getKey(), e.getValue().deepCopy());
+              }
+            });
+    return out;
+  }
+}

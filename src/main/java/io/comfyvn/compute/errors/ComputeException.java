@@ -1,0 +1,69 @@
+package io.comfyvn.compute.errors;
+
+/**
+ * Every failure this service reports to a caller. The web layer maps {@link Kind} to an HTTP status
+ * in one place; the message is shown to the caller, so it must never hold a secret.
+ */
+public class ComputeException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  /** What went wrong, in terms a caller can act on. */
+  public enum Kind {
+    /** The request is malformed or names something invalid (HTTP 400). */
+    BAD_REQUEST,
+    /** The thing asked for does not exist (HTTP 404). */
+    NOT_FOUND,
+    /** The request conflicts with the current state (HTTP 409). */
+    CONFLICT,
+    /** The body is larger than the service accepts (HTTP 413). */
+    TOO_LARGE,
+    /** The request is well formed but cannot be processed (HTTP 422). */
+    UNPROCESSABLE,
+    /** An upstream provider failed or answered nonsense (HTTP 502). */
+    UPSTREAM_FAILED,
+    /** An upstream provider or a local resource is unavailable for now (HTTP 503). */
+    UNAVAILABLE,
+    /** An upstream provider did not answer in time (HTTP 504). */
+    UPSTREAM_TIMEOUT
+  }
+
+  private final Kind kind;
+  private final String code;
+  private final boolean retryable;
+
+  public ComputeException(Kind kind, String code, String message) {
+    this(kind, code, message, false, null);
+  }
+
+  public ComputeException(
+      Kind kind, String code, String message, boolean retryable, Throwable cause) {
+    super(message, cause);
+    this.kind = kind;
+    this.code = code;
+    this.retryable = retryable;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** A stable machine-readable code such as {@code unknown_provider}. */
+  public String code() {
+    return code;
+  }
+
+  /** Whether the same request may succeed later. */
+  public boolean retryable() {
+    return retryable;
+  }
+
+  /** A 400 with the given code. */
+  public static ComputeException badRequest(String code, String message) {
+    return new ComputeException(Kind.BAD_REQUEST, code, message);
+  }
+
+  /** A 404 with the given code. */
+  public static ComputeException notFound(String code, String message) {
+    return new ComputeException(Kind.NOT_FOUND, code, message);
+  }
+}

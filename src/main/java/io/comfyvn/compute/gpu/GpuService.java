@@ -1,0 +1,446 @@
+package io.comfyvn.compute.gpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.config.AppConfig;
+import io.comfyvn.compute.config.ProviderSettings;
+import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.gpu.Results.FeatureState;
+import io.comfyvn.compute.logging.ProviderCallLog;
+import io.comfyvn.compute.secrets.SecretStore;
+import io.comfyvn.compute.tasks.Task;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.tasks.TaskStatus;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The {@code /api/providers/gpu} operations for every provider: resolves the provider, asks {@link
+ * ModeDecision} how to run, runs the dry-run contract (written once for all providers), records
+ * tasks before answering, and logs each call to {@code logs/providers_gpu.log}.
+ */
+public final class GpuService {
+  /** The task kind of a public GPU submit. */
+  public static final String TASK_KIND = "public.gpu.submit";
+
+  /** The reason word of the work order's dry-run contract when secrets are absent. */
+  public static final String MISSING_TOKEN = "missing token";
+
+  /** The log line of a completed dry-run job. */
+  public static final String SIMULATED_COMPLETION = "Simulated completion";
+
+  private final GpuProviders providers;
+  private final AppConfig config;
+  private final SecretStore secrets;
+  private final TaskRegistry tasks;
+  private final ProviderCallLog callLog;
+
+  public GpuService(
+      GpuProviders providers,
+      AppConfig config,
+      SecretStore secrets,
+      TaskRegistry tasks,
+      ProviderCallLog callLog) {
+    this.providers = providers;
+    this.config = config;
+    this.secrets = secrets;
+    this.tasks = tasks;
+    this.callLog = callLog;
+  }
+
+  /** The feature flag's state, as every answer carries it. */
+  public FeatureState feature() {
+    return new FeatureState(AppConfig.PUBLIC_GPU_FLAG, config.feature(AppConfig.PUBLIC_GPU_FLAG));
+  }
+
+  /** Every provider with its readiness and the sample secrets file. */
+  public Results.Providers providers() {
+    List<Results.ProviderStatus> out = new ArrayList<>();
+    ObjectNode sample = JsonNodeFactory.instance.objectNode();
+    for (GpuProvider p : providers.all()) {
+      ProviderDescriptor d = p.descriptor();
+      Call call = resolve(p, ModeDecision.Requested.AUTO);
+      String readiness;
+      if (!call.missing().isEmpty()) {
+        readiness = "missing_secrets";
+      } else if (call.decision().mode() == Mode.LIVE) {
+        readiness = "live";
+      } else {
+        readiness = "dry_run";
+      }
+      out.add(
+          new Results.ProviderStatus(
+              d.slug(),
+              d.name(),
+              d.aliases(),
+              d.requiredSecrets(),
+              call.missing().isEmpty(),
+              call.missing(),
+              call.decision().mode(),
+              call.settings().mode() == ProviderSettings.ConfiguredMode.LIVE ? "live" : "dry_run",
+              call.missing().isEmpty(),
+              readiness,
+              call.decision().reasons(),
+              d.hints(),
+              d.docsUrl(),
+              d.pricingUrl(),
+              d.pricingAsOf(),
+              d.capabilities()));
+      for (ProviderDescriptor.SecretSpec s : d.secrets()) {
+        ObjectNode section =
+            sample.has(s.section()) ? (ObjectNode) sample.get(s.section()) : sample.putObject(s.section());
+        section.put(s.field(), s.placeholder());
+      }
+    }
+    return new Results.Providers(
+        true,
+        out,
+        SecretStore.SECRETS_FILE,
+        secrets.problem().orElse(null),
+        sample,
+        feature());
+  }
+
+  /** Health of one provider. */
+  public Results.Health health(String providerName, ModeDecision.Requested requested) {
+    long start = System.nanoTime();
+    GpuProvider p = providers.require(providerName);
+    Call call = resolve(p, requested);
+    boolean present = call.missing().isEmpty();
+    Results.Health h =
+        new Results.Health(
+            present,
+            call.decision().mode() != Mode.LIVE,
+            call.decision().mode(),
+            call.slug(),
+            p.descriptor().name(),
+            present ? "present" : "missing",
+            present ? null : MISSING_TOKEN,
+            call.missing(),
+            call.decision().reasons(),
+            secrets.problem().orElse(null),
+            feature());
+    log("health", call, null, null, present ? "ok" : "missing_secrets", start, null);
+    return h;
+  }
+
+  /** Health of every provider, sorted by slug. */
+  public List<Results.Health> healthAll() {
+    return providers.slugs().stream().map(s -> health(s, ModeDecision.Requested.AUTO)).toList();
+  }
+
+  /**
+   * Submits a job. The task is in the registry before this returns; the same request (and the same
+   * idempotency key) returns the same task.
+   */
+  public Results.Submit submit(GpuRequest req) {
+    long start = System.nanoTime();
+    GpuProvider p = providers.require(req.provider());
+    Call call = resolve(p, req.requested());
+    long seed = Seeds.resolve(req.seed(), req.job());
+    String fingerprint = Seeds.fingerprint(req.job());
+    List<String> ignored = ignoredConfigKeys(p.descriptor(), req.config());
+    if (req.idempotencyKey() != null) {
+      Optional<Task> earlier = tasks.findByIdempotencyKey(req.idempotencyKey());
+      if (earlier.isPresent()) {
+        checkSameJob(earlier.get(), fingerprint);
+        Results.Submit again = submitAnswer(earlier.get(), call, ignored);
+        log("submit", call, earlier.get().id(), again.id(), "idempotent_replay", start, req.job());
+        return again;
+      }
+    }
+    if (call.decision().mode() == Mode.SIM) {
+      throw new ComputeException(
+          ComputeException.Kind.UNPROCESSABLE,
+          "unsupported_mode",
+          "sim mode is not available on this server yet; use dry_run");
+    }
+    boolean missing = !call.missing().isEmpty();
+    ObjectNode meta = baseMeta(call, seed, fingerprint, req.config(), ignored);
+    String providerJobId = missing ? null : MockIds.of(call.slug(), seed);
+    if (providerJobId != null) {
+      meta.put("provider_job_id", providerJobId);
+    }
+    ArrayNode logs = meta.putArray("logs");
+    meta.putArray("artifacts");
+    TaskStatus status;
+    String message;
+    if (missing) {
+      status = TaskStatus.ERROR;
+      message = MISSING_TOKEN;
+      ArrayNode names = meta.putArray("missing_secrets");
+      call.missing().forEach(names::add);
+      logs.add("Not submitted: missing secrets " + String.join(", ", call.missing()));
+    } else {
+      status = TaskStatus.DONE;
+      message = SIMULATED_COMPLETION;
+      logs.add(SIMULATED_COMPLETION);
+    }
+    meta.set("payload", req.job().deepCopy());
+    String taskId =
+        stableId((missing ? "missing|" : "dry_run|") + call.slug() + "|" + seed + "|" + fingerprint);
+    TaskRegistry.Registered reg =
+        tasks.register(
+            new TaskRegistry.Draft(
+                req.idempotencyKey() == null ? taskId : null,
+                TASK_KIND,
+                status,
+                1.0,
+                message,
+                meta,
+                req.idempotencyKey()));
+    Results.Submit answer = submitAnswer(reg.task(), call, ignored);
+    log(
+        "submit",
+        call,
+        reg.task().id(),
+        answer.id(),
+        missing ? "missing_secrets" : (reg.created() ? "ok" : "existing_task"),
+        start,
+        req.job());
+    return answer;
+  }
+
+  /** Polls a job by task id, mock id, or (with a provider) the provider's job id. */
+  public Results.Poll poll(String id, String providerHint) {
+    long start = System.nanoTime();
+    Target t = target(id, providerHint);
+    Results.Poll answer;
+    if (t.task().isPresent()) {
+      Task task = t.task().get();
+      answer =
+          new Results.Poll(
+              true,
+              !"live".equals(task.meta().path("mode").asText()),
+              modeOf(task),
+              t.slug(),
+              task.providerJobId().isEmpty() ? null : task.providerJobId(),
+              task.id(),
+              task.status().wire(),
+              task.progress(),
+              textOrNull(task.meta(), "provider_status"),
+              artifacts(task),
+              strings(task.meta().path("logs")),
+              feature());
+    } else {
+      answer =
+          new Results.Poll(
+              true,
+              true,
+              Mode.DRY_RUN,
+              t.slug(),
+              id,
+              null,
+              TaskStatus.DONE.wire(),
+              1.0,
+              null,
+              List.of(),
+              List.of(SIMULATED_COMPLETION),
+              feature());
+    }
+    log("poll", t, answer.taskId(), answer.id(), answer.status(), start);
+    return answer;
+  }
+
+  /** Cancels a job; a job that already finished is reported, not changed. */
+  public Results.Cancel cancel(String id, String providerHint) {
+    long start = System.nanoTime();
+    Target t = target(id, providerHint);
+    Results.Cancel answer;
+    if (t.task().isEmpty()) {
+      answer =
+          new Results.Cancel(
+              true, true, Mode.DRY_RUN, t.slug(), id, null, TaskStatus.DONE.wire(), false,
+              "dry-run job already finished", feature());
+    } else {
+      Task task = t.task().get();
+      if (task.status().terminal()) {
+        answer = cancelAnswer(t, task, false, "job already finished (" + task.status().wire() + ")");
+      } else {
+        Task now =
+            tasks
+                .update(task.id(), TaskStatus.CANCELED, task.progress(), "Canceled by request", null)
+                .orElse(task);
+        answer = cancelAnswer(t, now, now.status() == TaskStatus.CANCELED, now.message());
+      }
+    }
+    log("cancel", t, answer.taskId(), answer.id(), answer.canceled() ? "canceled" : "not_canceled", start);
+    return answer;
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  /** A resolved call: provider, its settings, missing secrets, and the mode decision. */
+  private record Call(
+      String slug, ProviderSettings settings, List<String> missing, ModeDecision decision) {}
+
+  /** What a poll or cancel refers to. */
+  private record Target(String slug, Optional<Task> task) {}
+
+  private Call resolve(GpuProvider p, ModeDecision.Requested requested) {
+    ProviderDescriptor d = p.descriptor();
+    ProviderSettings settings = config.provider(d.slug());
+    List<String> missing = secrets.missing(d.secretKeys());
+    ModeDecision decision =
+        ModeDecision.decide(
+            config.feature(AppConfig.PUBLIC_GPU_FLAG), missing, settings.mode(), false, requested);
+    return new Call(d.slug(), settings, missing, decision);
+  }
+
+  private Target target(String id, String providerHint) {
+    if (id.isBlank() || id.length() > 256) {
+      throw ComputeException.badRequest("invalid_id", "a job id is 1 to 256 characters");
+    }
+    Optional<Task> byTask = tasks.get(id);
+    if (byTask.isPresent() && TASK_KIND.equals(byTask.get().kind())) {
+      return new Target(byTask.get().providerSlug(), byTask);
+    }
+    Optional<MockIds.MockId> mock = MockIds.parse(id);
+    if (mock.isPresent()) {
+      String slug = providers.require(mock.get().slug()).descriptor().slug();
+      return new Target(slug, tasks.findByProviderJob(slug, id));
+    }
+    if (providerHint != null && !providerHint.isBlank()) {
+      String slug = providers.require(providerHint).descriptor().slug();
+      Optional<Task> byJob = tasks.findByProviderJob(slug, id);
+      if (byJob.isPresent()) {
+        return new Target(slug, byJob);
+      }
+    }
+    throw ComputeException.notFound(
+        "unknown_job", "no job with id '" + (id.length() > 64 ? id.substring(0, 64) + "..." : id) + "'");
+  }
+
+  private Results.Submit submitAnswer(Task task, Call call, List<String> ignored) {
+    ObjectNode meta = task.meta();
+    boolean missing = task.status() == TaskStatus.ERROR && MISSING_TOKEN.equals(task.message());
+    return new Results.Submit(
+        !missing && task.status() != TaskStatus.ERROR,
+        !"live".equals(meta.path("mode").asText()),
+        modeOf(task),
+        task.providerSlug(),
+        textOrNull(meta, "provider_job_id"),
+        task.id(),
+        task.status().wire(),
+        meta.path("seed").asLong(),
+        missing ? MISSING_TOKEN : (task.status() == TaskStatus.ERROR ? task.message() : null),
+        missing ? strings(meta.path("missing_secrets")) : null,
+        call.decision().reasons(),
+        ignored.isEmpty() ? null : ignored,
+        feature());
+  }
+
+  private Results.Cancel cancelAnswer(Target t, Task task, boolean canceled, String message) {
+    return new Results.Cancel(
+        true,
+        !"live".equals(task.meta().path("mode").asText()),
+        modeOf(task),
+        t.slug(),
+        task.providerJobId().isEmpty() ? null : task.providerJobId(),
+        task.id(),
+        task.status().wire(),
+        canceled,
+        message,
+        feature());
+  }
+
+  private ObjectNode baseMeta(
+      Call call, long seed, String fingerprint, ObjectNode config, List<String> ignored) {
+    ObjectNode meta = TaskRegistry.newMeta();
+    meta.put("provider_slug", call.slug());
+    meta.put("public_adapter", true);
+    meta.put("dry_run", call.decision().mode() != Mode.LIVE);
+    meta.put("mode", call.decision().mode().wire());
+    meta.put("seed", seed);
+    meta.put("job_sha256", fingerprint);
+    ObjectNode cfg = meta.putObject("config");
+    config.properties().forEach(e -> {
+      if (!ignored.contains(e.getKey())) {
+        cfg.set(e.getKey(), e.getValue().deepCopy());
+      }
+    });
+    return meta;
+  }
+
+  /**
+   * Request config keys this service will not take from a request: anything the provider does not
+   * know, secrets (only the secrets file holds those) and {@code base_url} (a request must not
+   * point authenticated calls elsewhere).
+   */
+  private static List<String> ignoredConfigKeys(ProviderDescriptor d, ObjectNode config) {
+    List<String> out = new ArrayList<>();
+    config.fieldNames().forEachRemaining(k -> {
+      if (!d.hints().settings().containsKey(k) || "base_url".equals(k)) {
+        out.add(k);
+      }
+    });
+    out.sort(String::compareTo);
+    return out;
+  }
+
+  private static void checkSameJob(Task earlier, String fingerprint) {
+    if (!fingerprint.equals(earlier.meta().path("job_sha256").asText())) {
+      throw new ComputeException(
+          ComputeException.Kind.CONFLICT,
+          "idempotency_conflict",
+          "this idempotency key was used for a different job (task " + earlier.id() + ")");
+    }
+  }
+
+  private static Mode modeOf(Task task) {
+    String m = task.meta().path("mode").asText("dry_run");
+    for (Mode mode : Mode.values()) {
+      if (mode.wire().equals(m)) {
+        return mode;
+      }
+    }
+    return Mode.DRY_RUN;
+  }
+
+  private static List<Results.Artifact> artifacts(Task task) {
+    List<Results.Artifact> out = new ArrayList<>();
+    for (JsonNode a : task.meta().path("artifacts")) {
+      out.add(
+          new Results.Artifact(
+              textOrNull(a, "name"),
+              textOrNull(a, "url"),
+              textOrNull(a, "path"),
+              textOrNull(a, "mime"),
+              textOrNull(a, "sha256"),
+              a.hasNonNull("bytes") ? a.get("bytes").asLong() : null));
+    }
+    return out;
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+  private static String textOrNull(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+
+  private static String stableId(String name) {
+    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  private void log(
+      String op, Call call, String taskId, String jobId, String outcome, long start, Object payload) {
+    callLog.call(
+        op, call.slug(), call.decision().mode().wire(), taskId, jobId, outcome,
+        (System.nanoTime() - start) / 1000, payload);
+  }
+
+  private void log(String op, Target t, String taskId, String jobId, String outcome, long start) {
+    String mode = t.task().map(task -> modeOf(task).wire()).orElse(Mode.DRY_RUN.wire());
+    callLog.call(op, t.slug(), mode, taskId, jobId, outcome, (System.nanoTime() - start) / 1000, null);
+  }
+}

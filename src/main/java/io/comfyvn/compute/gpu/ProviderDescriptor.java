@@ -1,0 +1,115 @@
+package io.comfyvn.compute.gpu;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.comfyvn.compute.secrets.SecretKey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A provider's metadata, read from the {@code provider.json} data file beside its package: who it
+ * is, which secrets it needs, where its docs and prices are, and the config hints Studio and the
+ * advisor seed defaults from.
+ *
+ * @param slug canonical lower-case id, e.g. {@code huggingface}
+ * @param name display name
+ * @param aliases other names accepted in requests (case-insensitive)
+ * @param secrets the secret keys it needs
+ * @param docsUrl the provider's API docs
+ * @param pricingUrl the provider's price page
+ * @param pricingAsOf the date of the pricing snapshot this service ships (ISO date)
+ * @param hints config hints: default base URL, regions, hardware profiles, setting keys
+ * @param capabilities what the provider can do (webhooks, cancel, logs...)
+ */
+public record ProviderDescriptor(
+    String slug,
+    String name,
+    List<String> aliases,
+    List<SecretSpec> secrets,
+    String docsUrl,
+    String pricingUrl,
+    String pricingAsOf,
+    Hints hints,
+    List<String> capabilities) {
+
+  private static final ObjectMapper READER =
+      JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
+
+  public ProviderDescriptor {
+    aliases = List.copyOf(aliases);
+    secrets = List.copyOf(secrets);
+    capabilities = List.copyOf(capabilities);
+  }
+
+  /**
+   * One secret as the data file describes it.
+   *
+   * @param section canonical section in the secrets file
+   * @param field canonical field
+   * @param sectionAliases other section spellings accepted
+   * @param fieldAliases other field spellings accepted
+   * @param placeholder the value shown in the sample secrets file
+   */
+  public record SecretSpec(
+      String section,
+      String field,
+      List<String> sectionAliases,
+      List<String> fieldAliases,
+      String placeholder) {
+    /** The lookup key for the secret store. */
+    public SecretKey key() {
+      return new SecretKey(
+          section,
+          field,
+          sectionAliases == null ? List.of() : sectionAliases,
+          fieldAliases == null ? List.of() : fieldAliases);
+    }
+  }
+
+  /**
+   * Config hints for a provider.
+   *
+   * @param baseUrl default API base URL
+   * @param regions regions the provider offers
+   * @param hardware hardware profiles (GPU names or SKUs)
+   * @param settings the keys its {@code providers_gpu.<slug>} section understands
+   */
+  public record Hints(
+      String baseUrl, List<String> regions, List<String> hardware, Map<String, String> settings) {
+    public Hints {
+      regions = List.copyOf(regions);
+      hardware = List.copyOf(hardware);
+      settings = Map.copyOf(settings);
+    }
+  }
+
+  /** The secret keys in lookup form. */
+  @JsonIgnore
+  public List<SecretKey> secretKeys() {
+    return secrets.stream().map(SecretSpec::key).toList();
+  }
+
+  /** The qualified names of the required secrets, e.g. {@code runpod.api_key}. */
+  @JsonProperty("required_secrets")
+  public List<String> requiredSecrets() {
+    return secretKeys().stream().map(SecretKey::qualifiedName).toList();
+  }
+
+  /** Reads {@code provider.json} from the package of the given class. */
+  public static ProviderDescriptor load(Class<?> anchor) {
+    try (InputStream in = anchor.getResourceAsStream("provider.json")) {
+      if (in == null) {
+        throw new IllegalStateException("no provider.json beside " + anchor.getName());
+      }
+      return READER.readValue(in, ProviderDescriptor.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("bad provider.json beside " + anchor.getName(), e);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.comfyvn.compute.gpu;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+
+/** The answers of the {@code /api/providers/gpu} operations, serialized as they are. */
+public final class Results {
+  private Results() {}
+
+  /**
+   * The state of the public GPU feature flag, carried by every answer.
+   *
+   * @param name always {@code enable_public_gpu_adapters}
+   * @param enabled whether it is on
+   */
+  public record FeatureState(String name, boolean enabled) {}
+
+  /**
+   * One output of a job.
+   *
+   * @param name file name
+   * @param url where the provider serves it, when it does
+   * @param path where this service stored it, relative to the home folder
+   * @param mime media type
+   * @param sha256 hex digest of the stored bytes
+   * @param bytes size of the stored bytes
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Artifact(
+      String name, String url, String path, String mime, String sha256, Long bytes) {}
+
+  /** The answer to {@code POST /health}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Health(
+      boolean ok,
+      boolean dryRun,
+      Mode mode,
+      String provider,
+      String name,
+      String credential,
+      String reason,
+      List<String> missingSecrets,
+      List<String> modeReasons,
+      String secretsProblem,
+      FeatureState feature) {}
+
+  /** The answer to {@code POST /submit}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Submit(
+      boolean ok,
+      boolean dryRun,
+      Mode mode,
+      String provider,
+      String id,
+      String taskId,
+      String status,
+      Long seed,
+      String reason,
+      List<String> missingSecrets,
+      List<String> modeReasons,
+      List<String> ignoredConfigKeys,
+      FeatureState feature) {}
+
+  /** The answer to {@code GET /poll/{id}}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Poll(
+      boolean ok,
+      boolean dryRun,
+      Mode mode,
+      String provider,
+      String id,
+      String taskId,
+      String status,
+      Double progress,
+      String providerStatus,
+      List<Artifact> artifacts,
+      List<String> logs,
+      FeatureState feature) {}
+
+  /** The answer to {@code POST /cancel/{id}}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Cancel(
+      boolean ok,
+      boolean dryRun,
+      Mode mode,
+      String provider,
+      String id,
+      String taskId,
+      String status,
+      boolean canceled,
+      String message,
+      FeatureState feature) {}
+
+  /** One provider in {@code GET /providers}. */
+  public record ProviderStatus(
+      String slug,
+      String name,
+      List<String> aliases,
+      List<String> requiredSecrets,
+      boolean secretsPresent,
+      List<String> missingSecrets,
+      Mode mode,
+      String configuredMode,
+      boolean ready,
+      String readiness,
+      List<String> modeReasons,
+      ProviderDescriptor.Hints hints,
+      String docsUrl,
+      String pricingUrl,
+      String pricingAsOf,
+      List<String> capabilities) {}
+
+  /** The answer to {@code GET /providers}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Providers(
+      boolean ok,
+      List<ProviderStatus> providers,
+      String secretsFile,
+      String secretsProblem,
+      ObjectNode sampleSecrets,
+      FeatureState feature) {}
+}

@@ -1,0 +1,123 @@
+package io.comfyvn.compute.web;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.tasks.Task;
+import io.comfyvn.compute.tasks.TaskEvent;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.websocket.WsContext;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code /jobs}: ComfyVN's task registry routes ({@code /jobs/all}, {@code /jobs/status/{id}}) and
+ * the {@code /jobs/ws} stream: a snapshot on connect, then {@code job.update} events, with a ping
+ * every 15 s.
+ */
+final class JobsRoutes implements AutoCloseable {
+  private static final int MAX_LIMIT = 1000;
+
+  private final TaskRegistry tasks;
+  private final ObjectMapper mapper;
+  private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService pinger =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "jobs-ws-ping");
+            t.setDaemon(true);
+            return t;
+          });
+
+  JobsRoutes(TaskRegistry tasks, ObjectMapper mapper) {
+    this.tasks = tasks;
+    this.mapper = mapper;
+    tasks.subscribe(this::broadcast);
+    pinger.scheduleAtFixedRate(() -> send(Map.of("type", "ping")), 15, 15, TimeUnit.SECONDS);
+  }
+
+  void register(RoutesConfig routes) {
+    routes.get("/jobs/all", this::all);
+    routes.get("/jobs/status/{id}", this::status);
+    routes.ws(
+        "/jobs/ws",
+        ws -> {
+          ws.onConnect(
+              ctx -> {
+                sessions.add(ctx);
+                ctx.send(mapper.writeValueAsString(Map.of("type", "snapshot", "jobs", tasks.list(100))));
+              });
+          ws.onClose(ctx -> sessions.remove(ctx));
+          ws.onError(ctx -> sessions.remove(ctx));
+        });
+  }
+
+  private void all(Context ctx) {
+    int limit = 200;
+    String q = ctx.queryParam("limit");
+    if (q != null) {
+      try {
+        limit = Integer.parseInt(q.trim());
+      } catch (NumberFormatException e) {
+        throw ComputeException.badRequest("invalid_value", "'limit' must be a whole number");
+      }
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw ComputeException.badRequest("invalid_value", "'limit' must be 1 to " + MAX_LIMIT);
+      }
+    }
+    ctx.json(new JobList(true, tasks.list(limit)));
+  }
+
+  private void status(Context ctx) {
+    String id = ctx.pathParam("id");
+    Task task =
+        tasks
+            .get(id)
+            .orElseThrow(() -> ComputeException.notFound("unknown_job", "no task with that id"));
+    ctx.json(new JobStatus(true, task));
+  }
+
+  /** {@code GET /jobs/all}. */
+  record JobList(boolean ok, List<Task> jobs) {}
+
+  /** {@code GET /jobs/status/{id}}. */
+  record JobStatus(boolean ok, Task job) {}
+
+  private void broadcast(TaskEvent event) {
+    send(Map.of("type", "job.update", "event", event.type(), "job", event.task()));
+  }
+
+  private void send(Object message) {
+    if (sessions.isEmpty()) {
+      return;
+    }
+    String text;
+    try {
+      text = mapper.writeValueAsString(message);
+    } catch (Exception e) {
+      return;
+    }
+    for (WsContext s : sessions) {
+      try {
+        if (s.session.isOpen()) {
+          s.send(text);
+        } else {
+          sessions.remove(s);
+        }
+      } catch (RuntimeException e) {
+        sessions.remove(s);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    pinger.shutdownNow();
+  }
+}

@@ -1,0 +1,140 @@
+package io.comfyvn.compute.web;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.gpu.GpuService;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.json.JavalinJackson;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP face of the service: Javalin with the service's JSON mapper, one routes class per
+ * resource, and the single place where failures become {@code {ok:false, code, message}} answers.
+ */
+public final class WebServer implements AutoCloseable {
+  /** Bodies larger than this are refused with 413. */
+  public static final long MAX_BODY_BYTES = 1_048_576;
+
+  private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+
+  private final Javalin javalin;
+  private final JobsRoutes jobs;
+
+  /**
+   * Everything the routes need.
+   *
+   * @param mapper the service's JSON mapper
+   * @param version the service version
+   * @param gpu the public GPU service
+   * @param tasks the task registry
+   */
+  public record Services(ObjectMapper mapper, String version, GpuService gpu, TaskRegistry tasks) {}
+
+  public WebServer(Services services) {
+    Bodies bodies = new Bodies(services.mapper());
+    GpuRoutes gpu = new GpuRoutes(services.gpu(), bodies);
+    this.jobs = new JobsRoutes(services.tasks(), services.mapper());
+    this.javalin =
+        Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              config.startup.showOldJavalinVersionWarning = false;
+              config.http.maxRequestSize = MAX_BODY_BYTES;
+              config.http.prefer405over404 = true;
+              config.http.defaultContentType = "application/json";
+              config.jsonMapper(new JavalinJackson(services.mapper(), false));
+              config.staticFiles.add("/public", Location.CLASSPATH);
+              config.routes.get(
+                  "/health",
+                  ctx -> ctx.json(Map.of("ok", true, "name", "comfyvn-compute", "version", services.version())));
+              gpu.register(config.routes);
+              jobs.register(config.routes);
+              config.routes.exception(
+                  ComputeException.class,
+                  (e, ctx) -> answer(ctx, e, ctx.path().startsWith(GpuRoutes.PREFIX) ? gpu.errorExtras() : null));
+              config.routes.exception(HttpResponseException.class, (e, ctx) -> frameworkError(ctx, e));
+              config.routes.exception(Exception.class, (e, ctx) -> unexpected(ctx, e));
+              config.routes.error(404, ctx -> fallback(ctx, 404, "not_found", "no such route"));
+              config.routes.error(405, ctx -> fallback(ctx, 405, "method_not_allowed", "method not allowed on this route"));
+            });
+  }
+
+  /** Starts listening; port 0 picks a free port. */
+  public WebServer start(String host, int port) {
+    javalin.start(host, port);
+    return this;
+  }
+
+  /** The port actually bound. */
+  public int port() {
+    return javalin.port();
+  }
+
+  @Override
+  public void close() {
+    jobs.close();
+    javalin.stop();
+  }
+
+  static int status(ComputeException.Kind kind) {
+    return switch (kind) {
+      case BAD_REQUEST -> 400;
+      case NOT_FOUND -> 404;
+      case CONFLICT -> 409;
+      case TOO_LARGE -> 413;
+      case UNPROCESSABLE -> 422;
+      case UPSTREAM_FAILED -> 502;
+      case UNAVAILABLE -> 503;
+      case UPSTREAM_TIMEOUT -> 504;
+    };
+  }
+
+  private static void answer(Context ctx, ComputeException e, Map<String, Object> extras) {
+    int status = status(e.kind());
+    boolean upstream = status >= 500;
+    ctx.status(status)
+        .json(new ErrorBody(false, e.code(), e.getMessage(), upstream ? e.retryable() : null, extras));
+  }
+
+  private static void frameworkError(Context ctx, HttpResponseException e) {
+    int status = e.getStatus();
+    String code =
+        switch (status) {
+          case 413 -> "payload_too_large";
+          case 404 -> "not_found";
+          case 405 -> "method_not_allowed";
+          case 415 -> "unsupported_media_type";
+          default -> status >= 500 ? "server_error" : "bad_request";
+        };
+    String message = status == 413 ? "the body is larger than " + MAX_BODY_BYTES + " bytes" : HttpStatus.forStatus(status).getMessage();
+    ctx.status(status).json(new ErrorBody(false, code, message, null, null));
+  }
+
+  private static void unexpected(Context ctx, Exception e) {
+    // A bug: log its class and where, answer without any exception text (it might quote input).
+    String errorId = UUID.randomUUID().toString();
+    log.atError()
+        .addKeyValue("error_id", errorId)
+        .addKeyValue("path", ctx.path())
+        .addKeyValue("exception", e.getClass().getName())
+        .addKeyValue("at", e.getStackTrace().length > 0 ? e.getStackTrace()[0].toString() : "")
+        .log("unexpected failure");
+    ctx.status(500)
+        .json(new ErrorBody(false, "internal_error", "internal error " + errorId, null, null));
+  }
+
+  private static void fallback(Context ctx, int status, String code, String message) {
+    // Only when no handler wrote an answer of its own (an unknown route, a wrong method).
+    if (ctx.result() == null || ctx.result().isEmpty()) {
+      ctx.status(status).json(new ErrorBody(false, code, message, null, null));
+    }
+  }
+}
