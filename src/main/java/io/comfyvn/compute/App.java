@@ -61,7 +61,8 @@ public final class App implements AutoCloseable {
     SecretStore secrets = new SecretStore(home, mapper);
     secrets.problem(); // read once at start, so a bad file is reported right away
     Database database = Database.sqlite(home);
-    TaskRegistry tasks = new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock());
+    TaskRegistry tasks =
+        new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock());
     ProviderCallLog callLog = new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"));
     GpuService gpu = new GpuService(GpuProviders.discover(), config, secrets, tasks, callLog);
     WebServer web = new WebServer(new WebServer.Services(mapper, version(), gpu, tasks));

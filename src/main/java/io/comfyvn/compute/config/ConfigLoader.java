@@ -35,7 +35,7 @@ public final class ConfigLoader {
       return AppConfig.fromJson(defaults);
     }
     ObjectNode user = readObject(file);
-    return AppConfig.fromJson(merge(defaults, user));
+    return AppConfig.fromJson(merge(defaults, lowerCaseProviderKeys(user)));
   }
 
   /** Parses a JSON object file, or throws a {@link ConfigException} with file, line and column. */
@@ -50,7 +50,8 @@ public final class ConfigLoader {
       JsonLocation at = e.getLocation();
       String where =
           at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      throw new ConfigException(file + ": not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
+      throw new ConfigException(
+          file + ": not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot be read (" + e.getClass().getSimpleName() + ")");
     }
@@ -65,6 +66,23 @@ public final class ConfigLoader {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Provider slugs are case-insensitive: {@code "RunPod"} must merge with the default {@code
+   * runpod}.
+   */
+  private static ObjectNode lowerCaseProviderKeys(ObjectNode user) {
+    JsonNode providers = user.get("providers_gpu");
+    if (providers == null || !providers.isObject()) {
+      return user;
+    }
+    ObjectNode out = user.deepCopy();
+    ObjectNode lowered = out.putObject("providers_gpu");
+    providers
+        .properties()
+        .forEach(e -> lowered.set(e.getKey().toLowerCase(java.util.Locale.ROOT), e.getValue()));
+    return out;
   }
 
   /** Deep merge: objects merge key by key, anything else in {@code over} replaces {@code base}. */

@@ -93,17 +93,14 @@ public final class GpuService {
               d.capabilities()));
       for (ProviderDescriptor.SecretSpec s : d.secrets()) {
         ObjectNode section =
-            sample.has(s.section()) ? (ObjectNode) sample.get(s.section()) : sample.putObject(s.section());
+            sample.has(s.section())
+                ? (ObjectNode) sample.get(s.section())
+                : sample.putObject(s.section());
         section.put(s.field(), s.placeholder());
       }
     }
     return new Results.Providers(
-        true,
-        out,
-        SecretStore.SECRETS_FILE,
-        secrets.problem().orElse(null),
-        sample,
-        feature());
+        true, out, SecretStore.SECRETS_FILE, secrets.problem().orElse(null), sample, feature());
   }
 
   /** Health of one provider. */
@@ -148,7 +145,7 @@ public final class GpuService {
     if (req.idempotencyKey() != null) {
       Optional<Task> earlier = tasks.findByIdempotencyKey(req.idempotencyKey());
       if (earlier.isPresent()) {
-        checkSameJob(earlier.get(), fingerprint);
+        checkSameJob(earlier.get(), call.slug(), seed, fingerprint);
         Results.Submit again = submitAnswer(earlier.get(), call, ignored);
         log("submit", call, earlier.get().id(), again.id(), "idempotent_replay", start, req.job());
         return again;
@@ -183,7 +180,8 @@ public final class GpuService {
     }
     meta.set("payload", req.job().deepCopy());
     String taskId =
-        stableId((missing ? "missing|" : "dry_run|") + call.slug() + "|" + seed + "|" + fingerprint);
+        stableId(
+            (missing ? "missing|" : "dry_run|") + call.slug() + "|" + seed + "|" + fingerprint);
     TaskRegistry.Registered reg =
         tasks.register(
             new TaskRegistry.Draft(
@@ -255,21 +253,37 @@ public final class GpuService {
     if (t.task().isEmpty()) {
       answer =
           new Results.Cancel(
-              true, true, Mode.DRY_RUN, t.slug(), id, null, TaskStatus.DONE.wire(), false,
-              "dry-run job already finished", feature());
+              true,
+              true,
+              Mode.DRY_RUN,
+              t.slug(),
+              id,
+              null,
+              TaskStatus.DONE.wire(),
+              false,
+              "dry-run job already finished",
+              feature());
     } else {
       Task task = t.task().get();
       if (task.status().terminal()) {
-        answer = cancelAnswer(t, task, false, "job already finished (" + task.status().wire() + ")");
+        answer =
+            cancelAnswer(t, task, false, "job already finished (" + task.status().wire() + ")");
       } else {
         Task now =
             tasks
-                .update(task.id(), TaskStatus.CANCELED, task.progress(), "Canceled by request", null)
+                .update(
+                    task.id(), TaskStatus.CANCELED, task.progress(), "Canceled by request", null)
                 .orElse(task);
         answer = cancelAnswer(t, now, now.status() == TaskStatus.CANCELED, now.message());
       }
     }
-    log("cancel", t, answer.taskId(), answer.id(), answer.canceled() ? "canceled" : "not_canceled", start);
+    log(
+        "cancel",
+        t,
+        answer.taskId(),
+        answer.id(),
+        answer.canceled() ? "canceled" : "not_canceled",
+        start);
     return answer;
   }
 
@@ -296,6 +310,10 @@ public final class GpuService {
     if (id.isBlank() || id.length() > 256) {
       throw ComputeException.badRequest("invalid_id", "a job id is 1 to 256 characters");
     }
+    String hinted =
+        providerHint == null || providerHint.isBlank()
+            ? null
+            : providers.require(providerHint).descriptor().slug();
     Optional<Task> byTask = tasks.get(id);
     if (byTask.isPresent() && TASK_KIND.equals(byTask.get().kind())) {
       return new Target(byTask.get().providerSlug(), byTask);
@@ -305,15 +323,15 @@ public final class GpuService {
       String slug = providers.require(mock.get().slug()).descriptor().slug();
       return new Target(slug, tasks.findByProviderJob(slug, id));
     }
-    if (providerHint != null && !providerHint.isBlank()) {
-      String slug = providers.require(providerHint).descriptor().slug();
-      Optional<Task> byJob = tasks.findByProviderJob(slug, id);
+    if (hinted != null) {
+      Optional<Task> byJob = tasks.findByProviderJob(hinted, id);
       if (byJob.isPresent()) {
-        return new Target(slug, byJob);
+        return new Target(hinted, byJob);
       }
     }
     throw ComputeException.notFound(
-        "unknown_job", "no job with id '" + (id.length() > 64 ? id.substring(0, 64) + "..." : id) + "'");
+        "unknown_job",
+        "no job with id '" + (id.length() > 64 ? id.substring(0, 64) + "..." : id) + "'");
   }
 
   private Results.Submit submitAnswer(Task task, Call call, List<String> ignored) {
@@ -359,11 +377,14 @@ public final class GpuService {
     meta.put("seed", seed);
     meta.put("job_sha256", fingerprint);
     ObjectNode cfg = meta.putObject("config");
-    config.properties().forEach(e -> {
-      if (!ignored.contains(e.getKey())) {
-        cfg.set(e.getKey(), e.getValue().deepCopy());
-      }
-    });
+    config
+        .properties()
+        .forEach(
+            e -> {
+              if (!ignored.contains(e.getKey())) {
+                cfg.set(e.getKey(), e.getValue().deepCopy());
+              }
+            });
     return meta;
   }
 
@@ -374,17 +395,23 @@ public final class GpuService {
    */
   private static List<String> ignoredConfigKeys(ProviderDescriptor d, ObjectNode config) {
     List<String> out = new ArrayList<>();
-    config.fieldNames().forEachRemaining(k -> {
-      if (!d.hints().settings().containsKey(k) || "base_url".equals(k)) {
-        out.add(k);
-      }
-    });
+    config
+        .fieldNames()
+        .forEachRemaining(
+            k -> {
+              if (!d.hints().settings().containsKey(k) || "base_url".equals(k)) {
+                out.add(k);
+              }
+            });
     out.sort(String::compareTo);
     return out;
   }
 
-  private static void checkSameJob(Task earlier, String fingerprint) {
-    if (!fingerprint.equals(earlier.meta().path("job_sha256").asText())) {
+  private static void checkSameJob(Task earlier, String slug, long seed, String fingerprint) {
+    ObjectNode meta = earlier.meta();
+    if (!fingerprint.equals(meta.path("job_sha256").asText())
+        || !slug.equals(earlier.providerSlug())
+        || seed != meta.path("seed").asLong(-1)) {
       throw new ComputeException(
           ComputeException.Kind.CONFLICT,
           "idempotency_conflict",
@@ -433,14 +460,27 @@ public final class GpuService {
   }
 
   private void log(
-      String op, Call call, String taskId, String jobId, String outcome, long start, Object payload) {
+      String op,
+      Call call,
+      String taskId,
+      String jobId,
+      String outcome,
+      long start,
+      Object payload) {
     callLog.call(
-        op, call.slug(), call.decision().mode().wire(), taskId, jobId, outcome,
-        (System.nanoTime() - start) / 1000, payload);
+        op,
+        call.slug(),
+        call.decision().mode().wire(),
+        taskId,
+        jobId,
+        outcome,
+        (System.nanoTime() - start) / 1000,
+        payload);
   }
 
   private void log(String op, Target t, String taskId, String jobId, String outcome, long start) {
     String mode = t.task().map(task -> modeOf(task).wire()).orElse(Mode.DRY_RUN.wire());
-    callLog.call(op, t.slug(), mode, taskId, jobId, outcome, (System.nanoTime() - start) / 1000, null);
+    callLog.call(
+        op, t.slug(), mode, taskId, jobId, outcome, (System.nanoTime() - start) / 1000, null);
   }
 }

@@ -32,12 +32,16 @@ final class Bodies {
     try {
       node = mapper.readTree(bytes);
     } catch (StreamConstraintsException e) {
-      throw ComputeException.badRequest("invalid_json", "the body is nested or sized beyond limits");
+      throw ComputeException.badRequest(
+          "invalid_json", "the body is nested or sized beyond limits");
     } catch (JsonProcessingException e) {
       String where =
           e.getLocation() == null
               ? ""
-              : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
       throw ComputeException.badRequest("invalid_json", "the body is not valid JSON" + where);
     } catch (IOException e) {
       throw ComputeException.badRequest("invalid_json", "the body could not be read");
@@ -55,27 +59,39 @@ final class Bodies {
       throw ComputeException.badRequest("missing_field", "'" + field + "' is required");
     }
     if (!v.isTextual() || v.asText().isBlank()) {
-      throw ComputeException.badRequest("invalid_type", "'" + field + "' must be a non-empty string");
+      throw ComputeException.badRequest(
+          "invalid_type", "'" + field + "' must be a non-empty string");
     }
     if (v.asText().length() > 128) {
-      throw ComputeException.badRequest("invalid_value", "'" + field + "' is longer than 128 characters");
+      throw ComputeException.badRequest(
+          "invalid_value", "'" + field + "' is longer than 128 characters");
     }
     return v.asText();
   }
 
-  /** The first present object among the given field names, or null. */
+  /**
+   * The object under one of the given field names (synonyms such as {@code job}/{@code payload}),
+   * or null when none is present. Giving two synonyms at once is ambiguous and refused.
+   */
   static ObjectNode optionalObject(ObjectNode body, String... names) {
+    ObjectNode found = null;
+    String foundName = null;
     for (String name : names) {
       JsonNode v = body.get(name);
       if (v == null || v.isNull()) {
         continue;
       }
+      if (found != null) {
+        throw ComputeException.badRequest(
+            "ambiguous_field", "give either '" + foundName + "' or '" + name + "', not both");
+      }
       if (!v.isObject()) {
         throw ComputeException.badRequest("invalid_type", "'" + name + "' must be a JSON object");
       }
-      return (ObjectNode) v;
+      found = (ObjectNode) v;
+      foundName = name;
     }
-    return null;
+    return found;
   }
 
   /** What mode the request asks for, from {@code dry_run} (boolean) and {@code mode} (string). */

@@ -29,7 +29,9 @@ final class GpuRoutes {
     routes.get(PREFIX + "/providers", ctx -> ctx.json(service.providers()));
     routes.post(PREFIX + "/health", this::health);
     routes.post(PREFIX + "/submit", this::submit);
-    routes.get(PREFIX + "/poll/{id}", ctx -> ctx.json(service.poll(ctx.pathParam("id"), ctx.queryParam("provider"))));
+    routes.get(
+        PREFIX + "/poll/{id}",
+        ctx -> ctx.json(service.poll(ctx.pathParam("id"), ctx.queryParam("provider"))));
     routes.post(PREFIX + "/cancel/{id}", this::cancel);
   }
 
@@ -94,7 +96,8 @@ final class GpuRoutes {
       return null;
     }
     if (key.length() > 200) {
-      throw ComputeException.badRequest("invalid_value", "an idempotency key is at most 200 characters");
+      throw ComputeException.badRequest(
+          "invalid_value", "an idempotency key is at most 200 characters");
     }
     return key.trim();
   }

@@ -54,16 +54,32 @@ public final class WebServer implements AutoCloseable {
               config.staticFiles.add("/public", Location.CLASSPATH);
               config.routes.get(
                   "/health",
-                  ctx -> ctx.json(Map.of("ok", true, "name", "comfyvn-compute", "version", services.version())));
+                  ctx ->
+                      ctx.json(
+                          Map.of(
+                              "ok",
+                              true,
+                              "name",
+                              "comfyvn-compute",
+                              "version",
+                              services.version())));
               gpu.register(config.routes);
               jobs.register(config.routes);
               config.routes.exception(
                   ComputeException.class,
-                  (e, ctx) -> answer(ctx, e, ctx.path().startsWith(GpuRoutes.PREFIX) ? gpu.errorExtras() : null));
-              config.routes.exception(HttpResponseException.class, (e, ctx) -> frameworkError(ctx, e));
+                  (e, ctx) ->
+                      answer(
+                          ctx,
+                          e,
+                          ctx.path().startsWith(GpuRoutes.PREFIX) ? gpu.errorExtras() : null));
+              config.routes.exception(
+                  HttpResponseException.class, (e, ctx) -> frameworkError(ctx, e));
               config.routes.exception(Exception.class, (e, ctx) -> unexpected(ctx, e));
               config.routes.error(404, ctx -> fallback(ctx, 404, "not_found", "no such route"));
-              config.routes.error(405, ctx -> fallback(ctx, 405, "method_not_allowed", "method not allowed on this route"));
+              config.routes.error(
+                  405,
+                  ctx ->
+                      fallback(ctx, 405, "method_not_allowed", "method not allowed on this route"));
             });
   }
 
@@ -101,7 +117,9 @@ public final class WebServer implements AutoCloseable {
     int status = status(e.kind());
     boolean upstream = status >= 500;
     ctx.status(status)
-        .json(new ErrorBody(false, e.code(), e.getMessage(), upstream ? e.retryable() : null, extras));
+        .json(
+            new ErrorBody(
+                false, e.code(), e.getMessage(), upstream ? e.retryable() : null, extras));
   }
 
   private static void frameworkError(Context ctx, HttpResponseException e) {
@@ -114,7 +132,10 @@ public final class WebServer implements AutoCloseable {
           case 415 -> "unsupported_media_type";
           default -> status >= 500 ? "server_error" : "bad_request";
         };
-    String message = status == 413 ? "the body is larger than " + MAX_BODY_BYTES + " bytes" : HttpStatus.forStatus(status).getMessage();
+    String message =
+        status == 413
+            ? "the body is larger than " + MAX_BODY_BYTES + " bytes"
+            : HttpStatus.forStatus(status).getMessage();
     ctx.status(status).json(new ErrorBody(false, code, message, null, null));
   }
 

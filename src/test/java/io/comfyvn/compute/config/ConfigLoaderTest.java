@@ -1,0 +1,67 @@
+package io.comfyvn.compute.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.comfyvn.compute.Json;
+import io.comfyvn.compute.support.TestHome;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  private AppConfig load() {
+    return new ConfigLoader(Json.mapper()).load(dir);
+  }
+
+  @Test
+  void missingFileMeansShippedDefaults() {
+    AppConfig c = load();
+    assertThat(c.feature(AppConfig.PUBLIC_GPU_FLAG)).isFalse();
+    assertThat(c.provider("runpod").mode()).isEqualTo(ProviderSettings.ConfiguredMode.DRY_RUN);
+    assertThat(c.provider("runpod").text("base_url")).hasValue("https://api.runpod.ai/v2");
+    assertThat(c.provider("unknown")).isEqualTo(ProviderSettings.DEFAULTS);
+  }
+
+  @Test
+  void userValuesOverrideDefaultsAndUnknownKeysAreKept() {
+    new TestHome(dir)
+        .config(
+            "{\"features\":{\"enable_public_gpu_adapters\":true,\"my_flag\":true},"
+                + "\"providers_gpu\":{\"RunPod\":{\"mode\":\"live\",\"endpoint_id\":\"abc\"}},"
+                + "\"studio\":{\"theme\":\"dark\"}}");
+    AppConfig c = load();
+    assertThat(c.feature(AppConfig.PUBLIC_GPU_FLAG)).isTrue();
+    assertThat(c.feature("my_flag")).isTrue();
+    ProviderSettings rp = c.provider("runpod");
+    assertThat(rp.mode()).isEqualTo(ProviderSettings.ConfiguredMode.LIVE);
+    assertThat(rp.text("endpoint_id")).hasValue("abc");
+    assertThat(rp.text("base_url")).as("defaults merge under user keys").isPresent();
+    assertThat(c.section("studio").path("theme").asText()).isEqualTo("dark");
+  }
+
+  @Test
+  void badJsonNamesFileAndLine() {
+    new TestHome(dir).config("{\n  \"features\": {\n    \"x\": tru\n  }\n}");
+    assertThatThrownBy(this::load)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("comfyvn.json")
+        .hasMessageContaining("line 3");
+  }
+
+  @Test
+  void topLevelMustBeAnObject() {
+    new TestHome(dir).config("[1, 2]");
+    assertThatThrownBy(this::load)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("object");
+  }
+
+  @Test
+  void nonBooleanFlagsAreIgnored() {
+    new TestHome(dir).config("{\"features\":{\"enable_public_gpu_adapters\":\"yes\"}}");
+    assertThat(load().feature(AppConfig.PUBLIC_GPU_FLAG)).isFalse();
+  }
+}

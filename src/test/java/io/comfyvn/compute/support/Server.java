@@ -1,0 +1,86 @@
+package io.comfyvn.compute.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.App;
+import io.comfyvn.compute.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+
+/** A real service on a free loopback port, and a small JSON client for it. */
+public final class Server implements AutoCloseable {
+  private static final ObjectMapper MAPPER = Json.mapper();
+  private final App app;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** A response: status, raw body and parsed JSON (null when not JSON). */
+  public record Reply(int status, String body, JsonNode json) {}
+
+  private Server(App app) {
+    this.app = app;
+  }
+
+  public static Server start(Path home) {
+    return start(home, Map.of());
+  }
+
+  public static Server start(Path home, Map<String, String> env) {
+    return new Server(App.start(new App.Options(home, "127.0.0.1", 0, env, Clock.systemUTC())));
+  }
+
+  public String base() {
+    return "http://127.0.0.1:" + app.port();
+  }
+
+  public Reply get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(base() + path)).GET());
+  }
+
+  public Reply post(String path, String body) {
+    return post(path, body, Map.of());
+  }
+
+  public Reply post(String path, String body, Map<String, String> headers) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(b::header);
+    return send(b);
+  }
+
+  public Reply send(HttpRequest.Builder builder) {
+    try {
+      HttpResponse<String> r =
+          http.send(
+              builder.timeout(Duration.ofSeconds(20)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      JsonNode json;
+      try {
+        json = MAPPER.readTree(r.body());
+      } catch (IOException notJson) {
+        json = null;
+      }
+      return new Reply(r.statusCode(), r.body(), json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    app.close();
+  }
+}
