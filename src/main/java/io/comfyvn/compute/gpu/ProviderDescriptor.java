@@ -26,6 +26,7 @@ import java.util.Map;
  * @param pricingAsOf the date of the pricing snapshot this service ships (ISO date)
  * @param hints config hints: default base URL, regions, hardware profiles, setting keys
  * @param capabilities what the provider can do (webhooks, cancel, logs...)
+ * @param limits documented rate limits by operation ({@code create}, {@code read}, {@code cancel})
  */
 public record ProviderDescriptor(
     String slug,
@@ -36,7 +37,8 @@ public record ProviderDescriptor(
     String pricingUrl,
     String pricingAsOf,
     Hints hints,
-    List<String> capabilities) {
+    List<String> capabilities,
+    Map<String, RateLimit> limits) {
 
   private static final ObjectMapper READER =
       JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
@@ -45,7 +47,16 @@ public record ProviderDescriptor(
     aliases = List.copyOf(aliases);
     secrets = List.copyOf(secrets);
     capabilities = List.copyOf(capabilities);
+    limits = limits == null ? Map.of() : Map.copyOf(limits);
   }
+
+  /**
+   * A documented rate limit.
+   *
+   * @param permits calls allowed per period
+   * @param periodMs the period in milliseconds
+   */
+  public record RateLimit(int permits, long periodMs) {}
 
   /**
    * One secret as the data file describes it.

@@ -1,0 +1,258 @@
+package io.comfyvn.compute.gpu.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.errors.ComputeException.Kind;
+import io.comfyvn.compute.gpu.ProviderException;
+import io.comfyvn.compute.gpu.ProviderException.Sent;
+import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
+import io.comfyvn.compute.secrets.Secret;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalBiFunction;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.function.Supplier;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A provider's HTTP door: every call goes through its rate limiter (sized to the provider's
+ * documented limits), circuit breaker and retry policy (resilience4j), with timeouts, and every
+ * failure comes out as a {@link ProviderException} whose text holds no secret.
+ *
+ * <p>Retry rules: reads and cancels retry on 429, 5xx, timeouts and refused connections; a create
+ * retries only when the provider cannot have accepted it (refused connection, 429, 503), never
+ * after an ambiguous failure, so a job is never created twice. {@code Retry-After} is honoured.
+ */
+public final class ProviderHttp {
+  private final String provider;
+  private final HttpTransport transport;
+  private final ResilienceSettings settings;
+  private final Supplier<Collection<Secret>> secrets;
+  private final ObjectMapper mapper;
+  private final CircuitBreaker breaker;
+  private final Map<Op, RateLimiter> limiters = new EnumMap<>(Op.class);
+  private final Retry createRetry;
+  private final Retry otherRetry;
+
+  public ProviderHttp(
+      String provider,
+      HttpTransport transport,
+      ResilienceSettings settings,
+      Supplier<Collection<Secret>> secrets,
+      ObjectMapper mapper) {
+    this.provider = provider;
+    this.transport = transport;
+    this.settings = settings;
+    this.secrets = secrets;
+    this.mapper = mapper;
+    this.breaker =
+        CircuitBreaker.of(
+            provider,
+            CircuitBreakerConfig.custom()
+                .failureRateThreshold(settings.failureRatePercent())
+                .slidingWindowSize(settings.window())
+                .minimumNumberOfCalls(Math.min(settings.window(), 10))
+                .waitDurationInOpenState(settings.openFor())
+                .build());
+    settings
+        .limits()
+        .forEach(
+            (op, limit) ->
+                limiters.put(
+                    op,
+                    RateLimiter.of(
+                        provider + "-" + op,
+                        RateLimiterConfig.custom()
+                            .limitForPeriod(limit.permits())
+                            .limitRefreshPeriod(Duration.ofMillis(limit.periodMs()))
+                            .timeoutDuration(Duration.ofMillis(Math.max(limit.periodMs(), 1000)))
+                            .build())));
+    this.createRetry = retry(provider + "-create", true);
+    this.otherRetry = retry(provider + "-read", false);
+  }
+
+  /** Sends a call; returns a 2xx/3xx answer or throws {@link ProviderException}. */
+  public HttpReply call(Op op, HttpCall call) {
+    Retry retry = op == Op.CREATE ? createRetry : otherRetry;
+    return Retry.decorateSupplier(retry, () -> attempt(op, call)).get();
+  }
+
+  /** The provider's error text from an answer, without secrets (for messages and task errors). */
+  public String errorText(HttpReply reply) {
+    String text = reply.text();
+    try {
+      JsonNode j = mapper.readTree(text);
+      if (j != null && j.isObject()) {
+        for (String f : new String[] {"detail", "error", "message", "title"}) {
+          JsonNode v = j.get(f);
+          if (v != null && v.isTextual() && !v.asText().isBlank()) {
+            text = v.asText();
+            break;
+          }
+          if (v != null && !v.isNull() && !v.isTextual()) {
+            text = v.toString();
+            break;
+          }
+        }
+      }
+    } catch (java.io.IOException notJson) {
+      // plain-text errors (Modal's proxy, HF's management API) are used as they are
+    }
+    return scrub(text.length() > 300 ? text.substring(0, 300) + "..." : text).strip();
+  }
+
+  /** Removes every secret value from a text. */
+  public String scrub(String text) {
+    String out = text;
+    for (Secret s : secrets.get()) {
+      out = out.replace(s.reveal(), "***");
+    }
+    return out;
+  }
+
+  private HttpReply attempt(Op op, HttpCall call) {
+    if (!breaker.tryAcquirePermission()) {
+      throw new ProviderException(
+          Kind.UNAVAILABLE,
+          "provider_circuit_open",
+          provider + " is failing; calls paused for up to " + settings.openFor().toSeconds() + " s",
+          true,
+          Sent.NOT_SENT,
+          0,
+          null,
+          null);
+    }
+    if (!limiters.get(op).acquirePermission()) {
+      breaker.releasePermission();
+      throw new ProviderException(
+          Kind.UNAVAILABLE,
+          "local_rate_limit",
+          provider + " " + op.name().toLowerCase(java.util.Locale.ROOT) + " rate limit reached",
+          true,
+          Sent.NOT_SENT,
+          0,
+          null,
+          null);
+    }
+    long start = System.nanoTime();
+    HttpReply reply;
+    try {
+      reply = transport.send(call, settings.readTimeout());
+    } catch (HttpTransport.TransportException e) {
+      breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+      throw e.maybeSent()
+          ? new ProviderException(
+              Kind.UPSTREAM_TIMEOUT,
+              "provider_timeout",
+              provider + " " + call.describe() + ": no complete answer (it may have been received)",
+              true,
+              Sent.AMBIGUOUS,
+              0,
+              null,
+              null)
+          : new ProviderException(
+              Kind.UNAVAILABLE,
+              "provider_unreachable",
+              provider + " " + call.describe() + ": cannot connect",
+              true,
+              Sent.NOT_SENT,
+              0,
+              null,
+              null);
+    }
+    long took = System.nanoTime() - start;
+    if (reply.status() >= 500) {
+      breaker.onError(took, TimeUnit.NANOSECONDS, new IllegalStateException("HTTP " + reply.status()));
+    } else {
+      breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+    }
+    if (reply.status() < 400) {
+      return reply;
+    }
+    throw failure(call, reply);
+  }
+
+  private ProviderException failure(HttpCall call, HttpReply reply) {
+    int s = reply.status();
+    String what = provider + " " + call.describe() + " -> HTTP " + s + ": " + errorText(reply);
+    Duration retryAfter = retryAfter(reply);
+    if (s == 429) {
+      return new ProviderException(
+          Kind.UNAVAILABLE, "provider_rate_limited", what, true, Sent.REFUSED, s, retryAfter, null);
+    }
+    if (s == 503) {
+      return new ProviderException(
+          Kind.UNAVAILABLE, "provider_unavailable", what, true, Sent.REFUSED, s, retryAfter, null);
+    }
+    if (s >= 500) {
+      Kind kind = s == 504 ? Kind.UPSTREAM_TIMEOUT : Kind.UPSTREAM_FAILED;
+      return new ProviderException(kind, "provider_error", what, true, Sent.AMBIGUOUS, s, retryAfter, null);
+    }
+    return switch (s) {
+      case 401, 403 -> new ProviderException(
+          Kind.UPSTREAM_FAILED, "provider_unauthorized", what, false, Sent.REFUSED, s, null, null);
+      case 404, 410 -> new ProviderException(
+          Kind.NOT_FOUND, "provider_not_found", what, false, Sent.REFUSED, s, null, null);
+      case 409 -> new ProviderException(
+          Kind.CONFLICT, "provider_conflict", what, false, Sent.REFUSED, s, null, null);
+      default -> new ProviderException(
+          Kind.UNPROCESSABLE, "provider_rejected", what, false, Sent.REFUSED, s, null, null);
+    };
+  }
+
+  private Retry retry(String name, boolean create) {
+    IntervalBiFunction<Object> interval =
+        (attempt, either) -> {
+          if (either.isLeft()
+              && either.getLeft() instanceof ProviderException pe
+              && pe.retryAfter().isPresent()) {
+            return Math.min(pe.retryAfter().get().toMillis(), settings.maxRetryAfter().toMillis());
+          }
+          long base = settings.baseDelay().toMillis() << Math.min(attempt - 1, 16);
+          long capped = Math.min(base, settings.maxDelay().toMillis());
+          // up to 25% jitter, so many clients do not retry in step
+          return capped - ThreadLocalRandom.current().nextLong(capped / 4 + 1);
+        };
+    return Retry.of(
+        name,
+        RetryConfig.custom()
+            .maxAttempts(settings.maxAttempts())
+            .intervalBiFunction(interval)
+            .retryOnException(
+                e ->
+                    e instanceof ProviderException pe
+                        && pe.retryable()
+                        && !"provider_circuit_open".equals(pe.code())
+                        && (!create || pe.sent() != Sent.AMBIGUOUS))
+            .build());
+  }
+
+  /** {@code Retry-After} as seconds or an HTTP date; absent or unreadable gives null. */
+  static Duration retryAfter(HttpReply reply) {
+    String v = reply.header("retry-after").orElse(null);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
+    } catch (NumberFormatException notSeconds) {
+      try {
+        ZonedDateTime at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
+        Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
+        return d.isNegative() ? Duration.ZERO : d;
+      } catch (java.time.format.DateTimeParseException unreadable) {
+        return null;
+      }
+    }
+  }
+}
