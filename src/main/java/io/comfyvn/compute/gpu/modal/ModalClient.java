@@ -1,0 +1,291 @@
+package io.comfyvn.compute.gpu.modal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.config.ProviderSettings;
+import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
+import io.comfyvn.compute.gpu.JobStatus;
+import io.comfyvn.compute.gpu.LiveClient;
+import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.ProviderException;
+import io.comfyvn.compute.gpu.http.HttpCall;
+import io.comfyvn.compute.gpu.http.HttpReply;
+import io.comfyvn.compute.gpu.http.ProviderAnswers;
+import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Modal through the ComfyVN web-endpoint contract (docs/modal_web_endpoint_contract.md): {@code
+ * POST /run} spawns the function and returns its {@code fc-...} id, {@code GET
+ * /requests/{id}/status} gives its {@code InputStatus}, {@code GET /requests/{id}} its result (202
+ * while pending, 410 once expired), {@code POST /requests/{id}/cancel} terminates it. Proxy auth is
+ * {@code Modal-Key}/{@code Modal-Secret}. A request that outlives Modal's 150 s web cap is answered
+ * 303 See Other; the Location is followed with GET (Modal refuses a re-POST), up to 20 hops, and
+ * only on the endpoint's own origin so the proxy tokens never go elsewhere.
+ */
+final class ModalClient implements LiveClient {
+  static final String PROVIDER = "modal";
+  static final String TOKEN_ID = "modal.token_id";
+  static final String TOKEN_SECRET = "modal.token_secret";
+
+  /** As many hops as browsers follow; Modal documents that a long result may take several. */
+  static final int MAX_REDIRECTS = 20;
+
+  /** Our word for a call spawned but not yet asked about: the create answer carries no status. */
+  static final String SPAWNED = "SPAWNED";
+
+  /** Job keys that choose what to run; the rest of a job without {@code input} is input. */
+  private static final Set<String> ROUTING_KEYS = Set.of("function", "id");
+
+  private static final Pattern CALL_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+
+  /** An id no call has, for the health probe (see {@link #health()}). */
+  private static final String PROBE_ID = "fc-comfyvn-health-probe";
+
+  private final LiveContext ctx;
+  private final ProviderAnswers answers;
+
+  ModalClient(LiveContext ctx) {
+    this.ctx = ctx;
+    this.answers = new ProviderAnswers(PROVIDER, ctx.mapper());
+  }
+
+  @Override
+  public Submitted submit(LiveJob job) {
+    ProviderSettings s = job.settings();
+    String base = base(s);
+    String function = text(job.job(), "function");
+    if (function == null) {
+      function =
+          s.text("function")
+              .orElseThrow(
+                  () ->
+                      ProviderAnswers.notConfigured(
+                          PROVIDER, "set 'function' in providers_gpu.modal or in the job"));
+    }
+    ObjectNode input = input(job.job());
+    if (!input.has("seed")) {
+      // our contract passes the seed, so the same task gives the same image
+      input.put("seed", job.seed());
+    }
+    ObjectNode body = ctx.mapper().createObjectNode().put("function", function);
+    body.set("input", input);
+    HttpCall call = HttpCall.postJson(URI.create(base + "/run"), auth(), body.toString());
+    Answer a = send(Op.CREATE, call, base);
+    ObjectNode answer = answers.object(Op.CREATE, a.call(), a.reply());
+    String id = answers.requiredText(Op.CREATE, call.describe(), answer, "request_id");
+    return new Submitted(id, new JobState(JobStatus.QUEUED, SPAWNED, null, null, null, null, null));
+  }
+
+  @Override
+  public JobState poll(String providerJobId) {
+    String base = base(ctx.settings());
+    String id = id(providerJobId);
+    HttpCall call = HttpCall.get(URI.create(base + "/requests/" + id + "/status"), auth());
+    Answer a = send(Op.READ, call, base);
+    String raw =
+        answers.requiredText(
+            Op.READ, call.describe(), answers.object(Op.READ, a.call(), a.reply()), "status");
+    JobStatus status = status(raw);
+    if (status == JobStatus.DONE) {
+      return result(base, id, raw);
+    }
+    if (status == JobStatus.ERROR) {
+      return new JobState(status, raw, null, null, null, errorText(base, id, raw), null);
+    }
+    return new JobState(status, raw, null, null, null, null, null);
+  }
+
+  @Override
+  public JobState cancel(String providerJobId) {
+    String base = base(ctx.settings());
+    URI uri = URI.create(base + "/requests/" + id(providerJobId) + "/cancel");
+    HttpCall call = HttpCall.postJson(uri, auth(), "{}");
+    Answer a = send(Op.CANCEL, call, base);
+    JsonNode answer = answers.json(Op.CANCEL, a.call(), a.reply());
+    String raw = answer.path("status").isTextual() ? answer.get("status").asText() : "TERMINATED";
+    return new JobState(status(raw), raw, null, null, null, null, null);
+  }
+
+  /**
+   * Asks for the status of an id no call has. The proxy checks the tokens before the app sees the
+   * request, so an app's 404 means the endpoint is deployed and the tokens are accepted, while a
+   * 401 from the proxy means they are not. (The contract has no separate health route.)
+   */
+  @Override
+  public Health health() {
+    String base;
+    try {
+      base = base(ctx.settings());
+    } catch (ProviderException e) {
+      return new Health(false, e.getMessage());
+    }
+    HttpCall call = HttpCall.get(URI.create(base + "/requests/" + PROBE_ID + "/status"), auth());
+    try {
+      send(Op.READ, call, base);
+      return new Health(true, "web endpoint answered");
+    } catch (ProviderException e) {
+      if (e.httpStatus() == 404) {
+        return new Health(true, "web endpoint answered; proxy tokens accepted");
+      }
+      return new Health(false, e.getMessage());
+    }
+  }
+
+  /** The result of a finished call; a 202 (status raced ahead of the result) is still running. */
+  private JobState result(String base, String id, String raw) {
+    HttpCall call = HttpCall.get(URI.create(base + "/requests/" + id), auth());
+    Answer a;
+    try {
+      a = send(Op.READ, call, base);
+    } catch (ProviderException e) {
+      if (e.httpStatus() == 410) {
+        return new JobState(
+            JobStatus.DONE,
+            raw,
+            1.0,
+            List.of(),
+            List.of("Modal no longer holds this result (results expire 7 days after a call ends)"),
+            null,
+            null);
+      }
+      throw e;
+    }
+    if (a.reply().status() == 202) {
+      return new JobState(JobStatus.RUNNING, raw, null, null, null, null, null);
+    }
+    ObjectNode answer = answers.object(Op.READ, a.call(), a.reply());
+    return new JobState(
+        JobStatus.DONE, raw, 1.0, LiveOutputs.collect(answer.get("response")), null, null, null);
+  }
+
+  /** The error the result route gives a failed call; the status word when it gives none. */
+  private String errorText(String base, String id, String raw) {
+    HttpCall call = HttpCall.get(URI.create(base + "/requests/" + id), auth());
+    try {
+      Answer a = send(Op.READ, call, base);
+      JsonNode err = answers.json(Op.READ, a.call(), a.reply()).get("error");
+      if (err != null && !err.isNull()) {
+        return ctx.http().scrub(err.isTextual() ? err.asText() : err.toString());
+      }
+    } catch (ProviderException e) {
+      // the status word still tells what happened
+    }
+    return "Modal call ended with " + raw;
+  }
+
+  /**
+   * Modal's words. Modal's SDK counts unknown values as PENDING; so do we (running). {@code
+   * INTERNAL_FAILURE} is retried by Modal itself, so it is not an end either.
+   */
+  static JobStatus status(String raw) {
+    return switch (raw.toUpperCase(Locale.ROOT)) {
+      case "SUCCESS" -> JobStatus.DONE;
+      case "FAILURE", "INIT_FAILURE", "TIMEOUT" -> JobStatus.ERROR;
+      case "TERMINATED" -> JobStatus.CANCELED;
+      default -> JobStatus.RUNNING;
+    };
+  }
+
+  /** One answer and the request it answers (the last hop after redirects). */
+  private record Answer(HttpCall call, HttpReply reply) {}
+
+  /** Sends a call and follows 303 See Other with GET on the same origin. */
+  private Answer send(Op op, HttpCall first, String base) {
+    HttpCall call = first;
+    HttpReply reply = ctx.http().call(op, call);
+    for (int hop = 0; reply.status() >= 300 && reply.status() < 400; hop++) {
+      if (reply.status() != 303) {
+        throw answers.bad(op, call.describe(), "unexpected redirect HTTP " + reply.status());
+      }
+      if (hop == MAX_REDIRECTS) {
+        throw answers.bad(op, first.describe(), "more than " + MAX_REDIRECTS + " redirects");
+      }
+      String location =
+          reply
+              .header("location")
+              .orElseThrow(() -> answers.bad(op, first.describe(), "303 without a Location"));
+      URI next;
+      try {
+        next = call.uri().resolve(location.strip());
+      } catch (IllegalArgumentException e) {
+        throw answers.bad(op, first.describe(), "303 with an unreadable Location");
+      }
+      if (!sameOrigin(next, URI.create(base))) {
+        throw answers.bad(op, first.describe(), "303 to another host; not followed");
+      }
+      call = HttpCall.get(next, auth());
+      // the call behind the redirect already exists: waiting for it is a read, safe to retry
+      reply = ctx.http().call(Op.READ, call);
+    }
+    return new Answer(call, reply);
+  }
+
+  private static boolean sameOrigin(URI a, URI b) {
+    return Objects.equals(lower(a.getScheme()), lower(b.getScheme()))
+        && Objects.equals(lower(a.getHost()), lower(b.getHost()))
+        && port(a) == port(b);
+  }
+
+  private static String lower(String s) {
+    return s == null ? null : s.toLowerCase(Locale.ROOT);
+  }
+
+  private static int port(URI u) {
+    return u.getPort() != -1 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+  }
+
+  private ObjectNode input(ObjectNode job) {
+    JsonNode input = job.get("input");
+    if (input != null && !input.isNull()) {
+      if (!input.isObject()) {
+        throw ProviderAnswers.invalidJob(PROVIDER, "job.input must be a JSON object");
+      }
+      return ((ObjectNode) input).deepCopy();
+    }
+    ObjectNode rest = job.deepCopy();
+    rest.remove(ROUTING_KEYS);
+    if (rest.isEmpty()) {
+      throw ProviderAnswers.invalidJob(PROVIDER, "the job has no input");
+    }
+    return rest;
+  }
+
+  private Map<String, String> auth() {
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("Modal-Key", ctx.secret(TOKEN_ID).reveal());
+    h.put("Modal-Secret", ctx.secret(TOKEN_SECRET).reveal());
+    return h;
+  }
+
+  /** The deployed web endpoint's URL; there is no default, it is the user's own deployment. */
+  private static String base(ProviderSettings s) {
+    String b =
+        s.text("base_url")
+            .orElseThrow(
+                () ->
+                    ProviderAnswers.notConfigured(
+                        PROVIDER,
+                        "set 'base_url' in providers_gpu.modal to your deployed web endpoint"));
+    return b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
+  }
+
+  private static String id(String providerJobId) {
+    if (providerJobId == null || !CALL_ID.matcher(providerJobId).matches()) {
+      throw ProviderAnswers.invalidJob(PROVIDER, "not a Modal function call id");
+    }
+    return providerJobId;
+  }
+
+  private static String text(JsonNode job, String key) {
+    JsonNode v = job.get(key);
+    return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText().strip() : null;
+  }
+}

@@ -1,0 +1,336 @@
+package io.comfyvn.compute.gpu.replicate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.config.ProviderSettings;
+import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
+import io.comfyvn.compute.gpu.JobStatus;
+import io.comfyvn.compute.gpu.LiveClient;
+import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.ProviderException;
+import io.comfyvn.compute.gpu.http.HttpCall;
+import io.comfyvn.compute.gpu.http.ProviderAnswers;
+import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Replicate's predictions API: create by model ({@code POST /models/{owner}/{name}/predictions}),
+ * by version ({@code POST /predictions}) or by deployment ({@code POST
+ * /deployments/{owner}/{name}/predictions}), get, cancel, {@code GET /account} for health, and
+ * Standard-Webhooks signatures checked with the account's {@code whsec_} secret.
+ */
+final class ReplicateClient implements LiveClient {
+  static final String PROVIDER = "replicate";
+  static final String DEFAULT_BASE_URL = "https://api.replicate.com/v1";
+  static final String SECRET = "replicate.api_token";
+
+  /**
+   * Job keys that choose where and how to run; the rest of a job without {@code input} is input.
+   */
+  private static final Set<String> ROUTING_KEYS =
+      Set.of("model", "version", "deployment", "wait_seconds", "id");
+
+  private static final Pattern OWNER_NAME =
+      Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
+  private static final Pattern PREDICTION_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+
+  /** tqdm's progress bar as models print it, e.g. {@code 45%|████▌ | 9/20}. */
+  private static final Pattern TQDM = Pattern.compile("(\\d{1,3})%\\|");
+
+  /** Replicate's {@code Prefer: wait} accepts 1..60 seconds. */
+  private static final int MAX_WAIT_SECONDS = 60;
+
+  /** Room between a blocking create's wait and our read timeout, so the create never times out. */
+  private static final Duration WAIT_MARGIN = Duration.ofSeconds(5);
+
+  static final String DATA_REMOVED_LOG =
+      "Replicate removed this prediction's input, output and logs (it deletes them one hour after"
+          + " an API prediction ends)";
+
+  private final LiveContext ctx;
+  private final ProviderAnswers answers;
+  private final Duration readTimeout;
+  private final Clock clock;
+  private final AtomicReference<byte[]> webhookKey = new AtomicReference<>();
+
+  /**
+   * @param readTimeout the HTTP read timeout in force, which caps {@code Prefer: wait}
+   * @param clock the clock webhook timestamps are checked against
+   */
+  ReplicateClient(LiveContext ctx, Duration readTimeout, Clock clock) {
+    this.ctx = ctx;
+    this.answers = new ProviderAnswers(PROVIDER, ctx.mapper());
+    this.readTimeout = readTimeout;
+    this.clock = clock;
+  }
+
+  @Override
+  public Submitted submit(LiveJob job) {
+    ObjectNode j = job.job();
+    ProviderSettings s = job.settings();
+    String base = base(s);
+    ObjectNode body = ctx.mapper().createObjectNode();
+    URI uri = target(j, s, base, body);
+    body.set("input", input(j));
+    if (job.webhookUrl() != null) {
+      body.put("webhook", job.webhookUrl());
+      body.putArray("webhook_events_filter").add("start").add("completed");
+    }
+    Map<String, String> headers = auth();
+    waitSeconds(j).ifPresent(w -> headers.put("Prefer", "wait=" + w));
+    HttpCall call = HttpCall.postJson(uri, headers, body.toString());
+    ObjectNode prediction = answers.object(Op.CREATE, call, ctx.http().call(Op.CREATE, call));
+    String id = answers.requiredText(Op.CREATE, call.describe(), prediction, "id");
+    return new Submitted(id, state(Op.CREATE, call.describe(), prediction));
+  }
+
+  @Override
+  public JobState poll(String providerJobId) {
+    HttpCall call =
+        HttpCall.get(
+            URI.create(base(ctx.settings()) + "/predictions/" + id(providerJobId)), auth());
+    return state(
+        Op.READ, call.describe(), answers.object(Op.READ, call, ctx.http().call(Op.READ, call)));
+  }
+
+  @Override
+  public JobState cancel(String providerJobId) {
+    URI uri = URI.create(base(ctx.settings()) + "/predictions/" + id(providerJobId) + "/cancel");
+    HttpCall call = new HttpCall("POST", uri, auth(), new byte[0]);
+    return state(
+        Op.CANCEL,
+        call.describe(),
+        answers.object(Op.CANCEL, call, ctx.http().call(Op.CANCEL, call)));
+  }
+
+  @Override
+  public Health health() {
+    HttpCall call = HttpCall.get(URI.create(base(ctx.settings()) + "/account"), auth());
+    try {
+      ObjectNode account = answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
+      String who = account.path("username").asText("?");
+      String type = account.path("type").asText("");
+      return new Health(true, "account " + who + (type.isEmpty() ? "" : " (" + type + ")"));
+    } catch (ProviderException e) {
+      return new Health(false, e.getMessage());
+    }
+  }
+
+  /** A webhook body is the prediction itself, the same object {@code GET} returns. */
+  @Override
+  public Optional<JobState> parseWebhook(JsonNode body) {
+    if (body == null || !body.isObject() || !body.path("status").isTextual()) {
+      return Optional.empty();
+    }
+    return Optional.of(state(Op.READ, "webhook", body));
+  }
+
+  /**
+   * Checks the Standard-Webhooks signature with the {@code webhook_secret} setting, else the
+   * account's secret from {@code GET /webhooks/default/secret} (fetched once per client).
+   *
+   * @throws ProviderException when the secret cannot be fetched (the caller answers 5xx, so
+   *     Replicate retries the final webhook)
+   */
+  @Override
+  public boolean verifyWebhook(Map<String, String> headers, byte[] rawBody) {
+    byte[] key = webhookKey();
+    return key.length > 0 && WebhookSignature.verify(key, headers, rawBody, clock.instant());
+  }
+
+  private byte[] webhookKey() {
+    byte[] key = webhookKey.get();
+    if (key != null) {
+      return key;
+    }
+    String secret = ctx.settings().text("webhook_secret").orElse(null);
+    if (secret == null) {
+      HttpCall call =
+          HttpCall.get(URI.create(base(ctx.settings()) + "/webhooks/default/secret"), auth());
+      ObjectNode answer = answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
+      secret = answers.requiredText(Op.READ, call.describe(), answer, "key");
+    }
+    try {
+      key = WebhookSignature.key(secret);
+    } catch (IllegalArgumentException notBase64) {
+      // an unusable secret verifies nothing; every webhook is refused and the tracker's polls
+      // still finish the task
+      key = new byte[0];
+    }
+    webhookKey.compareAndSet(null, key);
+    return webhookKey.get();
+  }
+
+  /** Chooses the create URL (and puts {@code version} in the body when creating by version). */
+  private URI target(ObjectNode job, ProviderSettings s, String base, ObjectNode body) {
+    String deployment = text(job, "deployment");
+    String version = text(job, "version");
+    String model = text(job, "model");
+    if (deployment == null && version == null && model == null) {
+      deployment = s.text("deployment").orElse(null);
+      version = s.text("version").orElse(null);
+      model = s.text("model").orElse(null);
+    }
+    if (deployment != null) {
+      return URI.create(
+          base + "/deployments/" + ownerName(deployment, "deployment") + "/predictions");
+    }
+    if (model != null && model.contains(":")) {
+      // owner/name:version is a version reference, created through /predictions
+      version = model;
+    } else if (model != null && version == null) {
+      return URI.create(base + "/models/" + ownerName(model, "model") + "/predictions");
+    }
+    if (version != null) {
+      body.put("version", version);
+      return URI.create(base + "/predictions");
+    }
+    throw ProviderAnswers.notConfigured(
+        PROVIDER,
+        "set 'model', 'version' or 'deployment' in providers_gpu.replicate or in the job");
+  }
+
+  private static String ownerName(String value, String what) {
+    if (!OWNER_NAME.matcher(value).matches()) {
+      throw ProviderAnswers.invalidJob(PROVIDER, what + " must look like owner/name");
+    }
+    return value;
+  }
+
+  private ObjectNode input(ObjectNode job) {
+    JsonNode input = job.get("input");
+    if (input != null && !input.isNull()) {
+      if (!input.isObject()) {
+        throw ProviderAnswers.invalidJob(PROVIDER, "job.input must be a JSON object");
+      }
+      return (ObjectNode) input;
+    }
+    ObjectNode rest = job.deepCopy();
+    rest.remove(ROUTING_KEYS);
+    if (rest.isEmpty()) {
+      throw ProviderAnswers.invalidJob(PROVIDER, "the job has no input");
+    }
+    return rest;
+  }
+
+  /** {@code job.wait_seconds} clamped to Replicate's range and below our read timeout. */
+  private Optional<Long> waitSeconds(ObjectNode job) {
+    JsonNode w = job.get("wait_seconds");
+    if (w == null || w.isNull()) {
+      return Optional.empty();
+    }
+    if (!w.canConvertToLong()) {
+      throw ProviderAnswers.invalidJob(PROVIDER, "job.wait_seconds must be a whole number");
+    }
+    long cap = Math.min(MAX_WAIT_SECONDS, readTimeout.minus(WAIT_MARGIN).toSeconds());
+    long wait = Math.min(w.asLong(), cap);
+    return wait >= 1 ? Optional.of(wait) : Optional.empty();
+  }
+
+  /** A prediction object in the shared vocabulary. */
+  private JobState state(Op op, String where, JsonNode p) {
+    String raw = answers.requiredText(op, where, p, "status");
+    JobStatus status = status(raw);
+    List<String> logs = new ArrayList<>(lines(p.get("logs")));
+    Double progress = status == JobStatus.DONE ? Double.valueOf(1.0) : progress(logs);
+    List<Output> outputs;
+    if (p.path("data_removed").asBoolean(false)) {
+      outputs = List.of();
+      logs.add(DATA_REMOVED_LOG);
+    } else {
+      outputs = LiveOutputs.collect(p.get("output"));
+    }
+    JsonNode err = p.get("error");
+    String error =
+        err == null || err.isNull() ? null : err.isTextual() ? err.asText() : err.toString();
+    return new JobState(status, raw, progress, outputs, logs, error, metrics(p.path("metrics")));
+  }
+
+  /** Replicate's words; future ones (the API has added {@code aborted} before) count as running. */
+  static JobStatus status(String raw) {
+    return switch (raw.toLowerCase(Locale.ROOT)) {
+      case "starting" -> JobStatus.QUEUED;
+      case "processing" -> JobStatus.RUNNING;
+      case "succeeded" -> JobStatus.DONE;
+      case "failed" -> JobStatus.ERROR;
+      case "canceled", "cancelled", "aborted" -> JobStatus.CANCELED;
+      default -> JobStatus.RUNNING;
+    };
+  }
+
+  private static List<String> lines(JsonNode logs) {
+    if (logs == null || !logs.isTextual() || logs.asText().isEmpty()) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (String line : logs.asText().split("\r?\n")) {
+      // tqdm redraws its bar with carriage returns; the last redraw is the current one
+      String current = line.substring(line.lastIndexOf('\r') + 1);
+      if (!current.isBlank()) {
+        out.add(current);
+      }
+    }
+    return out;
+  }
+
+  /** Progress from the last tqdm bar in the logs. */
+  static Double progress(List<String> logs) {
+    for (int i = logs.size() - 1; i >= 0; i--) {
+      Matcher m = TQDM.matcher(logs.get(i));
+      Double last = null;
+      while (m.find()) {
+        last = Math.min(100, Integer.parseInt(m.group(1))) / 100.0;
+      }
+      if (last != null) {
+        return last;
+      }
+    }
+    return null;
+  }
+
+  private static Map<String, Number> metrics(JsonNode m) {
+    Map<String, Number> out = new LinkedHashMap<>();
+    if (m.path("predict_time").isNumber()) {
+      out.put("execution_ms", Math.round(m.get("predict_time").asDouble() * 1000));
+    }
+    if (m.path("total_time").isNumber()) {
+      out.put("total_ms", Math.round(m.get("total_time").asDouble() * 1000));
+    }
+    return out;
+  }
+
+  private Map<String, String> auth() {
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("Authorization", "Bearer " + ctx.secret(SECRET).reveal());
+    return h;
+  }
+
+  private static String base(ProviderSettings s) {
+    String b = s.text("base_url").orElse(DEFAULT_BASE_URL);
+    return b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
+  }
+
+  private static String id(String providerJobId) {
+    if (providerJobId == null || !PREDICTION_ID.matcher(providerJobId).matches()) {
+      throw ProviderAnswers.invalidJob(PROVIDER, "not a Replicate prediction id");
+    }
+    return providerJobId;
+  }
+
+  private static String text(JsonNode job, String key) {
+    JsonNode v = job.get(key);
+    return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText().strip() : null;
+  }
+}
