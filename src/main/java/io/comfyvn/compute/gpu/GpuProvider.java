@@ -38,7 +38,10 @@ public interface GpuProvider {
    * @param mapper the service's JSON mapper
    */
   record LiveContext(
-      ProviderSettings settings, Map<String, Secret> secrets, ProviderHttp http, ObjectMapper mapper) {
+      ProviderSettings settings,
+      Map<String, Secret> secrets,
+      ProviderHttp http,
+      ObjectMapper mapper) {
     public LiveContext {
       secrets = Map.copyOf(secrets);
     }

@@ -19,10 +19,10 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.function.Supplier;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A provider's HTTP door: every call goes through its rate limiter (sized to the provider's
@@ -172,7 +172,8 @@ public final class ProviderHttp {
     }
     long took = System.nanoTime() - start;
     if (reply.status() >= 500) {
-      breaker.onError(took, TimeUnit.NANOSECONDS, new IllegalStateException("HTTP " + reply.status()));
+      breaker.onError(
+          took, TimeUnit.NANOSECONDS, new IllegalStateException("HTTP " + reply.status()));
     } else {
       breaker.onSuccess(took, TimeUnit.NANOSECONDS);
     }
@@ -196,17 +197,29 @@ public final class ProviderHttp {
     }
     if (s >= 500) {
       Kind kind = s == 504 ? Kind.UPSTREAM_TIMEOUT : Kind.UPSTREAM_FAILED;
-      return new ProviderException(kind, "provider_error", what, true, Sent.AMBIGUOUS, s, retryAfter, null);
+      return new ProviderException(
+          kind, "provider_error", what, true, Sent.AMBIGUOUS, s, retryAfter, null);
     }
     return switch (s) {
-      case 401, 403 -> new ProviderException(
-          Kind.UPSTREAM_FAILED, "provider_unauthorized", what, false, Sent.REFUSED, s, null, null);
-      case 404, 410 -> new ProviderException(
-          Kind.NOT_FOUND, "provider_not_found", what, false, Sent.REFUSED, s, null, null);
-      case 409 -> new ProviderException(
-          Kind.CONFLICT, "provider_conflict", what, false, Sent.REFUSED, s, null, null);
-      default -> new ProviderException(
-          Kind.UNPROCESSABLE, "provider_rejected", what, false, Sent.REFUSED, s, null, null);
+      case 401, 403 ->
+          new ProviderException(
+              Kind.UPSTREAM_FAILED,
+              "provider_unauthorized",
+              what,
+              false,
+              Sent.REFUSED,
+              s,
+              null,
+              null);
+      case 404, 410 ->
+          new ProviderException(
+              Kind.NOT_FOUND, "provider_not_found", what, false, Sent.REFUSED, s, null, null);
+      case 409 ->
+          new ProviderException(
+              Kind.CONFLICT, "provider_conflict", what, false, Sent.REFUSED, s, null, null);
+      default ->
+          new ProviderException(
+              Kind.UNPROCESSABLE, "provider_rejected", what, false, Sent.REFUSED, s, null, null);
     };
   }
 

@@ -59,7 +59,8 @@ public record ResilienceSettings(
       limits.put(
           op,
           new ProviderDescriptor.RateLimit(
-              o.path("permits").asInt(base.permits()), o.path("period_ms").asLong(base.periodMs())));
+              o.path("permits").asInt(base.permits()),
+              o.path("period_ms").asLong(base.periodMs())));
     }
     JsonNode retry = r.path("retry");
     JsonNode t = r.path("timeouts");
