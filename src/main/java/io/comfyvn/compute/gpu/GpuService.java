@@ -500,6 +500,12 @@ public final class GpuService {
       if (task.status().terminal()) {
         answer =
             cancelAnswer(t, task, false, "job already finished (" + task.status().wire() + ")");
+      } else if ("live".equals(task.meta().path("mode").asText())
+          && !task.providerJobId().isEmpty()) {
+        GpuProvider p = providers.require(task.providerSlug());
+        LiveClient.JobState state = client(p).cancel(task.providerJobId());
+        Task now = tracker.apply(task.id(), null, state).orElse(task);
+        answer = cancelAnswer(t, now, now.status() == TaskStatus.CANCELED, now.message());
       } else {
         Task now =
             tasks
