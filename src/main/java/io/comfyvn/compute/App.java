@@ -5,7 +5,11 @@ import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.GpuService;
+import io.comfyvn.compute.gpu.LiveClients;
+import io.comfyvn.compute.gpu.LiveTracker;
+import io.comfyvn.compute.gpu.http.JdkHttpTransport;
 import io.comfyvn.compute.logging.ProviderCallLog;
+import io.comfyvn.compute.provenance.ArtifactStore;
 import io.comfyvn.compute.secrets.SecretStore;
 import io.comfyvn.compute.tasks.Database;
 import io.comfyvn.compute.tasks.JdbiTaskStore;
@@ -17,13 +21,18 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /** Wiring only: builds the service's parts for a home folder and starts the web server. */
 public final class App implements AutoCloseable {
   private final Database database;
   private final ProviderCallLog callLog;
+  private final LiveTracker tracker;
   private final WebServer web;
 
   /**
@@ -42,9 +51,10 @@ public final class App implements AutoCloseable {
     }
   }
 
-  private App(Database database, ProviderCallLog callLog, WebServer web) {
+  private App(Database database, ProviderCallLog callLog, LiveTracker tracker, WebServer web) {
     this.database = database;
     this.callLog = callLog;
+    this.tracker = tracker;
     this.web = web;
   }
 
@@ -64,10 +74,32 @@ public final class App implements AutoCloseable {
     TaskRegistry tasks =
         new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock());
     ProviderCallLog callLog = new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"));
-    GpuService gpu = new GpuService(GpuProviders.discover(), config, secrets, tasks, callLog);
+    GpuProviders providers = GpuProviders.discover();
+    LiveClients live =
+        new LiveClients(config, secrets, new JdkHttpTransport(Duration.ofSeconds(5)), mapper);
+    LiveTracker tracker =
+        new LiveTracker(
+            tasks,
+            providers,
+            live,
+            new ArtifactStore(home, mapper, options.clock(), version()),
+            options.clock(),
+            LiveTracker.Settings.of(config));
+    AtomicReference<String> selfUrl = new AtomicReference<>();
+    String publicUrl = config.section("webhooks").path("public_url").asText("");
+    Supplier<Optional<String>> webhookBase =
+        () ->
+            publicUrl.isBlank()
+                ? Optional.empty()
+                : Optional.ofNullable("self".equals(publicUrl) ? selfUrl.get() : publicUrl);
+    GpuService gpu =
+        new GpuService(providers, config, secrets, tasks, callLog, live, tracker, webhookBase);
     WebServer web = new WebServer(new WebServer.Services(mapper, version(), gpu, tasks));
     web.start(options.host(), options.port());
-    return new App(database, callLog, web);
+    String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
+    selfUrl.set("http://" + host + ":" + web.port());
+    tracker.resume();
+    return new App(database, callLog, tracker, web);
   }
 
   /** The port the service listens on. */
@@ -78,6 +110,7 @@ public final class App implements AutoCloseable {
   @Override
   public void close() {
     web.close();
+    tracker.close();
     callLog.close();
     database.close();
   }

@@ -11,6 +11,8 @@ public class ComputeException extends RuntimeException {
   public enum Kind {
     /** The request is malformed or names something invalid (HTTP 400). */
     BAD_REQUEST,
+    /** The caller could not be authenticated (HTTP 401). */
+    UNAUTHORIZED,
     /** The thing asked for does not exist (HTTP 404). */
     NOT_FOUND,
     /** The request conflicts with the current state (HTTP 409). */
@@ -30,6 +32,7 @@ public class ComputeException extends RuntimeException {
   private final Kind kind;
   private final String code;
   private final boolean retryable;
+  private final java.util.Map<String, Object> details = new java.util.TreeMap<>();
 
   public ComputeException(Kind kind, String code, String message) {
     this(kind, code, message, false, null);
@@ -55,6 +58,17 @@ public class ComputeException extends RuntimeException {
   /** Whether the same request may succeed later. */
   public boolean retryable() {
     return retryable;
+  }
+
+  /** Extra fields for the error answer, such as the {@code task_id} a failed submit recorded. */
+  public java.util.Map<String, Object> details() {
+    return java.util.Collections.unmodifiableMap(details);
+  }
+
+  /** Adds an extra field to the error answer; returns this. */
+  public ComputeException detail(String key, Object value) {
+    details.put(key, value);
+    return this;
   }
 
   /** A 400 with the given code. */

@@ -16,8 +16,10 @@ import io.comfyvn.compute.tasks.TaskStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The {@code /api/providers/gpu} operations for every provider: resolves the provider, asks {@link
@@ -34,23 +36,38 @@ public final class GpuService {
   /** The log line of a completed dry-run job. */
   public static final String SIMULATED_COMPLETION = "Simulated completion";
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper WEBHOOK_JSON =
+      io.comfyvn.compute.Json.mapper();
+
   private final GpuProviders providers;
   private final AppConfig config;
   private final SecretStore secrets;
   private final TaskRegistry tasks;
   private final ProviderCallLog callLog;
+  private final LiveClients live;
+  private final LiveTracker tracker;
+  private final Supplier<Optional<String>> webhookBase;
 
+  /**
+   * @param webhookBase the URL providers can reach this service at, when webhooks are enabled
+   */
   public GpuService(
       GpuProviders providers,
       AppConfig config,
       SecretStore secrets,
       TaskRegistry tasks,
-      ProviderCallLog callLog) {
+      ProviderCallLog callLog,
+      LiveClients live,
+      LiveTracker tracker,
+      Supplier<Optional<String>> webhookBase) {
     this.providers = providers;
     this.config = config;
     this.secrets = secrets;
     this.tasks = tasks;
     this.callLog = callLog;
+    this.live = live;
+    this.tracker = tracker;
+    this.webhookBase = webhookBase;
   }
 
   /** The feature flag's state, as every answer carries it. */
@@ -109,6 +126,9 @@ public final class GpuService {
     GpuProvider p = providers.require(providerName);
     Call call = resolve(p, requested);
     boolean present = call.missing().isEmpty();
+    if (call.decision().mode() == Mode.LIVE) {
+      return liveHealth(p, call, start);
+    }
     Results.Health h =
         new Results.Health(
             present,
@@ -124,6 +144,32 @@ public final class GpuService {
             feature());
     log("health", call, null, null, present ? "ok" : "missing_secrets", start, null);
     return h;
+  }
+
+  private Results.Health liveHealth(GpuProvider p, Call call, long start) {
+    boolean ok;
+    String detail;
+    try {
+      LiveClient.Health h = client(p).health();
+      ok = h.ok();
+      detail = h.detail();
+    } catch (ProviderException e) {
+      ok = false;
+      detail = e.code() + ": " + e.getMessage();
+    }
+    log("health", call, null, null, ok ? "ok" : "unhealthy", start, null);
+    return new Results.Health(
+        ok,
+        false,
+        Mode.LIVE,
+        call.slug(),
+        p.descriptor().name(),
+        "present",
+        ok ? null : detail,
+        List.of(),
+        List.of(),
+        secrets.problem().orElse(null),
+        feature());
   }
 
   /** Health of every provider, sorted by slug. */
@@ -156,6 +202,9 @@ public final class GpuService {
           ComputeException.Kind.UNPROCESSABLE,
           "unsupported_mode",
           "sim mode is not available on this server yet; use dry_run");
+    }
+    if (call.decision().mode() == Mode.LIVE) {
+      return submitLive(p, call, req, seed, fingerprint, ignored, start);
     }
     boolean missing = !call.missing().isEmpty();
     ObjectNode meta = baseMeta(call, seed, fingerprint, req.config(), ignored);
@@ -203,6 +252,189 @@ public final class GpuService {
         req.job());
     return answer;
   }
+
+  /**
+   * Live submit: the task is written first (queued, "sending"), then the create goes upstream once.
+   * A refused create marks the task error; an ambiguous one (no answer after sending) leaves it
+   * queued for reconciliation, never resent: a webhook carrying our task id finds the job again.
+   */
+  private Results.Submit submitLive(
+      GpuProvider p,
+      Call call,
+      GpuRequest req,
+      long seed,
+      String fingerprint,
+      List<String> ignored,
+      long start) {
+    ObjectNode meta = baseMeta(call, seed, fingerprint, req.config(), ignored);
+    meta.put("submit_state", "sending");
+    meta.put("webhook_token", UUID.randomUUID().toString().replace("-", ""));
+    meta.putArray("logs");
+    meta.putArray("artifacts");
+    meta.set("payload", req.job().deepCopy());
+    TaskRegistry.Registered reg =
+        tasks.register(
+            new TaskRegistry.Draft(
+                null,
+                TASK_KIND,
+                TaskStatus.QUEUED,
+                0.0,
+                "Submitting to " + p.descriptor().name(),
+                meta,
+                req.idempotencyKey()));
+    Task task = reg.task();
+    if (!reg.created()) {
+      return submitAnswer(task, call, ignored);
+    }
+    ProviderSettings settings = effectiveSettings(call.settings(), req.config(), ignored);
+    String webhook =
+        p.descriptor().capabilities().contains("webhooks")
+            ? webhookBase
+                .get()
+                .map(
+                    b ->
+                        b
+                            + "/api/providers/gpu/webhooks/"
+                            + call.slug()
+                            + "?task="
+                            + task.id()
+                            + "&token="
+                            + meta.path("webhook_token").asText())
+                .orElse(null)
+            : null;
+    LiveClient.Submitted submitted;
+    try {
+      submitted =
+          client(p).submit(new LiveClient.LiveJob(task.id(), req.job(), seed, settings, webhook));
+    } catch (ProviderException e) {
+      boolean ambiguous = e.sent() == ProviderException.Sent.AMBIGUOUS;
+      ObjectNode patch =
+          TaskRegistry.newMeta()
+              .put("submit_state", ambiguous ? "unknown" : "refused")
+              .put("reconcile", ambiguous)
+              .put("error", e.getMessage())
+              .put("error_code", e.code());
+      if (ambiguous) {
+        tasks.update(
+            task.id(),
+            TaskStatus.QUEUED,
+            0.0,
+            "Submit outcome unknown; waiting to reconcile (not resubmitted)",
+            patch);
+        tracker.follow(task.id());
+      } else {
+        tasks.update(task.id(), TaskStatus.ERROR, 0.0, "Rejected: " + e.getMessage(), patch);
+      }
+      log("submit", call, task.id(), null, e.code(), start, req.job());
+      e.detail("task_id", task.id()).detail("provider", call.slug());
+      if (ambiguous) {
+        e.detail("reconcile", true);
+      }
+      throw e;
+    }
+    Task updated =
+        tracker.apply(task.id(), submitted.providerJobId(), submitted.state()).orElse(task);
+    tracker.follow(task.id());
+    log("submit", call, task.id(), submitted.providerJobId(), "ok", start, req.job());
+    return submitAnswer(updated, call, ignored);
+  }
+
+  /** The provider's settings with the request's allowed overrides on top. */
+  private static ProviderSettings effectiveSettings(
+      ProviderSettings base, ObjectNode requestConfig, List<String> ignored) {
+    ObjectNode merged = base.settings().deepCopy();
+    requestConfig
+        .properties()
+        .forEach(
+            e -> {
+              if (!ignored.contains(e.getKey())) {
+                merged.set(e.getKey(), e.getValue().deepCopy());
+              }
+            });
+    return new ProviderSettings(base.mode(), merged);
+  }
+
+  private LiveClient client(GpuProvider p) {
+    return live.client(p)
+        .orElseThrow(
+            () ->
+                new ComputeException(
+                    ComputeException.Kind.UNAVAILABLE,
+                    "no_live_client",
+                    p.descriptor().slug() + " has no live client"));
+  }
+
+  /**
+   * A provider's webhook. Authentic when the provider's signature verifies, or when the per-task
+   * token in the URL matches (providers that do not sign, such as RunPod).
+   */
+  public WebhookResult webhook(
+      String providerName, String taskId, String token, Map<String, String> headers, byte[] body) {
+    GpuProvider p = providers.require(providerName);
+    if (taskId == null || taskId.isBlank()) {
+      throw ComputeException.badRequest("missing_field", "the webhook URL must carry ?task=");
+    }
+    Task task =
+        tasks
+            .get(taskId)
+            .filter(
+                t -> TASK_KIND.equals(t.kind()) && p.descriptor().slug().equals(t.providerSlug()))
+            .orElseThrow(
+                () -> ComputeException.notFound("unknown_job", "no such task for this provider"));
+    LiveClient client = client(p);
+    String expected = task.meta().path("webhook_token").asText("");
+    boolean tokenOk =
+        token != null
+            && !expected.isEmpty()
+            && java.security.MessageDigest.isEqual(
+                expected.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+    if (!tokenOk && !client.verifyWebhook(headers, body)) {
+      throw new ComputeException(
+          ComputeException.Kind.UNAUTHORIZED, "bad_webhook_signature", "webhook not authentic");
+    }
+    JsonNode json;
+    try {
+      json = WEBHOOK_JSON.readTree(body);
+    } catch (java.io.IOException e) {
+      throw ComputeException.badRequest("invalid_json", "the webhook body is not JSON");
+    }
+    if (json == null || !json.isObject()) {
+      throw ComputeException.badRequest("invalid_body", "the webhook body must be a JSON object");
+    }
+    Optional<LiveClient.Submitted> parsed = client.parseWebhook(json);
+    if (parsed.isEmpty()) {
+      throw ComputeException.badRequest("invalid_body", "not a job status this provider sends");
+    }
+    String known = task.providerJobId();
+    if (!known.isEmpty() && !known.equals(parsed.get().providerJobId())) {
+      throw new ComputeException(
+          ComputeException.Kind.CONFLICT, "job_mismatch", "the webhook is for another job");
+    }
+    Task after =
+        tracker.apply(task.id(), parsed.get().providerJobId(), parsed.get().state()).orElse(task);
+    if (!after.status().terminal()) {
+      tracker.follow(after.id());
+    }
+    callLog.call(
+        "webhook",
+        p.descriptor().slug(),
+        "live",
+        after.id(),
+        parsed.get().providerJobId(),
+        after.status().wire(),
+        0,
+        null);
+    return new WebhookResult(true, after.id(), after.status().wire());
+  }
+
+  /**
+   * A webhook's answer.
+   *
+   * @param ok always true (failures are exceptions)
+   * @param taskId the task it updated
+   * @param status the task's status afterwards
+   */
+  public record WebhookResult(boolean ok, String taskId, String status) {}
 
   /** Polls a job by task id, mock id, or (with a provider) the provider's job id. */
   public Results.Poll poll(String id, String providerHint) {
@@ -268,6 +500,12 @@ public final class GpuService {
       if (task.status().terminal()) {
         answer =
             cancelAnswer(t, task, false, "job already finished (" + task.status().wire() + ")");
+      } else if ("live".equals(task.meta().path("mode").asText())
+          && !task.providerJobId().isEmpty()) {
+        GpuProvider p = providers.require(task.providerSlug());
+        LiveClient.JobState state = client(p).cancel(task.providerJobId());
+        Task now = tracker.apply(task.id(), null, state).orElse(task);
+        answer = cancelAnswer(t, now, now.status() == TaskStatus.CANCELED, now.message());
       } else {
         Task now =
             tasks
@@ -302,7 +540,11 @@ public final class GpuService {
     List<String> missing = secrets.missing(d.secretKeys());
     ModeDecision decision =
         ModeDecision.decide(
-            config.feature(AppConfig.PUBLIC_GPU_FLAG), missing, settings.mode(), false, requested);
+            config.feature(AppConfig.PUBLIC_GPU_FLAG),
+            missing,
+            settings.mode(),
+            p.hasLiveClient(),
+            requested);
     return new Call(d.slug(), settings, missing, decision);
   }
 

@@ -31,10 +31,11 @@ public interface LiveClient {
   Health health();
 
   /**
-   * The state carried by a webhook body, when this provider sends webhooks. The web layer checks
-   * signatures before calling this (see {@link #verifyWebhook}).
+   * The provider job id and state carried by a webhook body, when this provider sends webhooks. The
+   * caller checks authenticity first (see {@link #verifyWebhook}). The id matters when a create's
+   * answer was lost: the webhook is how the job is found again.
    */
-  default Optional<JobState> parseWebhook(JsonNode body) {
+  default Optional<Submitted> parseWebhook(JsonNode body) {
     return Optional.empty();
   }
 

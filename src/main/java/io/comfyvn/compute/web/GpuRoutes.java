@@ -33,6 +33,7 @@ final class GpuRoutes {
         PREFIX + "/poll/{id}",
         ctx -> ctx.json(service.poll(ctx.pathParam("id"), ctx.queryParam("provider"))));
     routes.post(PREFIX + "/cancel/{id}", this::cancel);
+    routes.post(PREFIX + "/webhooks/{provider}", this::webhook);
   }
 
   /** Extra fields for error answers under this prefix: the feature flag, as on every answer. */
@@ -82,6 +83,18 @@ final class GpuRoutes {
       provider = Bodies.requiredText(body, "provider");
     }
     ctx.json(service.cancel(ctx.pathParam("id"), provider));
+  }
+
+  private void webhook(Context ctx) {
+    Map<String, String> headers = new java.util.TreeMap<>();
+    ctx.headerMap().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v));
+    ctx.json(
+        service.webhook(
+            ctx.pathParam("provider"),
+            ctx.queryParam("task"),
+            ctx.queryParam("token"),
+            headers,
+            ctx.bodyAsBytes()));
   }
 
   /** The {@code Idempotency-Key} header, else {@code job.id}, else null. */

@@ -103,6 +103,7 @@ public final class WebServer implements AutoCloseable {
   static int status(ComputeException.Kind kind) {
     return switch (kind) {
       case BAD_REQUEST -> 400;
+      case UNAUTHORIZED -> 401;
       case NOT_FOUND -> 404;
       case CONFLICT -> 409;
       case TOO_LARGE -> 413;
@@ -113,8 +114,12 @@ public final class WebServer implements AutoCloseable {
     };
   }
 
-  private static void answer(Context ctx, ComputeException e, Map<String, Object> extras) {
+  private static void answer(Context ctx, ComputeException e, Map<String, Object> routeExtras) {
     int status = status(e.kind());
+    Map<String, Object> extras = new java.util.TreeMap<>(e.details());
+    if (routeExtras != null) {
+      extras.putAll(routeExtras);
+    }
     boolean upstream = status >= 500;
     ctx.status(status)
         .json(

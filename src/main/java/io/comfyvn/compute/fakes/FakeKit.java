@@ -1,0 +1,246 @@
+package io.comfyvn.compute.fakes;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+
+/**
+ * What every fake shares: the clock, settings, credentials, faults, counters, images and webhooks,
+ * plus the route wrapper that counts each request and applies injected faults around the handler.
+ */
+final class FakeKit {
+  /** Writes an error in one provider's own format. */
+  interface ErrorStyle {
+    void write(Context ctx, int status, String message);
+  }
+
+  /** Thrown after a connection was closed on purpose, so nothing else is written. */
+  static final class Dropped extends RuntimeException {
+    Dropped() {
+      super("connection dropped by an injected fault", null, false, false);
+    }
+  }
+
+  final Clock clock;
+  final FakeSettings settings;
+  final FakeCredentials credentials;
+  final Faults faults = new Faults();
+  final FakeStats stats = new FakeStats();
+  final FakeImages images = new FakeImages();
+  final WebhookSender webhooks;
+  final ObjectMapper mapper = Json.mapper();
+  private volatile String baseUrl = "http://127.0.0.1:0";
+
+  FakeKit(Clock clock, FakeSettings settings, FakeCredentials credentials) {
+    this.clock = clock;
+    this.settings = settings;
+    this.credentials = credentials;
+    this.webhooks = new WebhookSender(clock);
+  }
+
+  Instant now() {
+    return clock.instant();
+  }
+
+  /** {@code http://127.0.0.1:<port>}, known once the server listens. */
+  String baseUrl() {
+    return baseUrl;
+  }
+
+  void baseUrl(String url) {
+    this.baseUrl = url;
+  }
+
+  void get(
+      RoutesConfig routes, String path, String provider, String op, ErrorStyle style, Handler h) {
+    routes.get(path, wrap(provider, op, style, h));
+  }
+
+  void post(
+      RoutesConfig routes, String path, String provider, String op, ErrorStyle style, Handler h) {
+    routes.post(path, wrap(provider, op, style, h));
+  }
+
+  void delete(
+      RoutesConfig routes, String path, String provider, String op, ErrorStyle style, Handler h) {
+    routes.delete(path, wrap(provider, op, style, h));
+  }
+
+  private Handler wrap(String provider, String op, ErrorStyle style, Handler h) {
+    return ctx -> {
+      stats.record(provider, op, now());
+      Fault fault = faults.take(provider, op);
+      if (fault != null && fault.kind() == Fault.Kind.STATUS) {
+        if (fault.retryAfterSeconds() != null) {
+          ctx.header("Retry-After", String.valueOf(fault.retryAfterSeconds()));
+        }
+        style.write(ctx, fault.status(), faultMessage(fault.status(), fault.retryAfterSeconds()));
+        return;
+      }
+      if (fault != null && fault.kind() == Fault.Kind.DROP) {
+        drop(ctx);
+      }
+      h.handle(ctx);
+      if (fault == null) {
+        return;
+      }
+      switch (fault.kind()) {
+        case DROP_AFTER -> drop(ctx);
+        case SLOW -> Thread.sleep(fault.delay().toMillis());
+        case MALFORMED -> {
+          String body = ctx.result() == null ? "{}" : ctx.result();
+          ctx.contentType("application/json")
+              .result(body.substring(0, Math.max(1, body.length() / 2)));
+        }
+        default -> {}
+      }
+    };
+  }
+
+  private static String faultMessage(int status, Integer retryAfter) {
+    if (status == 429) {
+      return retryAfter == null
+          ? "Request was throttled."
+          : "Request was throttled. Your rate limit resets in ~" + retryAfter + "s.";
+    }
+    return status >= 500
+        ? "upstream temporarily unavailable (injected " + status + ")"
+        : "injected " + status;
+  }
+
+  /** Closes the TCP connection under the request without an answer. */
+  private static void drop(Context ctx) {
+    ServletContextRequest.getServletContextRequest(ctx.req())
+        .getConnectionMetaData()
+        .getConnection()
+        .getEndPoint()
+        .close();
+    throw new Dropped();
+  }
+
+  /**
+   * Blocks until {@code done} holds or {@code wait} has passed, on the clock or in real time,
+   * whichever comes first: tests move a fake clock, and nobody waits forever on a stopped one.
+   */
+  boolean await(BooleanSupplier done, Duration wait) {
+    Instant clockDeadline = now().plus(wait);
+    long realDeadline = System.nanoTime() + wait.toNanos();
+    while (!done.getAsBoolean()) {
+      if (!now().isBefore(clockDeadline) || System.nanoTime() - realDeadline >= 0) {
+        return done.getAsBoolean();
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The request body as a JSON object, or null when it is not one. */
+  ObjectNode objectBody(Context ctx) {
+    byte[] bytes = ctx.bodyAsBytes();
+    if (bytes.length == 0) {
+      return null;
+    }
+    try {
+      JsonNode node = mapper.readTree(bytes);
+      return node instanceof ObjectNode o ? o : null;
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
+
+  void json(Context ctx, int status, Object body) {
+    json(ctx, status, body, "application/json");
+  }
+
+  void json(Context ctx, int status, Object body, String contentType) {
+    try {
+      ctx.status(status).contentType(contentType).result(mapper.writeValueAsString(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  String text(Object body) {
+    try {
+      return new String(mapper.writeValueAsBytes(body), StandardCharsets.UTF_8);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  ObjectNode object() {
+    return mapper.createObjectNode();
+  }
+
+  /** The prompt of a job input: its {@code prompt} text, else the whole input as text. */
+  static String prompt(JsonNode input) {
+    if (input == null) {
+      return "";
+    }
+    if (input.isTextual()) {
+      return input.asText();
+    }
+    JsonNode p = input.get("prompt");
+    return p != null && p.isTextual() ? p.asText() : input.toString();
+  }
+
+  static long seed(JsonNode input, String prompt) {
+    JsonNode s = input == null ? null : input.get("seed");
+    return s != null && s.canConvertToLong() ? s.asLong() : FakeImages.seedFor(prompt);
+  }
+
+  /** How many images a job asks for ({@code num_outputs}, {@code batch_size}), 1 to 4. */
+  static int imageCount(JsonNode input) {
+    for (String key : new String[] {"num_outputs", "batch_size", "num_images"}) {
+      JsonNode n = input == null ? null : input.get(key);
+      if (n != null && n.canConvertToInt()) {
+        return Math.max(1, Math.min(4, n.asInt()));
+      }
+    }
+    return 1;
+  }
+
+  /** A forced outcome named in the input as {@code fake_outcome} (for trying failures by hand). */
+  Outcome outcome(String provider, JsonNode input) {
+    JsonNode o = input == null ? null : input.get("fake_outcome");
+    if (o != null && o.isTextual()) {
+      switch (o.asText()) {
+        case "fail" -> {
+          return Outcome.FAIL;
+        }
+        case "timeout" -> {
+          return Outcome.TIMEOUT;
+        }
+        default -> {}
+      }
+    }
+    return faults.outcomeForNewJob(provider);
+  }
+
+  /** Registers the job's images and returns their public URLs. */
+  java.util.List<String> imageUrls(String jobId, String prompt, long seed, int count) {
+    java.util.List<String> urls = new java.util.ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String name = jobId + (count == 1 ? "" : "-" + i) + ".png";
+      images.register(name, new FakeImages.Recipe(prompt, seed, i));
+      urls.add(baseUrl + "/files/" + name);
+    }
+    return urls;
+  }
+}

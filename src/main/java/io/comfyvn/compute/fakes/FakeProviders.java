@@ -1,0 +1,252 @@
+package io.comfyvn.compute.fakes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fake RunPod, Replicate, Hugging Face and Modal servers on one loopback port, each speaking its
+ * provider's wire protocol under its own prefix, plus {@code /files/...} for generated images and a
+ * {@code /_fake/...} control API (faults, forced outcomes, counters). Job states are computed from
+ * the injected clock, so tests advance a {@link FakeClock} instead of sleeping.
+ */
+public final class FakeProviders implements AutoCloseable {
+  public static final String RUNPOD = FakeRunpod.PROVIDER;
+  public static final String REPLICATE = FakeReplicate.PROVIDER;
+
+  private static final Logger log = LoggerFactory.getLogger(FakeProviders.class);
+
+  private final FakeKit kit;
+  private final FakeRunpod runpod;
+  private final FakeReplicate replicate;
+  private final Javalin javalin;
+  private final ScheduledExecutorService ticker;
+
+  public FakeProviders(Clock clock, FakeSettings settings, FakeCredentials credentials) {
+    this.kit = new FakeKit(clock, settings, credentials);
+    this.runpod = new FakeRunpod(kit);
+    this.replicate = new FakeReplicate(kit);
+    this.javalin =
+        Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              config.startup.showOldJavalinVersionWarning = false;
+              config.http.maxRequestSize = 25_000_000; // RunPod accepts 20 MB on runsync
+              runpod.register(config.routes);
+              replicate.register(config.routes);
+              config.routes.get("/files/{name}", this::file);
+              config.routes.post("/_fake/faults", this::addFault);
+              config.routes.delete("/_fake/faults", ctx -> clearFaults());
+              config.routes.get("/_fake/stats", this::stats);
+              config.routes.exception(FakeKit.Dropped.class, (e, ctx) -> {});
+              config.routes.error(404, this::notFound);
+            });
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "fake-providers-ticker");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Listens on 127.0.0.1 only; port 0 picks a free one. */
+  public FakeProviders start(int port) {
+    javalin.start("127.0.0.1", port);
+    kit.baseUrl("http://127.0.0.1:" + javalin.port());
+    ticker.scheduleWithFixedDelay(this::tickQuietly, 20, 20, TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  public int port() {
+    return javalin.port();
+  }
+
+  /** {@code http://127.0.0.1:<port>}. */
+  public String baseUrl() {
+    return kit.baseUrl();
+  }
+
+  public FakeCredentials credentials() {
+    return kit.credentials;
+  }
+
+  public FakeStats stats() {
+    return kit.stats;
+  }
+
+  /** Adds a fault for the next matching requests. */
+  public void inject(Fault fault) {
+    kit.faults.add(fault);
+  }
+
+  /** Removes pending faults and forced next outcomes. */
+  public void clearFaults() {
+    kit.faults.clear();
+  }
+
+  /** Makes one existing job end this way (if it has not ended yet); false if no such job. */
+  public boolean forceOutcome(String provider, String jobId, Outcome outcome) {
+    return switch (provider) {
+      case RUNPOD -> runpod.force(jobId, outcome);
+      case REPLICATE -> replicate.force(jobId, outcome);
+      default -> throw new IllegalArgumentException("unknown provider " + provider);
+    };
+  }
+
+  /** Makes the next job created on a provider end this way. */
+  public void forceNextOutcome(String provider, Outcome outcome) {
+    kit.faults.forceNext(provider, outcome);
+  }
+
+  /** Every webhook attempt so far, in order. */
+  public List<WebhookDelivery> webhookDeliveries() {
+    return kit.webhooks.deliveries();
+  }
+
+  /**
+   * Sends due webhooks now. The background ticker does this every 20 ms; tests that just moved the
+   * clock may call it to skip that wait.
+   */
+  public synchronized void tick() {
+    runpod.tick();
+    replicate.tick();
+    kit.webhooks.tick();
+  }
+
+  private void tickQuietly() {
+    try {
+      tick();
+    } catch (RuntimeException e) {
+      log.warn("fake provider tick failed", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    ticker.shutdownNow();
+    javalin.stop();
+  }
+
+  private void file(Context ctx) {
+    byte[] png = kit.images.file(ctx.pathParam("name"));
+    if (png == null) {
+      ctx.status(404).contentType("text/plain").result("not found");
+      return;
+    }
+    ctx.contentType("image/png").result(png);
+  }
+
+  private void notFound(Context ctx) {
+    if (ctx.result() != null && !ctx.result().isEmpty()) {
+      return; // a handler answered 404 itself
+    }
+    String path = ctx.path();
+    if (path.startsWith("/runpod/")) {
+      FakeRunpod.error(ctx, 404, "not found");
+    } else if (path.startsWith("/replicate/")) {
+      ctx.status(404)
+          .contentType("application/problem+json")
+          .result("{\"detail\":\"Not found.\",\"status\":404}");
+    } else {
+      ctx.status(404).contentType("text/plain").result("not found");
+    }
+  }
+
+  /**
+   * {@code POST /_fake/faults}: {@code {"provider","operation","kind":
+   * "status|drop|drop_after|slow|malformed|outcome","status","retry_after","times","delay_ms",
+   * "outcome":"fail|timeout|succeed","job_id"}}. An outcome without {@code job_id} applies to the
+   * provider's next job.
+   */
+  private void addFault(Context ctx) {
+    JsonNode body = kit.objectBody(ctx);
+    if (body == null) {
+      kit.json(ctx, 400, kit.object().put("error", "body must be a JSON object"));
+      return;
+    }
+    try {
+      String provider = body.path("provider").asText("");
+      String kind = body.path("kind").asText("").toLowerCase(Locale.ROOT);
+      if (kind.equals("outcome")) {
+        Outcome outcome = Outcome.valueOf(body.path("outcome").asText("").toUpperCase(Locale.ROOT));
+        if (body.hasNonNull("job_id")) {
+          if (!forceOutcome(provider, body.get("job_id").asText(), outcome)) {
+            kit.json(ctx, 404, kit.object().put("error", "no such job"));
+            return;
+          }
+        } else {
+          forceNextOutcome(provider, outcome);
+        }
+      } else {
+        String op = body.path("operation").asText("*");
+        int times = body.path("times").asInt(1);
+        Integer retryAfter =
+            body.hasNonNull("retry_after") ? body.get("retry_after").asInt() : null;
+        Duration delay = Duration.ofMillis(body.path("delay_ms").asLong(0));
+        Fault.Kind k = Fault.Kind.valueOf(kind.toUpperCase(Locale.ROOT));
+        inject(
+            new Fault(
+                provider,
+                op,
+                k,
+                times,
+                body.path("status").asInt(0),
+                retryAfter,
+                k == Fault.Kind.SLOW ? delay : null));
+      }
+    } catch (IllegalArgumentException e) {
+      kit.json(ctx, 400, kit.object().put("error", e.getMessage()));
+      return;
+    }
+    kit.json(ctx, 200, kit.object().put("ok", true));
+  }
+
+  /** {@code GET /_fake/stats[?window_seconds=10]}: counters, creates and busiest-window counts. */
+  private void stats(Context ctx) {
+    long window = 10;
+    String w = ctx.queryParam("window_seconds");
+    if (w != null) {
+      try {
+        window = Math.max(1, Long.parseLong(w));
+      } catch (NumberFormatException e) {
+        kit.json(ctx, 400, kit.object().put("error", "window_seconds must be a number"));
+        return;
+      }
+    }
+    ObjectNode out = kit.object();
+    ObjectNode counts = out.putObject("counts");
+    kit.stats.counts().forEach(counts::put);
+    ObjectNode creates = out.putObject("creates");
+    for (String p : List.of(RUNPOD, REPLICATE)) {
+      creates.put(p, kit.stats.creates(p));
+    }
+    out.put("window_seconds", window);
+    ObjectNode max = out.putObject("max_in_window");
+    kit.stats.maxInWindow(Duration.ofSeconds(window)).forEach(max::put);
+    ArrayNode hooks = out.putArray("webhooks");
+    for (WebhookDelivery d : webhookDeliveries()) {
+      hooks
+          .addObject()
+          .put("provider", d.provider())
+          .put("job_id", d.jobId())
+          .put("event", d.event())
+          .put("url", d.url())
+          .put("attempt", d.attempt())
+          .put("status", d.status())
+          .put("at", d.at().toString());
+    }
+    kit.json(ctx, 200, out);
+  }
+}

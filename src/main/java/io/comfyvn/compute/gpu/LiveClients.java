@@ -1,0 +1,74 @@
+package io.comfyvn.compute.gpu;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.config.AppConfig;
+import io.comfyvn.compute.config.ProviderSettings;
+import io.comfyvn.compute.gpu.http.HttpTransport;
+import io.comfyvn.compute.gpu.http.ProviderHttp;
+import io.comfyvn.compute.gpu.http.ResilienceSettings;
+import io.comfyvn.compute.secrets.Secret;
+import io.comfyvn.compute.secrets.SecretKey;
+import io.comfyvn.compute.secrets.SecretStore;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Builds live clients. Each provider keeps ONE {@link ProviderHttp} for the life of the service, so
+ * its rate limiter and circuit breaker see every call; clients are cheap and built per use with the
+ * secrets as they are now (the secrets file may change at run time).
+ */
+public final class LiveClients {
+  private final AppConfig config;
+  private final SecretStore secrets;
+  private final HttpTransport transport;
+  private final ObjectMapper mapper;
+  private final Map<String, ProviderHttp> doors = new ConcurrentHashMap<>();
+
+  public LiveClients(
+      AppConfig config, SecretStore secrets, HttpTransport transport, ObjectMapper mapper) {
+    this.config = config;
+    this.secrets = secrets;
+    this.transport = transport;
+    this.mapper = mapper;
+  }
+
+  /** A client for the provider, when it has a live protocol. */
+  public Optional<LiveClient> client(GpuProvider p) {
+    if (!p.hasLiveClient()) {
+      return Optional.empty();
+    }
+    ProviderDescriptor d = p.descriptor();
+    ProviderSettings settings = config.provider(d.slug());
+    ProviderHttp http =
+        doors.computeIfAbsent(
+            d.slug(),
+            slug ->
+                new ProviderHttp(
+                    slug,
+                    transport,
+                    ResilienceSettings.of(d, settings),
+                    () -> current(d).values(),
+                    mapper));
+    return p.live(new GpuProvider.LiveContext(settings, current(d), http, mapper));
+  }
+
+  private Map<String, Secret> current(ProviderDescriptor d) {
+    Map<String, Secret> out = new TreeMap<>();
+    for (SecretKey k : d.secretKeys()) {
+      secrets.find(k).ifPresent(s -> out.put(k.qualifiedName(), s));
+    }
+    return out;
+  }
+
+  /** Every secret value of every provider (for scrubbing texts that leave the service). */
+  public Collection<Secret> allSecrets(Collection<GpuProvider> providers) {
+    List<Secret> out = new ArrayList<>();
+    providers.forEach(p -> out.addAll(current(p.descriptor()).values()));
+    return out;
+  }
+}

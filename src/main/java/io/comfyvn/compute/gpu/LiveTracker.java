@@ -1,0 +1,341 @@
+package io.comfyvn.compute.gpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.config.AppConfig;
+import io.comfyvn.compute.gpu.LiveClient.JobState;
+import io.comfyvn.compute.provenance.ArtifactStore;
+import io.comfyvn.compute.tasks.Task;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.tasks.TaskStatus;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows every live task until it is terminal: polls with an adaptive interval (fast at first,
+ * backing off while nothing changes; each poll also passes the provider's rate limiter), applies
+ * webhook states, downloads artifacts with provenance when a job is done, and picks unfinished live
+ * tasks up again after a restart. Task changes are persisted (and only then announced) by the
+ * {@link TaskRegistry}.
+ *
+ * <p>Threads are bounded: one scheduler thread plus a fixed pool of poll workers, whatever the
+ * number of tasks followed. Settings, under {@code tracker} in {@code config/comfyvn.json}: {@code
+ * initial_poll_ms} (1000), {@code max_poll_ms} (30000), {@code backoff} (1.5), {@code workers} (4),
+ * {@code reconcile_after_ms} (1800000).
+ */
+public final class LiveTracker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LiveTracker.class);
+
+  private final TaskRegistry tasks;
+  private final GpuProviders providers;
+  private final LiveClients clients;
+  private final ArtifactStore artifacts;
+  private final Clock clock;
+  private final Settings settings;
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService workers;
+  private final Map<String, Long> intervals = new ConcurrentHashMap<>();
+
+  /**
+   * Tracker settings.
+   *
+   * @param initialPoll first poll delay
+   * @param maxPoll longest poll interval
+   * @param backoff interval growth while nothing changes
+   * @param workers poll worker threads
+   * @param reconcileAfter how long a task whose create outcome is unknown waits for a webhook
+   */
+  public record Settings(
+      Duration initialPoll,
+      Duration maxPoll,
+      double backoff,
+      int workers,
+      Duration reconcileAfter) {
+    /** From the {@code tracker} section of the config. */
+    public static Settings of(AppConfig config) {
+      JsonNode t = config.section("tracker");
+      return new Settings(
+          Duration.ofMillis(t.path("initial_poll_ms").asLong(1000)),
+          Duration.ofMillis(t.path("max_poll_ms").asLong(30_000)),
+          Math.max(1.0, t.path("backoff").asDouble(1.5)),
+          Math.max(1, t.path("workers").asInt(4)),
+          Duration.ofMillis(t.path("reconcile_after_ms").asLong(1_800_000)));
+    }
+  }
+
+  public LiveTracker(
+      TaskRegistry tasks,
+      GpuProviders providers,
+      LiveClients clients,
+      ArtifactStore artifacts,
+      Clock clock,
+      Settings settings) {
+    this.tasks = tasks;
+    this.providers = providers;
+    this.clients = clients;
+    this.artifacts = artifacts;
+    this.clock = clock;
+    this.settings = settings;
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("live-tracker-scheduler"));
+    this.workers = Executors.newFixedThreadPool(settings.workers(), daemon("live-tracker-poll"));
+  }
+
+  /** Starts following a task (idempotent). */
+  public void follow(String taskId) {
+    if (intervals.putIfAbsent(taskId, settings.initialPoll().toMillis()) == null) {
+      schedule(taskId, settings.initialPoll().toMillis());
+    }
+  }
+
+  /** Follows every unfinished live task again (after a restart); returns how many. */
+  public int resume() {
+    int n = 0;
+    for (Task t : tasks.unfinished(100_000)) {
+      if (GpuService.TASK_KIND.equals(t.kind()) && "live".equals(t.meta().path("mode").asText())) {
+        follow(t.id());
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** How many tasks are being followed now. */
+  public int following() {
+    return intervals.size();
+  }
+
+  /**
+   * Applies a provider state to a task (from a poll or a webhook): status, progress, provider
+   * status, logs, error; on done, stores the artifacts first.
+   */
+  public Optional<Task> apply(String taskId, String providerJobId, JobState state) {
+    Optional<Task> current = tasks.get(taskId);
+    if (current.isEmpty() || current.get().status().terminal()) {
+      return current;
+    }
+    Task task = current.get();
+    ObjectNode patch = TaskRegistry.newMeta();
+    patch.put("provider_status", state.providerStatus());
+    if (providerJobId != null && task.providerJobId().isEmpty()) {
+      patch.put("provider_job_id", providerJobId);
+      patch.put("submit_state", "accepted");
+      patch.put("reconcile", false);
+    }
+    if (!state.logs().isEmpty()) {
+      ArrayNode logs = patch.putArray("logs");
+      task.meta().path("logs").forEach(l -> logs.add(l.asText()));
+      state.logs().stream().filter(l -> !contains(logs, l)).forEach(logs::add);
+    }
+    if (!state.metrics().isEmpty()) {
+      ObjectNode m = patch.putObject("metrics");
+      state.metrics().forEach((k, v) -> m.put(k, v.doubleValue()));
+    }
+    TaskStatus status = TaskStatus.valueOf(state.status().name());
+    String message = message(state);
+    double progress =
+        state.progress() != null
+            ? state.progress()
+            : (status == TaskStatus.RUNNING ? Math.max(task.progress(), 0.1) : task.progress());
+    if (status == TaskStatus.DONE) {
+      progress = 1.0;
+      patch.set("artifacts", store(task, providerJobId, state));
+    }
+    if (state.error() != null) {
+      patch.put("error", state.error());
+    }
+    if (status.terminal()) {
+      patch.put("completed_at", clock.instant().toString());
+    }
+    return tasks.update(taskId, status, progress, message, patch);
+  }
+
+  private ArrayNode store(Task task, String providerJobId, JobState state) {
+    ArrayNode out = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+    List<ArtifactStore.Download> downloads = new ArrayList<>();
+    state
+        .outputs()
+        .forEach(
+            o ->
+                downloads.add(new ArtifactStore.Download(o.name(), o.url(), o.base64(), o.mime())));
+    if (downloads.isEmpty()) {
+      return out;
+    }
+    JsonNode payload = task.meta().path("payload");
+    String pov = payload.path("pov").isTextual() ? payload.path("pov").asText() : null;
+    JsonNode est = task.meta().path("estimate").path("usd");
+    ArtifactStore.Result r =
+        artifacts.save(
+            new ArtifactStore.Origin(
+                task.id(),
+                task.providerSlug(),
+                providerJobId != null ? providerJobId : task.providerJobId(),
+                task.meta().path("seed").asLong(),
+                task.meta().path("job_sha256").asText(),
+                pov,
+                est.isNumber() ? est.asDouble() : null,
+                task.createdAt().toString()),
+            downloads);
+    for (ArtifactStore.Saved s : r.saved()) {
+      ObjectNode a = out.addObject();
+      a.put("name", s.name());
+      a.put("path", s.path());
+      if (s.url() != null) {
+        a.put("url", s.url());
+      }
+      a.put("mime", s.mime());
+      a.put("sha256", s.sha256());
+      a.put("bytes", s.bytes());
+    }
+    r.problems()
+        .forEach(
+            p -> log.atWarn().addKeyValue("task_id", task.id()).log("artifact not stored: {}", p));
+    return out;
+  }
+
+  private static String message(JobState s) {
+    return switch (s.status()) {
+      case QUEUED -> "Queued at provider (" + s.providerStatus() + ")";
+      case RUNNING -> "Running (" + s.providerStatus() + ")";
+      case DONE -> "Completed";
+      case CANCELED -> "Canceled (" + s.providerStatus() + ")";
+      case ERROR ->
+          s.error() != null ? "Failed: " + s.error() : "Failed (" + s.providerStatus() + ")";
+    };
+  }
+
+  private static boolean contains(ArrayNode a, String s) {
+    for (JsonNode n : a) {
+      if (n.asText().equals(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void schedule(String taskId, long delayMs) {
+    if (scheduler.isShutdown()) {
+      return;
+    }
+    scheduler.schedule(
+        () -> workers.execute(() -> pollOnce(taskId)), delayMs, TimeUnit.MILLISECONDS);
+  }
+
+  private void pollOnce(String taskId) {
+    long next;
+    try {
+      next = step(taskId);
+    } catch (RuntimeException e) {
+      log.atWarn().addKeyValue("task_id", taskId).log("tracker step failed: {}", e.getMessage());
+      next = grow(taskId);
+    }
+    if (next < 0) {
+      intervals.remove(taskId);
+    } else {
+      schedule(taskId, next);
+    }
+  }
+
+  /** One poll; returns the delay to the next, or -1 when the task needs no more following. */
+  private long step(String taskId) {
+    Optional<Task> current = tasks.get(taskId);
+    if (current.isEmpty() || current.get().status().terminal()) {
+      return -1;
+    }
+    Task task = current.get();
+    String jobId = task.providerJobId();
+    if (jobId.isEmpty()) {
+      // The create's outcome is unknown: never resend it; wait for a webhook, then give up.
+      Instant deadline = task.createdAt().plus(settings.reconcileAfter());
+      if (clock.instant().isAfter(deadline)) {
+        tasks.update(
+            taskId,
+            TaskStatus.ERROR,
+            task.progress(),
+            "Submit outcome unknown and no provider job appeared; not resubmitted",
+            TaskRegistry.newMeta().put("reconcile", false));
+        return -1;
+      }
+      return grow(taskId);
+    }
+    Optional<GpuProvider> provider = providers.find(task.providerSlug());
+    Optional<LiveClient> client = provider.flatMap(clients::client);
+    if (client.isEmpty()) {
+      return grow(taskId);
+    }
+    JobState state;
+    try {
+      state = client.get().poll(jobId);
+    } catch (ProviderException e) {
+      if (e.httpStatus() == 404 || e.httpStatus() == 410) {
+        tasks.update(
+            taskId,
+            TaskStatus.ERROR,
+            task.progress(),
+            "The provider no longer knows this job (expired or deleted)",
+            TaskRegistry.newMeta().put("error", e.getMessage()));
+        return -1;
+      }
+      return e.retryAfter()
+          .map(Duration::toMillis)
+          .map(ms -> Math.max(ms, grow(taskId)))
+          .orElse(grow(taskId));
+    }
+    String before = task.status().wire() + "|" + task.meta().path("provider_status").asText();
+    Optional<Task> after = apply(taskId, null, state);
+    if (after.isPresent() && after.get().status().terminal()) {
+      return -1;
+    }
+    String now =
+        after
+            .map(t -> t.status().wire() + "|" + t.meta().path("provider_status").asText())
+            .orElse(before);
+    if (!now.equals(before)) {
+      intervals.put(taskId, settings.initialPoll().toMillis());
+      return settings.initialPoll().toMillis();
+    }
+    return grow(taskId);
+  }
+
+  private long grow(String taskId) {
+    return intervals.compute(
+        taskId,
+        (k, v) ->
+            Math.min(
+                settings.maxPoll().toMillis(),
+                (long)
+                    Math.ceil(
+                        (v == null ? settings.initialPoll().toMillis() : v) * settings.backoff())));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    workers.shutdownNow();
+    try {
+      workers.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

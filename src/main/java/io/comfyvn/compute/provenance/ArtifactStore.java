@@ -1,0 +1,264 @@
+package io.comfyvn.compute.provenance;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Stores a job's outputs under {@code data/artifacts/<task>/} and writes a provenance sidecar
+ * {@code <file>.prov.json} beside each: tool, version, provider, provider job id, seed, workflow
+ * hash, pov, sha256, bytes, cost and timestamps, in ComfyVN's {@code {"provenance": {...}}} shape.
+ */
+public final class ArtifactStore {
+  /** The artifacts folder, relative to the home folder. */
+  public static final String ARTIFACTS_DIR = "data/artifacts";
+
+  private static final long MAX_BYTES = 256L * 1024 * 1024;
+  private final Path home;
+  private final ObjectMapper mapper;
+  private final Clock clock;
+  private final String version;
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .connectTimeout(Duration.ofSeconds(10))
+          .followRedirects(HttpClient.Redirect.NORMAL)
+          .build();
+
+  public ArtifactStore(Path home, ObjectMapper mapper, Clock clock, String version) {
+    this.home = home;
+    this.mapper = mapper;
+    this.clock = clock;
+    this.version = version;
+  }
+
+  /**
+   * One output to store.
+   *
+   * @param name a suggested file name, or null
+   * @param url where to fetch it (http/https), or null
+   * @param base64 inline bytes (plain base64 or a data: URI), or null
+   * @param mime media type when known
+   */
+  public record Download(String name, String url, String base64, String mime) {}
+
+  /**
+   * Where a job's outputs came from.
+   *
+   * @param taskId our task id
+   * @param provider provider slug
+   * @param providerJobId the provider's job id
+   * @param seed the job's seed
+   * @param workflowHash sha256 of the job's canonical JSON
+   * @param pov the job's point of view, when given
+   * @param costUsd the cost estimate, when known
+   * @param submittedAt when the job was submitted (ISO)
+   */
+  public record Origin(
+      String taskId,
+      String provider,
+      String providerJobId,
+      long seed,
+      String workflowHash,
+      String pov,
+      Double costUsd,
+      String submittedAt) {}
+
+  /**
+   * A stored artifact.
+   *
+   * @param name file name
+   * @param path path relative to the home folder
+   * @param url the source URL, when it came from one
+   * @param mime media type
+   * @param sha256 hex digest
+   * @param bytes size
+   */
+  public record Saved(
+      String name, String path, String url, String mime, String sha256, long bytes) {}
+
+  /** Stores every output; one that cannot be fetched is reported in the returned problems. */
+  public Result save(Origin origin, List<Download> downloads) {
+    Path dir = home.resolve(ARTIFACTS_DIR).resolve(safe(origin.taskId()));
+    List<Saved> saved = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + dir, e);
+    }
+    int i = 0;
+    for (Download d : downloads) {
+      i++;
+      try {
+        Fetched f = fetch(d);
+        String name = fileName(d, f.mime(), i);
+        Path file = dir.resolve(name);
+        Path tmp = dir.resolve(name + ".part");
+        Files.write(tmp, f.bytes());
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        String sha = sha256(f.bytes());
+        writeSidecar(file, origin, d, f, sha);
+        saved.add(
+            new Saved(
+                name, home.relativize(file).toString(), d.url(), f.mime(), sha, f.bytes().length));
+      } catch (IOException | RuntimeException e) {
+        problems.add("output " + i + ": " + e.getMessage());
+      }
+    }
+    return new Result(saved, problems);
+  }
+
+  /**
+   * What {@link #save} did.
+   *
+   * @param saved the stored artifacts
+   * @param problems one line per output that could not be stored
+   */
+  public record Result(List<Saved> saved, List<String> problems) {}
+
+  private record Fetched(byte[] bytes, String mime) {}
+
+  private Fetched fetch(Download d) throws IOException {
+    if (d.base64() != null) {
+      String b = d.base64();
+      String mime = d.mime();
+      if (b.startsWith("data:")) {
+        int comma = b.indexOf(',');
+        if (comma < 0) {
+          throw new IOException("malformed data URI");
+        }
+        String head = b.substring(5, comma);
+        mime = head.contains(";") ? head.substring(0, head.indexOf(';')) : head;
+        b = b.substring(comma + 1);
+      }
+      byte[] bytes = Base64.getMimeDecoder().decode(b);
+      return new Fetched(bytes, mime == null || mime.isBlank() ? sniff(bytes) : mime);
+    }
+    if (d.url() == null) {
+      throw new IOException("no URL and no data");
+    }
+    URI uri = URI.create(d.url());
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw new IOException("only http and https URLs are fetched");
+    }
+    try {
+      HttpResponse<byte[]> r =
+          http.send(
+              HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      if (r.statusCode() != 200) {
+        throw new IOException("HTTP " + r.statusCode() + " fetching " + uri.getPath());
+      }
+      if (r.body().length > MAX_BYTES) {
+        throw new IOException("larger than " + MAX_BYTES + " bytes");
+      }
+      String mime = r.headers().firstValue("content-type").orElse(d.mime());
+      if (mime != null && mime.contains(";")) {
+        mime = mime.substring(0, mime.indexOf(';')).trim();
+      }
+      return new Fetched(r.body(), mime == null ? sniff(r.body()) : mime);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
+    }
+  }
+
+  private void writeSidecar(Path file, Origin o, Download d, Fetched f, String sha)
+      throws IOException {
+    ObjectNode root = mapper.createObjectNode();
+    ObjectNode p = root.putObject("provenance");
+    p.put("tool", "comfyvn-compute");
+    p.put("version", version);
+    p.put("provider", o.provider());
+    p.put("provider_job_id", o.providerJobId());
+    p.put("task_id", o.taskId());
+    p.put("seed", o.seed());
+    p.put("workflow_hash", o.workflowHash());
+    if (o.pov() != null) {
+      p.put("pov", o.pov());
+    }
+    p.put("file", file.getFileName().toString());
+    p.put("sha256", sha);
+    p.put("bytes", f.bytes().length);
+    p.put("mime", f.mime());
+    if (d.url() != null) {
+      p.put("source_url", d.url());
+    }
+    if (o.costUsd() != null) {
+      p.put("cost_usd", o.costUsd());
+    }
+    p.put("submitted_at", o.submittedAt());
+    p.put("stored_at", clock.instant().toString());
+    Files.writeString(
+        file.resolveSibling(file.getFileName() + ".prov.json"),
+        mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+  }
+
+  private static String fileName(Download d, String mime, int index) {
+    String base = d.name();
+    if (base == null && d.url() != null) {
+      String path = URI.create(d.url()).getPath();
+      base = path == null ? null : path.substring(path.lastIndexOf('/') + 1);
+    }
+    if (base == null || base.isBlank()) {
+      base = "output-" + index + extension(mime);
+    }
+    return safe(base);
+  }
+
+  private static String extension(String mime) {
+    if (mime == null) {
+      return ".bin";
+    }
+    return switch (mime) {
+      case "image/png" -> ".png";
+      case "image/jpeg" -> ".jpg";
+      case "image/webp" -> ".webp";
+      case "video/mp4" -> ".mp4";
+      case "audio/wav", "audio/x-wav" -> ".wav";
+      default -> ".bin";
+    };
+  }
+
+  private static String sniff(byte[] b) {
+    if (b.length > 8 && (b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
+      return "image/png";
+    }
+    if (b.length > 3 && (b[0] & 0xff) == 0xFF && (b[1] & 0xff) == 0xD8) {
+      return "image/jpeg";
+    }
+    return "application/octet-stream";
+  }
+
+  /** Keeps names inside the folder: no separators, no dot-dot, bounded length. */
+  static String safe(String name) {
+    String s = name.replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("^\\.+", "_");
+    return s.length() > 120 ? s.substring(s.length() - 120) : s;
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package io.comfyvn.compute.gpu.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.comfyvn.compute.Json;
+import io.comfyvn.compute.gpu.ProviderDescriptor.RateLimit;
+import io.comfyvn.compute.gpu.ProviderException;
+import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
+import io.comfyvn.compute.secrets.Secret;
+import io.comfyvn.compute.support.ScriptedTransport;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The retry, no-duplicate-create and error-mapping rules of a provider's HTTP door. */
+class ProviderHttpTest {
+  private static final Secret KEY = Secret.of("sk-CANARY-123");
+
+  private static ResilienceSettings fast(int attempts) {
+    Map<Op, RateLimit> limits =
+        Map.of(
+            Op.CREATE,
+            new RateLimit(1000, 1000),
+            Op.READ,
+            new RateLimit(1000, 1000),
+            Op.CANCEL,
+            new RateLimit(1000, 1000));
+    return new ResilienceSettings(
+        limits,
+        attempts,
+        Duration.ofMillis(1),
+        Duration.ofMillis(2),
+        Duration.ofMillis(3),
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(1),
+        50f,
+        100,
+        Duration.ofSeconds(30));
+  }
+
+  private static ProviderHttp door(ScriptedTransport t) {
+    return new ProviderHttp("testprov", t, fast(4), () -> List.of(KEY), Json.mapper());
+  }
+
+  private static HttpCall create() {
+    return HttpCall.postJson(URI.create("http://127.0.0.1:1/v1/jobs"), Map.of(), "{}");
+  }
+
+  @Test
+  void createIsRetriedWhenRefusedOrNotSent() {
+    ScriptedTransport t =
+        new ScriptedTransport()
+            .fail(false)
+            .reply(429, Map.of("Retry-After", List.of("0")), "{\"detail\":\"slow down\"}")
+            .reply(503, "{\"error\":\"busy\"}")
+            .reply(201, "{\"id\":\"j1\"}");
+    assertThat(door(t).call(Op.CREATE, create()).status()).isEqualTo(201);
+    assertThat(t.calls()).hasSize(4);
+  }
+
+  @ParameterizedTest(name = "ambiguous {0}")
+  @CsvSource({"timeout", "500", "502", "504"})
+  void createIsNeverResentAfterAnAmbiguousFailure(String what) {
+    ScriptedTransport t = new ScriptedTransport();
+    if (what.equals("timeout")) {
+      t.fail(true);
+    } else {
+      t.reply(Integer.parseInt(what), "{}");
+    }
+    t.reply(201, "{\"id\":\"dup\"}");
+    assertThatThrownBy(() -> door(t).call(Op.CREATE, create()))
+        .isInstanceOfSatisfying(
+            ProviderException.class,
+            e -> assertThat(e.sent()).isEqualTo(ProviderException.Sent.AMBIGUOUS));
+    assertThat(t.calls()).hasSize(1);
+  }
+
+  @Test
+  void readsAreRetriedOnAmbiguousFailures() {
+    ScriptedTransport t =
+        new ScriptedTransport().fail(true).reply(502, "{}").reply(200, "{\"ok\":1}");
+    assertThat(
+            door(t)
+                .call(Op.READ, HttpCall.get(URI.create("http://127.0.0.1:1/x"), Map.of()))
+                .status())
+        .isEqualTo(200);
+    assertThat(t.calls()).hasSize(3);
+  }
+
+  @ParameterizedTest(name = "HTTP {0} -> {1}")
+  @CsvSource({
+    "400, provider_rejected, 422",
+    "422, provider_rejected, 422",
+    "401, provider_unauthorized, 502",
+    "404, provider_not_found, 404",
+  })
+  void clientErrorsAreNotRetriedAndKeepTheProvidersText(int status, String code, int ours) {
+    ScriptedTransport t =
+        new ScriptedTransport()
+            .reply(
+                status,
+                "{\"title\":\"x\",\"detail\":\"bad input near sk-CANARY-123\",\"status\":"
+                    + status
+                    + "}");
+    assertThatThrownBy(
+            () -> door(t).call(Op.READ, HttpCall.get(URI.create("http://127.0.0.1:1/x"), Map.of())))
+        .isInstanceOfSatisfying(
+            ProviderException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(code);
+              assertThat(e.retryable()).isFalse();
+              assertThat(e.getMessage()).contains("bad input near ***").doesNotContain("CANARY");
+              assertThat(io.comfyvn.compute.web.WebServerStatus.of(e)).isEqualTo(ours);
+            });
+    assertThat(t.calls()).hasSize(1);
+  }
+
+  @Test
+  void retryAfterIsReadAsSecondsOrDate() {
+    HttpReply secs = new HttpReply(429, Map.of("Retry-After", List.of("7")), new byte[0]);
+    assertThat(ProviderHttp.retryAfter(secs)).isEqualTo(Duration.ofSeconds(7));
+    HttpReply none = new HttpReply(429, Map.of(), new byte[0]);
+    assertThat(ProviderHttp.retryAfter(none)).isNull();
+    HttpReply junk = new HttpReply(429, Map.of("Retry-After", List.of("soon")), new byte[0]);
+    assertThat(ProviderHttp.retryAfter(junk)).isNull();
+  }
+
+  @Test
+  void givesUpAfterMaxAttemptsWithARetryableError() {
+    ScriptedTransport t = new ScriptedTransport();
+    for (int i = 0; i < 4; i++) {
+      t.reply(503, "{}");
+    }
+    assertThatThrownBy(
+            () -> door(t).call(Op.READ, HttpCall.get(URI.create("http://127.0.0.1:1/x"), Map.of())))
+        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isTrue());
+    assertThat(t.calls()).hasSize(4);
+  }
+}
