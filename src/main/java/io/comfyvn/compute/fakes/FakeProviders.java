@@ -24,12 +24,17 @@ import org.slf4j.LoggerFactory;
 public final class FakeProviders implements AutoCloseable {
   public static final String RUNPOD = FakeRunpod.PROVIDER;
   public static final String REPLICATE = FakeReplicate.PROVIDER;
+  public static final String HUGGINGFACE = FakeHuggingFace.PROVIDER;
+  public static final String MODAL = FakeModal.PROVIDER;
+  private static final List<String> PROVIDERS = List.of(RUNPOD, REPLICATE, HUGGINGFACE, MODAL);
 
   private static final Logger log = LoggerFactory.getLogger(FakeProviders.class);
 
   private final FakeKit kit;
   private final FakeRunpod runpod;
   private final FakeReplicate replicate;
+  private final FakeHuggingFace huggingface;
+  private final FakeModal modal;
   private final Javalin javalin;
   private final ScheduledExecutorService ticker;
 
@@ -37,6 +42,8 @@ public final class FakeProviders implements AutoCloseable {
     this.kit = new FakeKit(clock, settings, credentials);
     this.runpod = new FakeRunpod(kit);
     this.replicate = new FakeReplicate(kit);
+    this.huggingface = new FakeHuggingFace(kit);
+    this.modal = new FakeModal(kit);
     this.javalin =
         Javalin.create(
             config -> {
@@ -45,6 +52,8 @@ public final class FakeProviders implements AutoCloseable {
               config.http.maxRequestSize = 25_000_000; // RunPod accepts 20 MB on runsync
               runpod.register(config.routes);
               replicate.register(config.routes);
+              huggingface.register(config.routes);
+              modal.register(config.routes);
               config.routes.get("/files/{name}", this::file);
               config.routes.post("/_fake/faults", this::addFault);
               config.routes.delete("/_fake/faults", ctx -> clearFaults());
@@ -101,12 +110,20 @@ public final class FakeProviders implements AutoCloseable {
     return switch (provider) {
       case RUNPOD -> runpod.force(jobId, outcome);
       case REPLICATE -> replicate.force(jobId, outcome);
+      case HUGGINGFACE -> huggingface.force(jobId, outcome);
+      case MODAL -> modal.force(jobId, outcome);
       default -> throw new IllegalArgumentException("unknown provider " + provider);
     };
   }
 
-  /** Makes the next job created on a provider end this way. */
+  /**
+   * Makes the next job created on a provider end this way (for Hugging Face: the next inference
+   * call answers 500 or 504, or the next HF Job ends in ERROR).
+   */
   public void forceNextOutcome(String provider, Outcome outcome) {
+    if (!PROVIDERS.contains(provider)) {
+      throw new IllegalArgumentException("unknown provider " + provider);
+    }
     kit.faults.forceNext(provider, outcome);
   }
 
@@ -131,6 +148,48 @@ public final class FakeProviders implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("fake provider tick failed", e);
     }
+  }
+
+  /**
+   * What a user pastes to point the service at these fakes: {@code {"providers_gpu": {...},
+   * "secrets": {...}}} for {@code config/comfyvn.json} and {@code config/comfyvn.secrets.json}.
+   */
+  public ObjectNode cliConfig() {
+    String base = baseUrl();
+    FakeCredentials c = kit.credentials;
+    ObjectNode out = kit.object();
+    ObjectNode gpu = out.putObject("providers_gpu");
+    gpu.putObject(RUNPOD)
+        .put("mode", "live")
+        .put("base_url", base + "/runpod/v2")
+        .put("endpoint_id", FakeRunpod.ENDPOINT_ID)
+        .put("hardware", "ADA_24");
+    gpu.putObject(REPLICATE)
+        .put("mode", "live")
+        .put("base_url", base + "/replicate/v1")
+        .put("model", FakeReplicate.MODEL)
+        .put("hardware", "gpu-l40s");
+    gpu.putObject(HUGGINGFACE)
+        .put("mode", "live")
+        .put("base_url", base + "/huggingface/v2")
+        .put("namespace", FakeHuggingFace.NAMESPACE)
+        .put("endpoint", FakeHuggingFace.ENDPOINT)
+        .put("jobs_base_url", base + "/huggingface/api")
+        .put("hardware", "nvidia-l4");
+    gpu.putObject(MODAL)
+        .put("mode", "live")
+        .put("base_url", base + "/modal")
+        .put("function", FakeModal.FUNCTION)
+        .put("hardware", "L40S");
+    ObjectNode secrets = out.putObject("secrets");
+    secrets.putObject(RUNPOD).put("api_key", c.runpodApiKey());
+    secrets.putObject(HUGGINGFACE).put("api_key", c.huggingfaceToken());
+    secrets.putObject(REPLICATE).put("api_token", c.replicateToken());
+    secrets
+        .putObject(MODAL)
+        .put("token_id", c.modalTokenId())
+        .put("token_secret", c.modalTokenSecret());
+    return out;
   }
 
   @Override
@@ -229,7 +288,7 @@ public final class FakeProviders implements AutoCloseable {
     ObjectNode counts = out.putObject("counts");
     kit.stats.counts().forEach(counts::put);
     ObjectNode creates = out.putObject("creates");
-    for (String p : List.of(RUNPOD, REPLICATE)) {
+    for (String p : PROVIDERS) {
       creates.put(p, kit.stats.creates(p));
     }
     out.put("window_seconds", window);

@@ -44,9 +44,13 @@ public final class FakeStats {
     }
   }
 
-  /** Create (submit) requests a provider received, whatever was answered. */
+  /**
+   * Requests that submit work a provider received, whatever was answered: {@code create} (RunPod
+   * run and runsync, Replicate predictions, HF Jobs, Modal run) plus Hugging Face {@code
+   * inference}.
+   */
   public int creates(String provider) {
-    return count(provider, "create");
+    return count(provider, "create") + count(provider, "inference");
   }
 
   /** The most requests of one operation that arrived within any window of this length. */
