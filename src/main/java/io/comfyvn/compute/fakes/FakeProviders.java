@@ -100,9 +100,41 @@ public final class FakeProviders implements AutoCloseable {
     kit.faults.add(fault);
   }
 
-  /** Removes pending faults and forced next outcomes. */
+  /** Removes pending faults, forced next outcomes and rate limits. */
   public void clearFaults() {
     kit.faults.clear();
+    kit.clearLimits();
+  }
+
+  /**
+   * Answers 429 to requests of one operation beyond {@code permits} within any sliding {@code
+   * window} (on the clock; requests answered 429 count too, as a client hammering the limit keeps
+   * it shut).
+   */
+  public void enforceRateLimit(String provider, String operation, int permits, Duration window) {
+    if (permits < 1 || window.isZero() || window.isNegative()) {
+      throw new IllegalArgumentException("a rate limit needs permits >= 1 and a positive window");
+    }
+    kit.limit(provider, operation, new FakeKit.RateLimit(permits, window));
+  }
+
+  /**
+   * The limits the providers document: RunPod per endpoint per 10 s (run 1000, status and stream
+   * 2000, cancel 100, purge-queue 2), Replicate per minute (create 600, everything else 3000).
+   * Hugging Face's endpoint API and Modal document none.
+   */
+  public void enforceDocumentedRateLimits() {
+    Duration tenSeconds = Duration.ofSeconds(10);
+    enforceRateLimit(RUNPOD, "create", 1000, tenSeconds);
+    enforceRateLimit(RUNPOD, "status", 2000, tenSeconds);
+    enforceRateLimit(RUNPOD, "stream", 2000, tenSeconds);
+    enforceRateLimit(RUNPOD, "cancel", 100, tenSeconds);
+    enforceRateLimit(RUNPOD, "purge", 2, tenSeconds);
+    Duration minute = Duration.ofMinutes(1);
+    enforceRateLimit(REPLICATE, "create", 600, minute);
+    for (String op : List.of("get", "list", "cancel", "account", "webhook_secret", "hardware")) {
+      enforceRateLimit(REPLICATE, op, 3000, minute);
+    }
   }
 
   /** Makes one existing job end this way (if it has not ended yet); false if no such job. */
@@ -227,7 +259,8 @@ public final class FakeProviders implements AutoCloseable {
    * {@code POST /_fake/faults}: {@code {"provider","operation","kind":
    * "status|drop|drop_after|slow|malformed|outcome","status","retry_after","times","delay_ms",
    * "outcome":"fail|timeout|succeed","job_id"}}. An outcome without {@code job_id} applies to the
-   * provider's next job.
+   * provider's next job. {@code "kind":"rate_limit"} with {@code permits} and {@code window_ms}
+   * limits one operation; {@code "kind":"documented_rate_limits"} applies the documented ones.
    */
   private void addFault(Context ctx) {
     JsonNode body = kit.objectBody(ctx);
@@ -238,7 +271,15 @@ public final class FakeProviders implements AutoCloseable {
     try {
       String provider = body.path("provider").asText("");
       String kind = body.path("kind").asText("").toLowerCase(Locale.ROOT);
-      if (kind.equals("outcome")) {
+      if (kind.equals("rate_limit")) {
+        enforceRateLimit(
+            provider,
+            body.path("operation").asText(""),
+            body.path("permits").asInt(0),
+            Duration.ofMillis(body.path("window_ms").asLong(0)));
+      } else if (kind.equals("documented_rate_limits")) {
+        enforceDocumentedRateLimits();
+      } else if (kind.equals("outcome")) {
         Outcome outcome = Outcome.valueOf(body.path("outcome").asText("").toUpperCase(Locale.ROOT));
         if (body.hasNonNull("job_id")) {
           if (!forceOutcome(provider, body.get("job_id").asText(), outcome)) {

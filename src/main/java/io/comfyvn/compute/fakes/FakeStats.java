@@ -67,6 +67,32 @@ public final class FakeStats {
     return best;
   }
 
+  /**
+   * Requests of one operation that arrived after {@code from}, and the earliest of them (null when
+   * none): what a sliding-window limiter needs.
+   */
+  Window since(String provider, String operation, Instant from) {
+    Deque<Instant> times = arrivals.get(key(provider, operation));
+    if (times == null) {
+      return new Window(0, null);
+    }
+    synchronized (times) {
+      int n = 0;
+      Instant earliest = null;
+      for (var it = times.descendingIterator(); it.hasNext(); ) {
+        Instant t = it.next();
+        if (!t.isAfter(from)) {
+          break;
+        }
+        n++;
+        earliest = t;
+      }
+      return new Window(n, earliest);
+    }
+  }
+
+  record Window(int count, Instant earliest) {}
+
   /** All counters, keyed {@code provider.operation}, sorted. */
   public Map<String, Integer> counts() {
     Map<String, Integer> out = new TreeMap<>();
