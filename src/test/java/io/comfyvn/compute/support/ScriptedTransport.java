@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,7 +18,7 @@ public final class ScriptedTransport implements HttpTransport {
   public sealed interface Step permits Answer, Failure {}
 
   /** Answer with this status, headers and body. */
-  public record Answer(int status, Map<String, List<String>> headers, String body)
+  public record Answer(int status, Map<String, List<String>> headers, byte[] body)
       implements Step {}
 
   /** Fail without an answer; {@code maybeSent} false means the connection was refused. */
@@ -27,22 +28,64 @@ public final class ScriptedTransport implements HttpTransport {
   private final List<HttpCall> calls = new ArrayList<>();
 
   public ScriptedTransport reply(int status, String body) {
-    script.add(new Answer(status, Map.of("Content-Type", List.of("application/json")), body));
+    return reply(status, Map.of("Content-Type", List.of("application/json")), body);
+  }
+
+  public synchronized ScriptedTransport reply(
+      int status, Map<String, List<String>> headers, String body) {
+    script.add(new Answer(status, headers, body.getBytes(StandardCharsets.UTF_8)));
     return this;
   }
 
-  public ScriptedTransport reply(int status, Map<String, List<String>> headers, String body) {
-    script.add(new Answer(status, headers, body));
+  /** An answer with headers given as name, value pairs (no content type unless given). */
+  public ScriptedTransport reply(int status, String body, String... headers) {
+    Map<String, List<String>> h = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      h.put(headers[i], List.of(headers[i + 1]));
+    }
+    return reply(status, h, body);
+  }
+
+  /** A JSON answer with more headers as name, value pairs. */
+  public ScriptedTransport json(int status, String body, String... headers) {
+    String[] all = new String[headers.length + 2];
+    all[0] = "Content-Type";
+    all[1] = "application/json";
+    System.arraycopy(headers, 0, all, 2, headers.length);
+    return reply(status, body, all);
+  }
+
+  /** A binary answer. */
+  public synchronized ScriptedTransport bytes(int status, byte[] body, String contentType) {
+    script.add(new Answer(status, Map.of("Content-Type", List.of(contentType)), body.clone()));
     return this;
   }
 
-  public ScriptedTransport fail(boolean maybeSent) {
+  public synchronized ScriptedTransport fail(boolean maybeSent) {
     script.add(new Failure(maybeSent));
     return this;
   }
 
-  public List<HttpCall> calls() {
-    return calls;
+  /** Every call so far, in order. */
+  public synchronized List<HttpCall> calls() {
+    return List.copyOf(calls);
+  }
+
+  /** The i-th call. */
+  public HttpCall call(int i) {
+    return calls().get(i);
+  }
+
+  /** How many calls had this method and a path ending with the suffix. */
+  public long count(String method, String pathSuffix) {
+    return calls().stream()
+        .filter(c -> c.method().equals(method) && c.uri().getPath().endsWith(pathSuffix))
+        .count();
+  }
+
+  /** A call's body as text. */
+  public static String body(HttpCall call) {
+    return call.body() == null ? "" : new String(call.body(), StandardCharsets.UTF_8);
   }
 
   @Override
@@ -56,6 +99,6 @@ public final class ScriptedTransport implements HttpTransport {
       throw new TransportException(call.describe() + ": scripted failure", f.maybeSent(), null);
     }
     Answer a = (Answer) s;
-    return new HttpReply(a.status(), a.headers(), a.body().getBytes(StandardCharsets.UTF_8));
+    return new HttpReply(a.status(), a.headers(), a.body());
   }
 }

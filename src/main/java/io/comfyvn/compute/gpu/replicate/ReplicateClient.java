@@ -130,11 +130,14 @@ final class ReplicateClient implements LiveClient {
 
   /** A webhook body is the prediction itself, the same object {@code GET} returns. */
   @Override
-  public Optional<JobState> parseWebhook(JsonNode body) {
-    if (body == null || !body.isObject() || !body.path("status").isTextual()) {
+  public Optional<Submitted> parseWebhook(JsonNode body) {
+    if (body == null
+        || !body.isObject()
+        || !body.path("status").isTextual()
+        || !body.path("id").isTextual()) {
       return Optional.empty();
     }
-    return Optional.of(state(Op.READ, "webhook", body));
+    return Optional.of(new Submitted(body.get("id").asText(), state(Op.READ, "webhook", body)));
   }
 
   /**

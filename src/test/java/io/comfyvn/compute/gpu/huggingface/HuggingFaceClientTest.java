@@ -1,6 +1,6 @@
 package io.comfyvn.compute.gpu.huggingface;
 
-import static io.comfyvn.compute.gpu.http.ScriptedTransport.body;
+import static io.comfyvn.compute.support.ScriptedTransport.body;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,8 +14,8 @@ import io.comfyvn.compute.gpu.LiveClient.Submitted;
 import io.comfyvn.compute.gpu.ProviderException;
 import io.comfyvn.compute.gpu.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.HttpCall;
-import io.comfyvn.compute.gpu.http.LiveContexts;
-import io.comfyvn.compute.gpu.http.ScriptedTransport;
+import io.comfyvn.compute.support.LiveContexts;
+import io.comfyvn.compute.support.ScriptedTransport;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -277,7 +277,7 @@ class HuggingFaceClientTest {
     HuggingFaceClient c = client(SETTINGS);
     transport.json(200, endpoint("running", true));
     c.submit(prompt("t1"));
-    transport.noAnswer(true);
+    transport.fail(true);
     transport.bytes(200, PNG, "image/png");
 
     executor.runAll();
@@ -502,7 +502,7 @@ class HuggingFaceClientTest {
     assertThatThrownBy(() -> c.submit(job("t1", "{\"docker_image\":\"python:3.12\"}", SETTINGS)))
         .hasFieldOrPropertyWithValue("code", "invalid_job");
 
-    transport.noAnswer(true);
+    transport.fail(true);
     assertThatThrownBy(
             () ->
                 c.submit(

@@ -1,6 +1,6 @@
 package io.comfyvn.compute.gpu.modal;
 
-import static io.comfyvn.compute.gpu.http.ScriptedTransport.body;
+import static io.comfyvn.compute.support.ScriptedTransport.body;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,8 +14,8 @@ import io.comfyvn.compute.gpu.LiveClient.Submitted;
 import io.comfyvn.compute.gpu.ProviderException;
 import io.comfyvn.compute.gpu.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.HttpCall;
-import io.comfyvn.compute.gpu.http.LiveContexts;
-import io.comfyvn.compute.gpu.http.ScriptedTransport;
+import io.comfyvn.compute.support.LiveContexts;
+import io.comfyvn.compute.support.ScriptedTransport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -224,7 +224,7 @@ class ModalClientTest {
   @Test
   void aCreateThatTimesOutIsNeverSentAgain() {
     ModalClient c = client(SETTINGS);
-    transport.noAnswer(true);
+    transport.fail(true);
 
     assertThatThrownBy(() -> submitPrompt(c))
         .isInstanceOfSatisfying(

@@ -1,6 +1,6 @@
 package io.comfyvn.compute.gpu.replicate;
 
-import static io.comfyvn.compute.gpu.http.ScriptedTransport.body;
+import static io.comfyvn.compute.support.ScriptedTransport.body;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,8 +17,8 @@ import io.comfyvn.compute.gpu.LiveClient.Submitted;
 import io.comfyvn.compute.gpu.ProviderException;
 import io.comfyvn.compute.gpu.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.HttpCall;
-import io.comfyvn.compute.gpu.http.LiveContexts;
-import io.comfyvn.compute.gpu.http.ScriptedTransport;
+import io.comfyvn.compute.support.LiveContexts;
+import io.comfyvn.compute.support.ScriptedTransport;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -301,7 +301,7 @@ class ReplicateClientTest {
   @Test
   void aCreateThatTimesOutIsNeverSentAgain() {
     ReplicateClient c = modelClient();
-    transport.noAnswer(true);
+    transport.fail(true);
     transport.json(201, prediction("starting", "\"\"", "null", "null"));
 
     assertThatThrownBy(() -> c.submit(job("{\"input\":{}}", null)))
@@ -371,7 +371,10 @@ class ReplicateClientTest {
         LiveContexts.MAPPER.readTree(
             prediction("succeeded", "\"\"", "[\"https://x/y.png\"]", "null"));
 
-    assertThat(c.parseWebhook(body)).get().extracting(JobState::status).isEqualTo(JobStatus.DONE);
+    Submitted parsed = c.parseWebhook(body).orElseThrow();
+    assertThat(parsed.providerJobId()).isEqualTo("p123");
+    assertThat(parsed.state().status()).isEqualTo(JobStatus.DONE);
+    assertThat(parsed.state().outputs()).extracting(Output::url).containsExactly("https://x/y.png");
     assertThat(c.parseWebhook(LiveContexts.MAPPER.readTree("{\"hello\":1}"))).isEmpty();
   }
 

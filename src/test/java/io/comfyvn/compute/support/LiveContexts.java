@@ -1,4 +1,4 @@
-package io.comfyvn.compute.gpu.http;
+package io.comfyvn.compute.support;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -6,6 +6,9 @@ import io.comfyvn.compute.Json;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
+import io.comfyvn.compute.gpu.http.HttpTransport;
+import io.comfyvn.compute.gpu.http.ProviderHttp;
+import io.comfyvn.compute.gpu.http.ResilienceSettings;
 import io.comfyvn.compute.secrets.Secret;
 import java.util.LinkedHashMap;
 import java.util.Map;
