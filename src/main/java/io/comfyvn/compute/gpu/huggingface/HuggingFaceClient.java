@@ -53,8 +53,14 @@ final class HuggingFaceClient implements LiveClient {
   /** How long the proxy may hold a request for a cold endpoint (HF's documented example). */
   static final String SCALE_UP_TIMEOUT = "600";
 
-  /** How often the endpoint's state is read while it starts (huggingface_hub's wait() interval). */
-  static final Duration READY_POLL = Duration.ofSeconds(5);
+  /**
+   * Waits between reads of a starting endpoint's state: quick at first (a resumed endpoint may be
+   * back soon), doubling up to huggingface_hub's wait() interval of 5 s, so a cold start of minutes
+   * costs few management calls.
+   */
+  static final Duration FIRST_READY_POLL = Duration.ofMillis(250);
+
+  static final Duration MAX_READY_POLL = Duration.ofSeconds(5);
 
   /** The longest a run waits for its endpoint to start, unless {@code scale_up_timeout_s} says. */
   static final Duration READY_DEADLINE = Duration.ofSeconds(600);
@@ -270,6 +276,7 @@ final class HuggingFaceClient implements LiveClient {
   private Endpoint awaitEndpoint(Run run, ProviderSettings s, Endpoint first, Duration deadline)
       throws InterruptedException {
     Instant until = runs.clock().instant().plus(deadline);
+    Duration wait = FIRST_READY_POLL;
     Endpoint e = first;
     while (true) {
       if (run.canceled()) {
@@ -298,7 +305,11 @@ final class HuggingFaceClient implements LiveClient {
             null,
             null);
       }
-      runs.pause().pause(READY_POLL);
+      runs.pause().pause(wait);
+      wait =
+          wait.multipliedBy(2).compareTo(MAX_READY_POLL) > 0
+              ? MAX_READY_POLL
+              : wait.multipliedBy(2);
       e = endpoint(s);
     }
   }

@@ -201,7 +201,7 @@ class HuggingFaceClientTest {
     transport.bytes(200, PNG, "image/png");
     executor.runAll();
 
-    assertThat(pauses).containsExactly(HuggingFaceClient.READY_POLL, HuggingFaceClient.READY_POLL);
+    assertThat(pauses).containsExactly(Duration.ofMillis(250), Duration.ofMillis(500));
     assertThat(transport.count("POST", "/fake-sdxl")).isEqualTo(1);
     assertThat(transport.call(4).headers()).containsEntry("X-Scale-Up-Timeout", "600");
     assertThat(c.poll("hfie-t1").status()).isEqualTo(JobStatus.DONE);
@@ -243,7 +243,8 @@ class HuggingFaceClientTest {
   void anEndpointThatNeverStartsEndsTheRunWithoutSendingTheRequest() {
     String settings = SETTINGS.replace("}", ",\"scale_up_timeout_s\":\"12\"}");
     HuggingFaceClient c = client(settings);
-    for (int i = 0; i < 4; i++) {
+    // waits of 0.25, 0.5, 1, 2, 4, 5 s: the sixth read is past 12 s
+    for (int i = 0; i < 7; i++) {
       transport.json(200, endpoint("initializing", false));
     }
 
@@ -254,6 +255,7 @@ class HuggingFaceClientTest {
     assertThat(s.status()).isEqualTo(JobStatus.ERROR);
     assertThat(s.error()).contains("still initializing", "not sent");
     assertThat(transport.count("POST", "/fake-sdxl")).isZero();
+    assertThat(pauses).last().isEqualTo(Duration.ofSeconds(5));
   }
 
   @Test
