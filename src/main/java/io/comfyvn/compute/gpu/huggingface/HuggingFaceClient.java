@@ -127,9 +127,8 @@ final class HuggingFaceClient implements LiveClient {
     try {
       if (s.text("endpoint").isPresent()) {
         Endpoint e = endpoint(s);
-        boolean broken = e.state().equals("failed") || e.state().equals("updateFailed");
         return new Health(
-            !broken,
+            !e.broken(),
             "endpoint "
                 + e.name()
                 + " is "
@@ -148,7 +147,12 @@ final class HuggingFaceClient implements LiveClient {
   // ---- Inference Endpoint path ----
 
   /** An endpoint as the management API describes it. */
-  record Endpoint(String name, String state, String message, String url) {}
+  record Endpoint(String name, String state, String message, String url) {
+    /** Whether it cannot serve until someone redeploys it. */
+    boolean broken() {
+      return state.equals("failed") || state.equals("updateFailed");
+    }
+  }
 
   private Submitted submitInference(LiveJob job) {
     String id = RUN_PREFIX + (job.taskId() != null ? job.taskId() : UUID.randomUUID().toString());
@@ -331,13 +335,13 @@ final class HuggingFaceClient implements LiveClient {
       List<Output> files = LiveOutputs.collect(answer);
       if (files.isEmpty()) {
         String text = answer.toString();
-        run.log("Answer: " + (text.length() > 2000 ? text.substring(0, 2000) + "..." : text));
+        run.log("Answer: " + ctx.http().scrub(shorten(text)));
       }
       return files;
     }
     if (mime.startsWith("text/")) {
       String text = reply.text();
-      run.log("Answer: " + (text.length() > 2000 ? text.substring(0, 2000) + "..." : text));
+      run.log("Answer: " + ctx.http().scrub(shorten(text)));
       return List.of();
     }
     String ext = mime.contains("/") ? mime.substring(mime.indexOf('/') + 1) : "bin";
@@ -345,6 +349,10 @@ final class HuggingFaceClient implements LiveClient {
         "output." + (ext.equals("jpeg") ? "jpg" : ext.equals("octet-stream") ? "bin" : ext);
     return List.of(
         LiveOutputs.inline(name, Base64.getEncoder().encodeToString(reply.body()), mime));
+  }
+
+  private static String shorten(String text) {
+    return text.length() > 2000 ? text.substring(0, 2000) + "..." : text;
   }
 
   private Endpoint endpoint(ProviderSettings s) {
@@ -386,7 +394,7 @@ final class HuggingFaceClient implements LiveClient {
   }
 
   private static void failIfBroken(Endpoint e) {
-    if (e.state().equals("failed") || e.state().equals("updateFailed")) {
+    if (e.broken()) {
       throw new ProviderException(
           Kind.UNAVAILABLE,
           "provider_endpoint_failed",
@@ -516,6 +524,9 @@ final class HuggingFaceClient implements LiveClient {
     String stage = answers.requiredText(Op.READ, where, status, "stage");
     JobStatus s = stage(stage);
     String message = textOrNull(status, "message");
+    if (message != null) {
+      message = ctx.http().scrub(message);
+    }
     return new JobState(
         s,
         stage,

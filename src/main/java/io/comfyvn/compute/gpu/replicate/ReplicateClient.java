@@ -257,7 +257,9 @@ final class ReplicateClient implements LiveClient {
     }
     JsonNode err = p.get("error");
     String error =
-        err == null || err.isNull() ? null : err.isTextual() ? err.asText() : err.toString();
+        err == null || err.isNull()
+            ? null
+            : ctx.http().scrub(err.isTextual() ? err.asText() : err.toString());
     return new JobState(status, raw, progress, outputs, logs, error, metrics(p.path("metrics")));
   }
 
