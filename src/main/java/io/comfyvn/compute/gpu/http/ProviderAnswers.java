@@ -75,6 +75,12 @@ public final class ProviderAnswers {
     return v.asText();
   }
 
+  /** A non-blank text field (stripped), or null when it is missing, blank or not text. */
+  public static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText().strip() : null;
+  }
+
   /** A {@code provider_bad_answer} failure for an answer this client cannot use. */
   public ProviderException bad(Op op, String where, String why) {
     return new ProviderException(

@@ -362,7 +362,8 @@ final class HuggingFaceClient implements LiveClient {
     ObjectNode e = answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
     JsonNode status = e.path("status");
     String state = answers.requiredText(Op.READ, call.describe(), status, "state");
-    return new Endpoint(name, state, textOrNull(status, "message"), textOrNull(status, "url"));
+    return new Endpoint(
+        name, state, ProviderAnswers.text(status, "message"), ProviderAnswers.text(status, "url"));
   }
 
   /**
@@ -523,7 +524,7 @@ final class HuggingFaceClient implements LiveClient {
     JsonNode status = info.path("status");
     String stage = answers.requiredText(Op.READ, where, status, "stage");
     JobStatus s = stage(stage);
-    String message = textOrNull(status, "message");
+    String message = ProviderAnswers.text(status, "message");
     if (message != null) {
       message = ctx.http().scrub(message);
     }
@@ -658,10 +659,5 @@ final class HuggingFaceClient implements LiveClient {
       throw ProviderAnswers.invalidJob(PROVIDER, "job." + key + " must be text");
     }
     return v.asText().strip();
-  }
-
-  private static String textOrNull(JsonNode node, String key) {
-    JsonNode v = node.get(key);
-    return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText() : null;
   }
 }

@@ -61,7 +61,7 @@ final class ModalClient implements LiveClient {
   public Submitted submit(LiveJob job) {
     ProviderSettings s = job.settings();
     String base = base(s);
-    String function = text(job.job(), "function");
+    String function = ProviderAnswers.text(job.job(), "function");
     if (function == null) {
       function =
           s.text("function")
@@ -282,10 +282,5 @@ final class ModalClient implements LiveClient {
       throw ProviderAnswers.invalidJob(PROVIDER, "not a Modal function call id");
     }
     return providerJobId;
-  }
-
-  private static String text(JsonNode job, String key) {
-    JsonNode v = job.get(key);
-    return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText().strip() : null;
   }
 }

@@ -178,9 +178,9 @@ final class ReplicateClient implements LiveClient {
 
   /** Chooses the create URL (and puts {@code version} in the body when creating by version). */
   private URI target(ObjectNode job, ProviderSettings s, String base, ObjectNode body) {
-    String deployment = text(job, "deployment");
-    String version = text(job, "version");
-    String model = text(job, "model");
+    String deployment = ProviderAnswers.text(job, "deployment");
+    String version = ProviderAnswers.text(job, "version");
+    String model = ProviderAnswers.text(job, "model");
     if (deployment == null && version == null && model == null) {
       deployment = s.text("deployment").orElse(null);
       version = s.text("version").orElse(null);
@@ -332,10 +332,5 @@ final class ReplicateClient implements LiveClient {
       throw ProviderAnswers.invalidJob(PROVIDER, "not a Replicate prediction id");
     }
     return providerJobId;
-  }
-
-  private static String text(JsonNode job, String key) {
-    JsonNode v = job.get(key);
-    return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText().strip() : null;
   }
 }
