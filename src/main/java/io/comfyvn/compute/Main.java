@@ -1,6 +1,7 @@
 package io.comfyvn.compute;
 
 import io.comfyvn.compute.config.ConfigException;
+import io.comfyvn.compute.fakes.FakeProvidersCommand;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "ComfyVN Compute: one contract to run GPU jobs on public providers.",
-    subcommands = {Main.Serve.class})
+    subcommands = {Main.Serve.class, FakeProvidersCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

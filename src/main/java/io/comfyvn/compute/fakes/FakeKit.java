@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
@@ -32,6 +34,9 @@ final class FakeKit {
     }
   }
 
+  /** Request attribute set once a provider route took the request (its 404s are its own). */
+  static final String HANDLED = "fake.handled";
+
   final Clock clock;
   final FakeSettings settings;
   final FakeCredentials credentials;
@@ -40,7 +45,11 @@ final class FakeKit {
   final FakeImages images = new FakeImages();
   final WebhookSender webhooks;
   final ObjectMapper mapper = Json.mapper();
+  private final Map<String, RateLimit> rateLimits = new ConcurrentHashMap<>();
   private volatile String baseUrl = "http://127.0.0.1:0";
+
+  /** A sliding-window limit on one operation; 429 beyond it. */
+  record RateLimit(int permits, Duration window) {}
 
   FakeKit(Clock clock, FakeSettings settings, FakeCredentials credentials) {
     this.clock = clock;
@@ -62,6 +71,14 @@ final class FakeKit {
     this.baseUrl = url;
   }
 
+  void limit(String provider, String operation, RateLimit limit) {
+    rateLimits.put(provider + "." + operation, limit);
+  }
+
+  void clearLimits() {
+    rateLimits.clear();
+  }
+
   void get(
       RoutesConfig routes, String path, String provider, String op, ErrorStyle style, Handler h) {
     routes.get(path, wrap(provider, op, style, h));
@@ -79,6 +96,7 @@ final class FakeKit {
 
   private Handler wrap(String provider, String op, ErrorStyle style, Handler h) {
     return ctx -> {
+      ctx.attribute(HANDLED, true);
       stats.record(provider, op, now());
       Fault fault = faults.take(provider, op);
       if (fault != null && fault.kind() == Fault.Kind.STATUS) {
@@ -86,6 +104,9 @@ final class FakeKit {
           ctx.header("Retry-After", String.valueOf(fault.retryAfterSeconds()));
         }
         style.write(ctx, fault.status(), faultMessage(fault.status(), fault.retryAfterSeconds()));
+        return;
+      }
+      if (fault == null && overLimit(ctx, provider, op, style)) {
         return;
       }
       if (fault != null && fault.kind() == Fault.Kind.DROP) {
@@ -106,6 +127,31 @@ final class FakeKit {
         default -> {}
       }
     };
+  }
+
+  /**
+   * Answers 429 when this request (already counted) is beyond the operation's limit. RunPod
+   * documents no {@code Retry-After}, so only the other providers get one: the seconds until the
+   * oldest request in the window leaves it.
+   */
+  private boolean overLimit(Context ctx, String provider, String op, ErrorStyle style) {
+    RateLimit limit = rateLimits.get(provider + "." + op);
+    if (limit == null) {
+      return false;
+    }
+    Instant now = now();
+    FakeStats.Window w = stats.since(provider, op, now.minus(limit.window()));
+    if (w.count() <= limit.permits()) {
+      return false;
+    }
+    Integer retryAfter = null;
+    if (!provider.equals(FakeRunpod.PROVIDER)) {
+      long ms = Duration.between(now, w.earliest().plus(limit.window())).toMillis();
+      retryAfter = (int) Math.max(1, (ms + 999) / 1000);
+      ctx.header("Retry-After", String.valueOf(retryAfter));
+    }
+    style.write(ctx, 429, faultMessage(429, retryAfter));
+    return true;
   }
 
   private static String faultMessage(int status, Integer retryAfter) {

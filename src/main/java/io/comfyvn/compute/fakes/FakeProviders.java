@@ -24,12 +24,17 @@ import org.slf4j.LoggerFactory;
 public final class FakeProviders implements AutoCloseable {
   public static final String RUNPOD = FakeRunpod.PROVIDER;
   public static final String REPLICATE = FakeReplicate.PROVIDER;
+  public static final String HUGGINGFACE = FakeHuggingFace.PROVIDER;
+  public static final String MODAL = FakeModal.PROVIDER;
+  private static final List<String> PROVIDERS = List.of(RUNPOD, REPLICATE, HUGGINGFACE, MODAL);
 
   private static final Logger log = LoggerFactory.getLogger(FakeProviders.class);
 
   private final FakeKit kit;
   private final FakeRunpod runpod;
   private final FakeReplicate replicate;
+  private final FakeHuggingFace huggingface;
+  private final FakeModal modal;
   private final Javalin javalin;
   private final ScheduledExecutorService ticker;
 
@@ -37,6 +42,8 @@ public final class FakeProviders implements AutoCloseable {
     this.kit = new FakeKit(clock, settings, credentials);
     this.runpod = new FakeRunpod(kit);
     this.replicate = new FakeReplicate(kit);
+    this.huggingface = new FakeHuggingFace(kit);
+    this.modal = new FakeModal(kit);
     this.javalin =
         Javalin.create(
             config -> {
@@ -45,6 +52,8 @@ public final class FakeProviders implements AutoCloseable {
               config.http.maxRequestSize = 25_000_000; // RunPod accepts 20 MB on runsync
               runpod.register(config.routes);
               replicate.register(config.routes);
+              huggingface.register(config.routes);
+              modal.register(config.routes);
               config.routes.get("/files/{name}", this::file);
               config.routes.post("/_fake/faults", this::addFault);
               config.routes.delete("/_fake/faults", ctx -> clearFaults());
@@ -91,9 +100,41 @@ public final class FakeProviders implements AutoCloseable {
     kit.faults.add(fault);
   }
 
-  /** Removes pending faults and forced next outcomes. */
+  /** Removes pending faults, forced next outcomes and rate limits. */
   public void clearFaults() {
     kit.faults.clear();
+    kit.clearLimits();
+  }
+
+  /**
+   * Answers 429 to requests of one operation beyond {@code permits} within any sliding {@code
+   * window} (on the clock; requests answered 429 count too, as a client hammering the limit keeps
+   * it shut).
+   */
+  public void enforceRateLimit(String provider, String operation, int permits, Duration window) {
+    if (permits < 1 || window.isZero() || window.isNegative()) {
+      throw new IllegalArgumentException("a rate limit needs permits >= 1 and a positive window");
+    }
+    kit.limit(provider, operation, new FakeKit.RateLimit(permits, window));
+  }
+
+  /**
+   * The limits the providers document: RunPod per endpoint per 10 s (run 1000, status and stream
+   * 2000, cancel 100, purge-queue 2), Replicate per minute (create 600, everything else 3000).
+   * Hugging Face's endpoint API and Modal document none.
+   */
+  public void enforceDocumentedRateLimits() {
+    Duration tenSeconds = Duration.ofSeconds(10);
+    enforceRateLimit(RUNPOD, "create", 1000, tenSeconds);
+    enforceRateLimit(RUNPOD, "status", 2000, tenSeconds);
+    enforceRateLimit(RUNPOD, "stream", 2000, tenSeconds);
+    enforceRateLimit(RUNPOD, "cancel", 100, tenSeconds);
+    enforceRateLimit(RUNPOD, "purge", 2, tenSeconds);
+    Duration minute = Duration.ofMinutes(1);
+    enforceRateLimit(REPLICATE, "create", 600, minute);
+    for (String op : List.of("get", "list", "cancel", "account", "webhook_secret", "hardware")) {
+      enforceRateLimit(REPLICATE, op, 3000, minute);
+    }
   }
 
   /** Makes one existing job end this way (if it has not ended yet); false if no such job. */
@@ -101,12 +142,20 @@ public final class FakeProviders implements AutoCloseable {
     return switch (provider) {
       case RUNPOD -> runpod.force(jobId, outcome);
       case REPLICATE -> replicate.force(jobId, outcome);
+      case HUGGINGFACE -> huggingface.force(jobId, outcome);
+      case MODAL -> modal.force(jobId, outcome);
       default -> throw new IllegalArgumentException("unknown provider " + provider);
     };
   }
 
-  /** Makes the next job created on a provider end this way. */
+  /**
+   * Makes the next job created on a provider end this way (for Hugging Face: the next inference
+   * call answers 500 or 504, or the next HF Job ends in ERROR).
+   */
   public void forceNextOutcome(String provider, Outcome outcome) {
+    if (!PROVIDERS.contains(provider)) {
+      throw new IllegalArgumentException("unknown provider " + provider);
+    }
     kit.faults.forceNext(provider, outcome);
   }
 
@@ -133,6 +182,48 @@ public final class FakeProviders implements AutoCloseable {
     }
   }
 
+  /**
+   * What a user pastes to point the service at these fakes: {@code {"providers_gpu": {...},
+   * "secrets": {...}}} for {@code config/comfyvn.json} and {@code config/comfyvn.secrets.json}.
+   */
+  public ObjectNode cliConfig() {
+    String base = baseUrl();
+    FakeCredentials c = kit.credentials;
+    ObjectNode out = kit.object();
+    ObjectNode gpu = out.putObject("providers_gpu");
+    gpu.putObject(RUNPOD)
+        .put("mode", "live")
+        .put("base_url", base + "/runpod/v2")
+        .put("endpoint_id", FakeRunpod.ENDPOINT_ID)
+        .put("hardware", "ADA_24");
+    gpu.putObject(REPLICATE)
+        .put("mode", "live")
+        .put("base_url", base + "/replicate/v1")
+        .put("model", FakeReplicate.MODEL)
+        .put("hardware", "gpu-l40s");
+    gpu.putObject(HUGGINGFACE)
+        .put("mode", "live")
+        .put("base_url", base + "/huggingface/v2")
+        .put("namespace", FakeHuggingFace.NAMESPACE)
+        .put("endpoint", FakeHuggingFace.ENDPOINT)
+        .put("jobs_base_url", base + "/huggingface/api")
+        .put("hardware", "nvidia-l4");
+    gpu.putObject(MODAL)
+        .put("mode", "live")
+        .put("base_url", base + "/modal")
+        .put("function", FakeModal.FUNCTION)
+        .put("hardware", "L40S");
+    ObjectNode secrets = out.putObject("secrets");
+    secrets.putObject(RUNPOD).put("api_key", c.runpodApiKey());
+    secrets.putObject(HUGGINGFACE).put("api_key", c.huggingfaceToken());
+    secrets.putObject(REPLICATE).put("api_token", c.replicateToken());
+    secrets
+        .putObject(MODAL)
+        .put("token_id", c.modalTokenId())
+        .put("token_secret", c.modalTokenSecret());
+    return out;
+  }
+
   @Override
   public void close() {
     ticker.shutdownNow();
@@ -149,8 +240,8 @@ public final class FakeProviders implements AutoCloseable {
   }
 
   private void notFound(Context ctx) {
-    if (ctx.result() != null && !ctx.result().isEmpty()) {
-      return; // a handler answered 404 itself
+    if (ctx.attribute(FakeKit.HANDLED) != null) {
+      return; // a provider route answered 404 itself (unknown job, endpoint, ...)
     }
     String path = ctx.path();
     if (path.startsWith("/runpod/")) {
@@ -168,7 +259,8 @@ public final class FakeProviders implements AutoCloseable {
    * {@code POST /_fake/faults}: {@code {"provider","operation","kind":
    * "status|drop|drop_after|slow|malformed|outcome","status","retry_after","times","delay_ms",
    * "outcome":"fail|timeout|succeed","job_id"}}. An outcome without {@code job_id} applies to the
-   * provider's next job.
+   * provider's next job. {@code "kind":"rate_limit"} with {@code permits} and {@code window_ms}
+   * limits one operation; {@code "kind":"documented_rate_limits"} applies the documented ones.
    */
   private void addFault(Context ctx) {
     JsonNode body = kit.objectBody(ctx);
@@ -179,7 +271,15 @@ public final class FakeProviders implements AutoCloseable {
     try {
       String provider = body.path("provider").asText("");
       String kind = body.path("kind").asText("").toLowerCase(Locale.ROOT);
-      if (kind.equals("outcome")) {
+      if (kind.equals("rate_limit")) {
+        enforceRateLimit(
+            provider,
+            body.path("operation").asText(""),
+            body.path("permits").asInt(0),
+            Duration.ofMillis(body.path("window_ms").asLong(0)));
+      } else if (kind.equals("documented_rate_limits")) {
+        enforceDocumentedRateLimits();
+      } else if (kind.equals("outcome")) {
         Outcome outcome = Outcome.valueOf(body.path("outcome").asText("").toUpperCase(Locale.ROOT));
         if (body.hasNonNull("job_id")) {
           if (!forceOutcome(provider, body.get("job_id").asText(), outcome)) {
@@ -229,7 +329,7 @@ public final class FakeProviders implements AutoCloseable {
     ObjectNode counts = out.putObject("counts");
     kit.stats.counts().forEach(counts::put);
     ObjectNode creates = out.putObject("creates");
-    for (String p : List.of(RUNPOD, REPLICATE)) {
+    for (String p : PROVIDERS) {
       creates.put(p, kit.stats.creates(p));
     }
     out.put("window_seconds", window);

@@ -44,9 +44,13 @@ public final class FakeStats {
     }
   }
 
-  /** Create (submit) requests a provider received, whatever was answered. */
+  /**
+   * Requests that submit work a provider received, whatever was answered: {@code create} (RunPod
+   * run and runsync, Replicate predictions, HF Jobs, Modal run) plus Hugging Face {@code
+   * inference}.
+   */
   public int creates(String provider) {
-    return count(provider, "create");
+    return count(provider, "create") + count(provider, "inference");
   }
 
   /** The most requests of one operation that arrived within any window of this length. */
@@ -62,6 +66,32 @@ public final class FakeStats {
     }
     return best;
   }
+
+  /**
+   * Requests of one operation that arrived after {@code from}, and the earliest of them (null when
+   * none): what a sliding-window limiter needs.
+   */
+  Window since(String provider, String operation, Instant from) {
+    Deque<Instant> times = arrivals.get(key(provider, operation));
+    if (times == null) {
+      return new Window(0, null);
+    }
+    synchronized (times) {
+      int n = 0;
+      Instant earliest = null;
+      for (var it = times.descendingIterator(); it.hasNext(); ) {
+        Instant t = it.next();
+        if (!t.isAfter(from)) {
+          break;
+        }
+        n++;
+        earliest = t;
+      }
+      return new Window(n, earliest);
+    }
+  }
+
+  record Window(int count, Instant earliest) {}
 
   /** All counters, keyed {@code provider.operation}, sorted. */
   public Map<String, Integer> counts() {

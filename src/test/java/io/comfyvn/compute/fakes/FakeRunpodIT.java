@@ -141,7 +141,8 @@ class FakeRunpodIT {
                         "{\"input\":{\"prompt\":\"s\"}}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-    while (f.fakes.stats().creates("runpod") == 0) {
+    // Wait until the job exists (arrival is counted before it is created), then move the clock.
+    while (f.json(f.get(base + "/health", auth())).at("/jobs/inQueue").asInt() == 0) {
       Thread.sleep(5);
     }
     f.advance(Duration.ofSeconds(8));
@@ -193,5 +194,77 @@ class FakeRunpodIT {
     HttpResponse<String> bad = f.get(base + "/health", auth());
     assertThat(bad.statusCode()).isEqualTo(200);
     assertThatThrownBy(() -> f.mapper.readTree(bad.body())).isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void webhookIsPostedOnCompletionAndRetriedTwiceTenSecondsApart() throws Exception {
+    try (WebhookReceiver hook = new WebhookReceiver()) {
+      hook.failNext.set(2);
+      String id = submit("{\"input\":{\"prompt\":\"w\"},\"webhook\":\"" + hook.url() + "\"}");
+      f.advance(Duration.ofSeconds(7));
+      f.fakes.tick();
+      assertThat(hook.received).hasSize(1);
+      JsonNode body = f.mapper.readTree(hook.received.get(0).body());
+      assertThat(body.get("id").asText()).isEqualTo(id);
+      assertThat(body.get("status").asText()).isEqualTo("COMPLETED");
+      assertThat(body.at("/output/images/0/url").asText()).isNotBlank();
+      f.advance(Duration.ofSeconds(9));
+      f.fakes.tick();
+      assertThat(hook.received).hasSize(1);
+      f.advance(Duration.ofSeconds(1));
+      f.fakes.tick();
+      assertThat(hook.received).hasSize(2);
+      f.advance(Duration.ofSeconds(10));
+      f.fakes.tick();
+      f.advance(Duration.ofSeconds(60));
+      f.fakes.tick();
+      assertThat(hook.received).hasSize(3);
+      assertThat(f.fakes.webhookDeliveries())
+          .extracting(WebhookDelivery::attempt, WebhookDelivery::status)
+          .containsExactly(
+              org.assertj.core.groups.Tuple.tuple(1, 500),
+              org.assertj.core.groups.Tuple.tuple(2, 500),
+              org.assertj.core.groups.Tuple.tuple(3, 200));
+    }
+  }
+
+  @Test
+  void aSlowCreateIsAcceptedEvenThoughTheClientTimedOut() {
+    f.fakes.inject(Fault.slow("runpod", "create", Duration.ofMillis(1500), 1));
+    java.net.http.HttpRequest req =
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(f.url(base + "/run")))
+            .timeout(Duration.ofMillis(300))
+            .header("Authorization", f.creds.runpodApiKey())
+            .POST(
+                java.net.http.HttpRequest.BodyPublishers.ofString(
+                    "{\"input\":{\"prompt\":\"slow\"}}"))
+            .build();
+    assertThatThrownBy(() -> f.http.send(req, HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(java.net.http.HttpTimeoutException.class);
+    assertThat(f.json(f.get(base + "/health", auth())).at("/jobs/inQueue").asInt()).isEqualTo(1);
+    assertThat(f.fakes.stats().creates("runpod")).isEqualTo(1);
+  }
+
+  @Test
+  void controlRouteForcesAnOutcomeForOneJob() {
+    String id = submit("{\"input\":{\"prompt\":\"x\"}}");
+    HttpResponse<String> r =
+        f.post(
+            "/_fake/faults",
+            "{\"provider\":\"runpod\",\"kind\":\"outcome\",\"outcome\":\"timeout\",\"job_id\":\""
+                + id
+                + "\"}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(
+            f.post(
+                    "/_fake/faults",
+                    "{\"provider\":\"runpod\",\"kind\":\"outcome\",\"outcome\":\"fail\",\"job_id\":\"nope\"}")
+                .statusCode())
+        .isEqualTo(404);
+    assertThat(f.post("/_fake/faults", "{\"provider\":\"runpod\",\"kind\":\"bogus\"}").statusCode())
+        .isEqualTo(400);
+    f.advance(Duration.ofSeconds(8));
+    assertThat(status(id).get("status").asText()).isEqualTo("TIMED_OUT");
+    assertThat(f.post(base + "/cancel/" + id, null, auth()).body()).contains("TIMED_OUT");
   }
 }

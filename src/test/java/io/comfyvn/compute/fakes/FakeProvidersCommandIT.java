@@ -1,0 +1,117 @@
+package io.comfyvn.compute.fakes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** {@code fake-providers} as a user runs it: the packaged jar in its own process. */
+class FakeProvidersCommandIT {
+  private static final Path JAR = Path.of("target", "comfyvn-compute.jar");
+
+  @Test
+  void printsWhereThenOneJsonLineThatWorks() throws Exception {
+    assertThat(Files.exists(JAR)).as("run after 'package'").isTrue();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(List.of(java, "-jar", JAR.toString(), "fake-providers", "--port", "0"))
+            .start();
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String first = out.readLine();
+      assertThat(first).matches("fake providers on http://127\\.0\\.0\\.1:\\d+");
+      String base = first.substring("fake providers on ".length());
+      String port = base.substring(base.lastIndexOf(':') + 1);
+      JsonNode cfg = new ObjectMapper().readTree(out.readLine());
+      assertThat(cfg.fieldNames()).toIterable().containsExactly("providers_gpu", "secrets");
+
+      JsonNode gpu = cfg.get("providers_gpu");
+      assertThat(gpu.get("runpod").toString())
+          .isEqualTo(
+              "{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:"
+                  + port
+                  + "/runpod/v2\",\"endpoint_id\":\"fake-endpoint\",\"hardware\":\"ADA_24\"}");
+      assertThat(gpu.get("replicate").toString())
+          .isEqualTo(
+              "{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:"
+                  + port
+                  + "/replicate/v1\",\"model\":\"comfyvn/fake-sdxl\",\"hardware\":\"gpu-l40s\"}");
+      assertThat(gpu.get("huggingface").toString())
+          .isEqualTo(
+              "{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:"
+                  + port
+                  + "/huggingface/v2\",\"namespace\":\"comfyvn\",\"endpoint\":\"fake-sdxl\","
+                  + "\"jobs_base_url\":\"http://127.0.0.1:"
+                  + port
+                  + "/huggingface/api\",\"hardware\":\"nvidia-l4\"}");
+      assertThat(gpu.get("modal").toString())
+          .isEqualTo(
+              "{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:"
+                  + port
+                  + "/modal\",\"function\":\"comfyvn_render\",\"hardware\":\"L40S\"}");
+
+      JsonNode s = cfg.get("secrets");
+      assertThat(s.at("/huggingface/api_key").asText()).startsWith("hf_");
+      assertThat(s.at("/replicate/api_token").asText()).startsWith("r8_");
+      assertThat(s.at("/modal/token_id").asText()).startsWith("wk-");
+      assertThat(s.at("/modal/token_secret").asText()).startsWith("ws-");
+
+      // The printed secrets open each fake.
+      HttpClient http = HttpClient.newHttpClient();
+      assertThat(
+              call(
+                  http,
+                  base + "/runpod/v2/fake-endpoint/health",
+                  "Authorization",
+                  "Bearer " + s.at("/runpod/api_key").asText()))
+          .isEqualTo(200);
+      assertThat(
+              call(
+                  http,
+                  base + "/replicate/v1/account",
+                  "Authorization",
+                  "Bearer " + s.at("/replicate/api_token").asText()))
+          .isEqualTo(200);
+      assertThat(
+              call(
+                  http,
+                  base + "/huggingface/v2/endpoint/comfyvn/fake-sdxl",
+                  "Authorization",
+                  "Bearer " + s.at("/huggingface/api_key").asText()))
+          .isEqualTo(200);
+      assertThat(
+              call(
+                  http,
+                  base + "/modal/requests/fc-none/status",
+                  "Modal-Key",
+                  s.at("/modal/token_id").asText(),
+                  "Modal-Secret",
+                  s.at("/modal/token_secret").asText()))
+          .isEqualTo(404);
+      assertThat(call(http, base + "/modal/requests/fc-none/status")).isEqualTo(401);
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  private static int call(HttpClient http, String url, String... headers) throws Exception {
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url)).GET();
+    if (headers.length > 0) {
+      req.headers(headers);
+    }
+    return http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+}
