@@ -8,6 +8,8 @@ import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.gpu.LiveClients;
 import io.comfyvn.compute.gpu.LiveTracker;
 import io.comfyvn.compute.gpu.http.JdkHttpTransport;
+import io.comfyvn.compute.hooks.HookBus;
+import io.comfyvn.compute.hooks.HookWebhooks;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.provenance.ArtifactStore;
 import io.comfyvn.compute.secrets.SecretStore;
@@ -33,6 +35,7 @@ public final class App implements AutoCloseable {
   private final Database database;
   private final ProviderCallLog callLog;
   private final LiveTracker tracker;
+  private final HookWebhooks webhooks;
   private final WebServer web;
 
   /**
@@ -51,10 +54,16 @@ public final class App implements AutoCloseable {
     }
   }
 
-  private App(Database database, ProviderCallLog callLog, LiveTracker tracker, WebServer web) {
+  private App(
+      Database database,
+      ProviderCallLog callLog,
+      LiveTracker tracker,
+      HookWebhooks webhooks,
+      WebServer web) {
     this.database = database;
     this.callLog = callLog;
     this.tracker = tracker;
+    this.webhooks = webhooks;
     this.web = web;
   }
 
@@ -94,12 +103,17 @@ public final class App implements AutoCloseable {
                 : Optional.ofNullable("self".equals(publicUrl) ? selfUrl.get() : publicUrl);
     GpuService gpu =
         new GpuService(providers, config, secrets, tasks, callLog, live, tracker, webhookBase);
-    WebServer web = new WebServer(new WebServer.Services(mapper, version(), gpu, tasks));
+    HookBus hooks = new HookBus(options.clock(), mapper);
+    HookWebhooks webhooks = new HookWebhooks(home, mapper);
+    tasks.subscribe(hooks::onTask);
+    hooks.subscribe(webhooks::deliver);
+    WebServer web =
+        new WebServer(new WebServer.Services(mapper, version(), gpu, tasks, hooks, webhooks));
     web.start(options.host(), options.port());
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());
     tracker.resume();
-    return new App(database, callLog, tracker, web);
+    return new App(database, callLog, tracker, webhooks, web);
   }
 
   /** The port the service listens on. */
@@ -111,6 +125,7 @@ public final class App implements AutoCloseable {
   public void close() {
     web.close();
     tracker.close();
+    webhooks.close();
     callLog.close();
     database.close();
   }

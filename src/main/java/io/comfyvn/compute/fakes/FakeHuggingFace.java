@@ -45,7 +45,7 @@ final class FakeHuggingFace {
     Mode mode;
     Instant since;
     boolean skipPending;
-    boolean everRan;
+    volatile boolean everRan;
     Instant lastActivity;
 
     Endpoint(String name, Instant now, boolean running) {

@@ -34,6 +34,9 @@ final class FakeKit {
     }
   }
 
+  /** Request attribute set once a provider route took the request (its 404s are its own). */
+  static final String HANDLED = "fake.handled";
+
   final Clock clock;
   final FakeSettings settings;
   final FakeCredentials credentials;
@@ -93,6 +96,7 @@ final class FakeKit {
 
   private Handler wrap(String provider, String op, ErrorStyle style, Handler h) {
     return ctx -> {
+      ctx.attribute(HANDLED, true);
       stats.record(provider, op, now());
       Fault fault = faults.take(provider, op);
       if (fault != null && fault.kind() == Fault.Kind.STATUS) {

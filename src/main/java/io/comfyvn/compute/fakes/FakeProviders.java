@@ -240,8 +240,8 @@ public final class FakeProviders implements AutoCloseable {
   }
 
   private void notFound(Context ctx) {
-    if (ctx.result() != null && !ctx.result().isEmpty()) {
-      return; // a handler answered 404 itself
+    if (ctx.attribute(FakeKit.HANDLED) != null) {
+      return; // a provider route answered 404 itself (unknown job, endpoint, ...)
     }
     String path = ctx.path();
     if (path.startsWith("/runpod/")) {

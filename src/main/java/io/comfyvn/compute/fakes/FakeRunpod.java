@@ -344,10 +344,17 @@ final class FakeRunpod {
     };
   }
 
-  /** Queues the webhook of every job that just finished (complete, fail or timeout). */
+  /**
+   * Queues the webhook of every job that just finished (complete, fail or timeout), and forgets
+   * expired jobs so long runs stay bounded.
+   */
   void tick() {
     Instant now = kit.now();
     for (Job job : jobs.values()) {
+      if (expired(job, now) && (job.webhook == null || job.webhookQueued)) {
+        jobs.remove(job.id);
+        continue;
+      }
       if (job.webhook == null || job.webhookQueued) {
         continue;
       }

@@ -29,7 +29,7 @@ public final class JdbiTaskStore implements TaskStore {
   @Override
   public Task insertIfAbsent(Task task, String idempotencyKey) {
     try {
-      return jdbi.inTransaction(h -> insert(h, task, idempotencyKey));
+      return jdbi.withHandle(h -> insert(h, task, idempotencyKey));
     } catch (UnableToExecuteStatementException raced) {
       // Another writer inserted the same id or key between our read and our write.
       Optional<Task> winner =
@@ -39,31 +39,34 @@ public final class JdbiTaskStore implements TaskStore {
   }
 
   private Task insert(Handle h, Task task, String idempotencyKey) {
+    // One statement on the common path: ON CONFLICT DO NOTHING is shared by SQLite and PostgreSQL.
+    int inserted =
+        h.createUpdate(
+                "INSERT INTO tasks (id, kind, status, progress, message, meta, provider_slug,"
+                    + " provider_job_id, idempotency_key, created_at, updated_at) VALUES (:id,"
+                    + " :kind, :status, :progress, :message, :meta, :slug, :jobId, :key,"
+                    + " :created, :updated) ON CONFLICT DO NOTHING")
+            .bind("id", task.id())
+            .bind("kind", task.kind())
+            .bind("status", task.status().wire())
+            .bind("progress", task.progress())
+            .bind("message", task.message())
+            .bind("meta", json(task.meta()))
+            .bind("slug", emptyToNull(task.providerSlug()))
+            .bind("jobId", emptyToNull(task.providerJobId()))
+            .bind("key", idempotencyKey)
+            .bind("created", task.createdAt().toEpochMilli())
+            .bind("updated", task.updatedAt().toEpochMilli())
+            .execute();
+    if (inserted == 1) {
+      return task;
+    }
     Optional<Task> existing = byId(h, task.id());
     if (existing.isEmpty() && idempotencyKey != null) {
       existing = byKey(h, idempotencyKey);
     }
-    if (existing.isPresent()) {
-      return existing.get();
-    }
-    h.createUpdate(
-            "INSERT INTO tasks (id, kind, status, progress, message, meta, provider_slug,"
-                + " provider_job_id, idempotency_key, created_at, updated_at) VALUES (:id,"
-                + " :kind, :status, :progress, :message, :meta, :slug, :jobId, :key,"
-                + " :created, :updated)")
-        .bind("id", task.id())
-        .bind("kind", task.kind())
-        .bind("status", task.status().wire())
-        .bind("progress", task.progress())
-        .bind("message", task.message())
-        .bind("meta", json(task.meta()))
-        .bind("slug", emptyToNull(task.providerSlug()))
-        .bind("jobId", emptyToNull(task.providerJobId()))
-        .bind("key", idempotencyKey)
-        .bind("created", task.createdAt().toEpochMilli())
-        .bind("updated", task.updatedAt().toEpochMilli())
-        .execute();
-    return task;
+    return existing.orElseThrow(
+        () -> new IllegalStateException("task " + task.id() + " conflicted but cannot be read"));
   }
 
   @Override

@@ -3,6 +3,8 @@ package io.comfyvn.compute.web;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.GpuService;
+import io.comfyvn.compute.hooks.HookBus;
+import io.comfyvn.compute.hooks.HookWebhooks;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -35,13 +37,23 @@ public final class WebServer implements AutoCloseable {
    * @param version the service version
    * @param gpu the public GPU service
    * @param tasks the task registry
+   * @param hooks the modder hook bus
+   * @param webhooks modders' webhook registrations
    */
-  public record Services(ObjectMapper mapper, String version, GpuService gpu, TaskRegistry tasks) {}
+  public record Services(
+      ObjectMapper mapper,
+      String version,
+      GpuService gpu,
+      TaskRegistry tasks,
+      HookBus hooks,
+      HookWebhooks webhooks) {}
 
   public WebServer(Services services) {
     Bodies bodies = new Bodies(services.mapper());
     GpuRoutes gpu = new GpuRoutes(services.gpu(), bodies);
     this.jobs = new JobsRoutes(services.tasks(), services.mapper());
+    HooksRoutes hooks =
+        new HooksRoutes(services.hooks(), services.webhooks(), bodies, services.mapper());
     this.javalin =
         Javalin.create(
             config -> {
@@ -65,6 +77,7 @@ public final class WebServer implements AutoCloseable {
                               services.version())));
               gpu.register(config.routes);
               jobs.register(config.routes);
+              hooks.register(config.routes);
               config.routes.exception(
                   ComputeException.class,
                   (e, ctx) ->

@@ -186,10 +186,29 @@ class FakeHuggingFaceIT {
                 .at("/status/stage")
                 .asText())
         .isEqualTo("CANCELED");
+    String limited =
+        f.json(f.post(jobs, "{\"dockerImage\":\"x\",\"timeoutSeconds\":3}", auth()))
+            .get("id")
+            .asText();
     f.advance(Duration.ofSeconds(8));
     JsonNode failed = f.json(f.get(jobs + "/" + failing, auth()));
     assertThat(failed.at("/status/stage").asText()).isEqualTo("ERROR");
     assertThat(failed.at("/status/message").asText()).isNotBlank();
+    JsonNode timedOut = f.json(f.get(jobs + "/" + limited, auth()));
+    assertThat(timedOut.at("/status/stage").asText()).isEqualTo("ERROR");
+    assertThat(timedOut.at("/status/message").asText()).isEqualTo("Job timed out");
+  }
+
+  @Test
+  void forcedInferenceFailureIs500() throws Exception {
+    f.post(endpoint + "/resume", null, auth());
+    f.advance(Duration.ofSeconds(10));
+    f.fakes.forceNextOutcome("huggingface", Outcome.FAIL);
+    HttpResponse<byte[]> r = infer(f.url("/huggingface/inference/fake-sdxl"), "{\"inputs\":\"x\"}");
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)).contains("\"error\"");
+    assertThat(infer(f.url("/huggingface/inference/fake-sdxl"), "{\"inputs\":\"x\"}").statusCode())
+        .isEqualTo(200);
   }
 
   private JsonNode parse(String json) {

@@ -160,7 +160,8 @@ class FakeReplicateIT {
                         "{\"input\":{\"prompt\":\"w\"}}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-    while (f.fakes.stats().creates("replicate") == 0) {
+    // Wait until the prediction exists (arrival is counted before it is created).
+    while (f.json(f.get(base + "/predictions", auth())).get("results").isEmpty()) {
       Thread.sleep(5);
     }
     f.advance(Duration.ofSeconds(8));
@@ -210,6 +211,15 @@ class FakeReplicateIT {
               org.assertj.core.groups.Tuple.tuple("completed", 2, true));
       assertThat(id).hasSize(26);
     }
+  }
+
+  @Test
+  void unknownRoutesAnswerInProblemJson() {
+    HttpResponse<String> r = f.get(base + "/nothing-here", auth());
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(r.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/problem+json");
+    assertThat(f.get("/files/nope.png").statusCode()).isEqualTo(404);
   }
 
   @Test

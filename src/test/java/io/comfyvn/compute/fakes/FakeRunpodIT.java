@@ -141,7 +141,8 @@ class FakeRunpodIT {
                         "{\"input\":{\"prompt\":\"s\"}}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-    while (f.fakes.stats().creates("runpod") == 0) {
+    // Wait until the job exists (arrival is counted before it is created), then move the clock.
+    while (f.json(f.get(base + "/health", auth())).at("/jobs/inQueue").asInt() == 0) {
       Thread.sleep(5);
     }
     f.advance(Duration.ofSeconds(8));

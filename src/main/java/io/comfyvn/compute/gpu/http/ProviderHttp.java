@@ -3,6 +3,7 @@ package io.comfyvn.compute.gpu.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.errors.ComputeException.Kind;
+import io.comfyvn.compute.gpu.ProviderDescriptor;
 import io.comfyvn.compute.gpu.ProviderException;
 import io.comfyvn.compute.gpu.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
@@ -64,21 +65,27 @@ public final class ProviderHttp {
                 .minimumNumberOfCalls(Math.min(settings.window(), 10))
                 .waitDurationInOpenState(settings.openFor())
                 .build());
-    settings
-        .limits()
-        .forEach(
-            (op, limit) ->
-                limiters.put(
-                    op,
-                    RateLimiter.of(
-                        provider + "-" + op,
-                        RateLimiterConfig.custom()
-                            .limitForPeriod(limit.permits())
-                            .limitRefreshPeriod(Duration.ofMillis(limit.periodMs()))
-                            .timeoutDuration(Duration.ofMillis(Math.max(limit.periodMs(), 1000)))
-                            .build())));
+    settings.limits().forEach((op, limit) -> limiters.put(op, limiter(provider + "-" + op, limit)));
     this.createRetry = retry(provider + "-create", true);
     this.otherRetry = retry(provider + "-read", false);
+  }
+
+  /**
+   * A limiter that keeps any sliding window of the documented length under the documented limit:
+   * providers count requests in sliding windows, while resilience4j refills in fixed periods (which
+   * would allow up to twice the limit across a period boundary). So the period is a tenth of the
+   * documented window, with a tenth of the permits less 10% headroom.
+   */
+  static RateLimiter limiter(String name, ProviderDescriptor.RateLimit limit) {
+    long period = Math.max(1, limit.periodMs() / 10);
+    int permits = Math.max(1, (int) Math.floor(limit.permits() / 10.0 * 0.9));
+    return RateLimiter.of(
+        name,
+        RateLimiterConfig.custom()
+            .limitForPeriod(permits)
+            .limitRefreshPeriod(Duration.ofMillis(period))
+            .timeoutDuration(Duration.ofMillis(Math.max(limit.periodMs(), 1000)))
+            .build());
   }
 
   /** Sends a call; returns a 2xx/3xx answer or throws {@link ProviderException}. */
