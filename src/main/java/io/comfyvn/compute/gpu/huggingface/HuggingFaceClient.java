@@ -163,7 +163,9 @@ final class HuggingFaceClient implements LiveClient {
     }
     ProviderSettings s = job.settings();
     ObjectNode payload = inferencePayload(job);
-    String fixedUrl = s.text("endpoint_url").orElse(null);
+    // the URL the token is sent to comes from the config file only, never from a request's
+    // overrides (which may set the endpoint's name, not where our credentials go)
+    String fixedUrl = ctx.settings().text("endpoint_url").orElse(null);
     List<String> logs = new ArrayList<>();
     Endpoint first = null;
     if (s.text("endpoint").isPresent()) {
@@ -288,7 +290,7 @@ final class HuggingFaceClient implements LiveClient {
       }
       run.waiting(e.state());
       failIfBroken(e);
-      boolean hasUrl = e.url() != null || s.text("endpoint_url").isPresent();
+      boolean hasUrl = e.url() != null || ctx.settings().text("endpoint_url").isPresent();
       if (hasUrl && (e.state().equals("running") || e.state().equals("scaledToZero"))) {
         return e;
       }

@@ -357,8 +357,8 @@ class HuggingFaceClientTest {
 
   @Test
   void aFixedEndpointUrlSkipsTheManagementApi() throws Exception {
-    HuggingFaceClient c = client("{}");
     String settings = "{\"endpoint_url\":\"" + INFER + "\"}";
+    HuggingFaceClient c = client(settings);
 
     c.submit(job("t1", "{\"inputs\":\"raw\",\"parameters\":{\"seed\":1}}", settings));
     transport.bytes(200, PNG, "image/jpeg");
@@ -368,6 +368,17 @@ class HuggingFaceClientTest {
     assertThat(json(transport.call(0)).toString())
         .isEqualTo("{\"inputs\":\"raw\",\"parameters\":{\"seed\":1}}");
     assertThat(c.poll("hfie-t1").outputs()).extracting(Output::name).containsExactly("output.jpg");
+  }
+
+  @Test
+  void aRequestCannotPointTheTokenAtAnotherUrl() {
+    HuggingFaceClient c = client("{}");
+    String overridden = "{\"endpoint_url\":\"https://evil.example/collect\"}";
+
+    assertThatThrownBy(() -> c.submit(job("t1", "{\"inputs\":\"x\"}", overridden)))
+        .hasFieldOrPropertyWithValue("code", "provider_not_configured");
+    executor.runAll();
+    assertThat(transport.calls()).isEmpty();
   }
 
   @Test
