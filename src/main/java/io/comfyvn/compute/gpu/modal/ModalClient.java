@@ -13,6 +13,8 @@ import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -162,8 +164,32 @@ final class ModalClient implements LiveClient {
       return new JobState(JobStatus.RUNNING, raw, null, null, null, null, null);
     }
     ObjectNode answer = answers.object(Op.READ, a.call(), a.reply());
-    return new JobState(
-        JobStatus.DONE, raw, 1.0, LiveOutputs.collect(answer.get("response")), null, null, null);
+    List<String> logs = new ArrayList<>();
+    List<Output> files = new ArrayList<>();
+    for (Output o : LiveOutputs.collect(answer.get("response"))) {
+      files.add(o.url() != null && o.url().startsWith(base + "/") ? fetch(base, o, logs) : o);
+    }
+    return new JobState(JobStatus.DONE, raw, 1.0, files, logs, null, null);
+  }
+
+  /**
+   * A file served by the endpoint itself sits behind the same proxy auth, which an artifact
+   * download does not carry; the client fetches it and hands it on inline. A failed fetch leaves
+   * the URL (and says why in the logs).
+   */
+  private Output fetch(String base, Output file, List<String> logs) {
+    try {
+      Answer a = send(Op.READ, HttpCall.get(URI.create(file.url()), auth()), base);
+      String mime =
+          a.reply().header("content-type").map(t -> t.split(";", 2)[0].strip()).orElse(null);
+      return LiveOutputs.inline(
+          file.name(),
+          Base64.getEncoder().encodeToString(a.reply().body()),
+          mime != null && !mime.isEmpty() ? mime : file.mime());
+    } catch (ProviderException | IllegalArgumentException e) {
+      logs.add("Could not fetch " + file.name() + " from the endpoint: " + e.getMessage());
+      return file;
+    }
   }
 
   /** The error the result route gives a failed call; the status word when it gives none. */

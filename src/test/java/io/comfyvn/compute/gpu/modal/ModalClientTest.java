@@ -183,6 +183,31 @@ class ModalClientTest {
   }
 
   @Test
+  void filesServedByTheEndpointAreFetchedWithTheProxyTokens() {
+    ModalClient c = client(SETTINGS);
+    transport.json(200, "{\"status\":\"SUCCESS\"}");
+    transport.json(
+        200,
+        "{\"status\":\"SUCCESS\",\"response\":{\"images\":[{\"url\":\""
+            + BASE
+            + "/files/a.png\"},{\"url\":\""
+            + BASE
+            + "/files/b.png\"}]}}");
+    transport.bytes(200, new byte[] {(byte) 0x89, 'P', 'N', 'G'}, "image/png");
+    transport.reply(401, "modal-http: invalid credentials for proxy authorization");
+
+    JobState s = c.poll("fc-1");
+
+    assertThat(transport.call(2).uri().toString()).isEqualTo(BASE + "/files/a.png");
+    assertThat(transport.call(2).headers()).containsEntry("Modal-Key", KEY);
+    assertThat(s.outputs())
+        .containsExactly(
+            new Output("a.png", null, "iVBORw==", "image/png"),
+            new Output("b.png", BASE + "/files/b.png", null, "image/png"));
+    assertThat(s.logs()).singleElement().asString().contains("b.png", "HTTP 401");
+  }
+
+  @Test
   void aResultNotReadyYetIsStillRunningAndAnExpiredOneIsDoneWithoutFiles() {
     ModalClient c = client(SETTINGS);
     transport.json(200, "{\"status\":\"SUCCESS\"}");
