@@ -1,10 +1,9 @@
 package io.comfyvn.compute.gpu.http;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.ProviderException;
@@ -22,21 +21,29 @@ public final class ProviderAnswers {
   /** Inline base64 images can be several megabytes; the service's own limit is 1 MB per string. */
   private static final int MAX_STRING = 64 * 1024 * 1024;
 
-  private final String provider;
-  private final ObjectReader reader;
+  /**
+   * One reader for every client: clients are built per use, and a reader of its own would cost a
+   * mapper copy each time. Tree reading needs none of the service mapper's settings.
+   */
+  private static final ObjectReader READER = reader();
 
-  public ProviderAnswers(String provider, ObjectMapper mapper) {
+  private final String provider;
+
+  public ProviderAnswers(String provider) {
     this.provider = provider;
-    ObjectMapper copy = mapper.copy();
-    copy.getFactory()
+  }
+
+  private static ObjectReader reader() {
+    JsonMapper mapper = JsonMapper.builder().build();
+    mapper
+        .getFactory()
         .setStreamReadConstraints(
             StreamReadConstraints.builder()
                 .maxNestingDepth(64)
                 .maxStringLength(MAX_STRING)
                 .maxNumberLength(1000)
                 .build());
-    this.reader =
-        copy.readerFor(JsonNode.class).without(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    return mapper.readerFor(JsonNode.class);
   }
 
   /** The answer's body as a JSON object. */
@@ -51,7 +58,7 @@ public final class ProviderAnswers {
   /** The answer's body as JSON of any shape. */
   public JsonNode json(Op op, HttpCall call, HttpReply reply) {
     try {
-      JsonNode node = reader.readValue(reply.body());
+      JsonNode node = READER.readValue(reply.body());
       if (node == null || node.isMissingNode()) {
         throw bad(op, call.describe(), "the answer is empty");
       }

@@ -77,7 +77,7 @@ final class HuggingFaceClient implements LiveClient {
   HuggingFaceClient(LiveContext ctx, InferenceRuns runs) {
     this.ctx = ctx;
     this.runs = runs;
-    this.answers = new ProviderAnswers(PROVIDER, ctx.mapper());
+    this.answers = new ProviderAnswers(PROVIDER);
   }
 
   @Override

@@ -56,7 +56,7 @@ final class ModalClient implements LiveClient {
 
   ModalClient(LiveContext ctx) {
     this.ctx = ctx;
-    this.answers = new ProviderAnswers(PROVIDER, ctx.mapper());
+    this.answers = new ProviderAnswers(PROVIDER);
   }
 
   @Override

@@ -11,6 +11,7 @@ import io.comfyvn.compute.gpu.ProviderException;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
+import io.comfyvn.compute.secrets.Secret;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,15 +64,25 @@ final class ReplicateClient implements LiveClient {
   private final ProviderAnswers answers;
   private final Duration readTimeout;
   private final Clock clock;
-  private final AtomicReference<byte[]> webhookKey = new AtomicReference<>();
+  private final AtomicReference<AccountKey> accountKey;
+
+  /**
+   * The account's webhook key and the API token it was fetched with (a new token means another
+   * account may be in use, so the key is fetched again).
+   */
+  record AccountKey(Secret token, byte[] key) {}
 
   /**
    * @param readTimeout the HTTP read timeout in force, which caps {@code Prefer: wait}
    * @param clock the clock webhook timestamps are checked against
+   * @param accountKey the provider's cache of the account's webhook key (clients are built per use,
+   *     so the key is kept where it outlives them)
    */
-  ReplicateClient(LiveContext ctx, Duration readTimeout, Clock clock) {
+  ReplicateClient(
+      LiveContext ctx, Duration readTimeout, Clock clock, AtomicReference<AccountKey> accountKey) {
     this.ctx = ctx;
-    this.answers = new ProviderAnswers(PROVIDER, ctx.mapper());
+    this.accountKey = accountKey;
+    this.answers = new ProviderAnswers(PROVIDER);
     this.readTimeout = readTimeout;
     this.clock = clock;
   }
@@ -154,26 +165,30 @@ final class ReplicateClient implements LiveClient {
   }
 
   private byte[] webhookKey() {
-    byte[] key = webhookKey.get();
-    if (key != null) {
-      return key;
+    String configured = ctx.settings().text("webhook_secret").orElse(null);
+    if (configured != null) {
+      return key(configured);
     }
-    String secret = ctx.settings().text("webhook_secret").orElse(null);
-    if (secret == null) {
-      HttpCall call =
-          HttpCall.get(URI.create(base(ctx.settings()) + "/webhooks/default/secret"), auth());
-      ObjectNode answer = answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
-      secret = answers.requiredText(Op.READ, call.describe(), answer, "key");
+    Secret token = ctx.secret(SECRET);
+    AccountKey cached = accountKey.get();
+    if (cached != null && cached.token().equals(token)) {
+      return cached.key();
     }
+    HttpCall call =
+        HttpCall.get(URI.create(base(ctx.settings()) + "/webhooks/default/secret"), auth());
+    ObjectNode answer = answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
+    byte[] key = key(answers.requiredText(Op.READ, call.describe(), answer, "key"));
+    accountKey.set(new AccountKey(token, key));
+    return key;
+  }
+
+  /** An unusable secret verifies nothing: every webhook is refused, the tracker's polls finish. */
+  private static byte[] key(String secret) {
     try {
-      key = WebhookSignature.key(secret);
+      return WebhookSignature.key(secret);
     } catch (IllegalArgumentException notBase64) {
-      // an unusable secret verifies nothing; every webhook is refused and the tracker's polls
-      // still finish the task
-      key = new byte[0];
+      return new byte[0];
     }
-    webhookKey.compareAndSet(null, key);
-    return webhookKey.get();
   }
 
   /** Chooses the create URL (and puts {@code version} in the body when creating by version). */

@@ -6,11 +6,15 @@ import io.comfyvn.compute.gpu.ProviderDescriptor;
 import io.comfyvn.compute.gpu.http.ResilienceSettings;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Replicate predictions (by version, model or deployment). */
 public final class ReplicateProvider implements GpuProvider {
   private static final ProviderDescriptor DESCRIPTOR =
       ProviderDescriptor.load(ReplicateProvider.class);
+
+  /** The account's webhook key, fetched once for all the clients built from this provider. */
+  private final AtomicReference<ReplicateClient.AccountKey> accountKey = new AtomicReference<>();
 
   @Override
   public ProviderDescriptor descriptor() {
@@ -23,7 +27,8 @@ public final class ReplicateProvider implements GpuProvider {
         new ReplicateClient(
             context,
             ResilienceSettings.of(DESCRIPTOR, context.settings()).readTimeout(),
-            Clock.systemUTC()));
+            Clock.systemUTC(),
+            accountKey));
   }
 
   @Override

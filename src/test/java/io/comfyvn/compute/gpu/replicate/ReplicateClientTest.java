@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,6 +40,7 @@ class ReplicateClientTest {
        "metrics":{"predict_time":1.25,"total_time":2.5},"urls":{"get":"x"}}""";
 
   private final ScriptedTransport transport = new ScriptedTransport();
+  private final AtomicReference<ReplicateClient.AccountKey> accountKey = new AtomicReference<>();
 
   private ReplicateClient client(String settings) {
     return client(settings, Clock.systemUTC());
@@ -48,7 +50,7 @@ class ReplicateClientTest {
     LiveContext ctx =
         LiveContexts.of(
             new ReplicateProvider(), transport, settings, ReplicateClient.SECRET, TOKEN);
-    return new ReplicateClient(ctx, Duration.ofSeconds(30), clock);
+    return new ReplicateClient(ctx, Duration.ofSeconds(30), clock, accountKey);
   }
 
   private ReplicateClient modelClient() {
@@ -402,7 +404,10 @@ class ReplicateClientTest {
     transport.json(200, "{\"key\":\"" + VECTOR_SECRET + "\"}");
 
     assertThat(c.verifyWebhook(headers(VECTOR_SIGNATURE), VECTOR_BODY)).isTrue();
-    assertThat(c.verifyWebhook(headers("v1,bm9wZQ== " + VECTOR_SIGNATURE), VECTOR_BODY)).isTrue();
+    ReplicateClient another =
+        client("{\"base_url\":\"" + BASE + "\",\"model\":\"a/b\"}", at(1614265330 + 60));
+    assertThat(another.verifyWebhook(headers("v1,bm9wZQ== " + VECTOR_SIGNATURE), VECTOR_BODY))
+        .isTrue();
     assertThat(transport.calls()).hasSize(1);
     assertThat(transport.call(0).uri().toString()).isEqualTo(BASE + "/webhooks/default/secret");
     assertThat(transport.call(0).headers()).containsEntry("Authorization", "Bearer " + TOKEN);
