@@ -138,6 +138,7 @@ public final class GpuService {
             p.descriptor().name(),
             present ? "present" : "missing",
             present ? null : MISSING_TOKEN,
+            null,
             call.missing(),
             call.decision().reasons(),
             secrets.problem().orElse(null),
@@ -165,7 +166,8 @@ public final class GpuService {
         call.slug(),
         p.descriptor().name(),
         "present",
-        ok ? null : detail,
+        ok ? null : "unhealthy",
+        detail,
         List.of(),
         List.of(),
         secrets.problem().orElse(null),
@@ -632,8 +634,8 @@ public final class GpuService {
 
   /**
    * Request config keys this service will not take from a request: anything the provider does not
-   * know, secrets (only the secrets file holds those) and {@code base_url} (a request must not
-   * point authenticated calls elsewhere).
+   * know, secrets (only the secrets file holds those) and any URL setting (a request must not point
+   * authenticated calls elsewhere).
    */
   private static List<String> ignoredConfigKeys(ProviderDescriptor d, ObjectNode config) {
     List<String> out = new ArrayList<>();
@@ -641,12 +643,17 @@ public final class GpuService {
         .fieldNames()
         .forEachRemaining(
             k -> {
-              if (!d.hints().settings().containsKey(k) || "base_url".equals(k)) {
+              if (!d.hints().settings().containsKey(k) || isUrlSetting(k)) {
                 out.add(k);
               }
             });
     out.sort(String::compareTo);
     return out;
+  }
+
+  /** Any URL setting ({@code base_url}, {@code endpoint_url}, {@code jobs_base_url}...). */
+  private static boolean isUrlSetting(String key) {
+    return key.equals("url") || key.endsWith("_url");
   }
 
   private static void checkSameJob(Task earlier, String slug, long seed, String fingerprint) {

@@ -40,6 +40,7 @@ public final class Results {
       String name,
       String credential,
       String reason,
+      String detail,
       List<String> missingSecrets,
       List<String> modeReasons,
       String secretsProblem,

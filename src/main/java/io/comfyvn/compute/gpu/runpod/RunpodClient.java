@@ -3,16 +3,14 @@ package io.comfyvn.compute.gpu.runpod;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient;
-import io.comfyvn.compute.gpu.ProviderException;
+import io.comfyvn.compute.gpu.LiveOutputs;
 import io.comfyvn.compute.gpu.http.HttpCall;
-import io.comfyvn.compute.gpu.http.HttpReply;
+import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
-import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +30,7 @@ final class RunpodClient implements LiveClient {
   static final String DEFAULT_BASE = "https://api.runpod.ai/v2";
 
   private final ProviderHttp http;
+  private final ProviderAnswers answers = new ProviderAnswers("runpod");
   private final ObjectMapper mapper;
   private final String base;
   private final String endpointId;
@@ -46,15 +45,9 @@ final class RunpodClient implements LiveClient {
             .text("endpoint_id")
             .orElseThrow(
                 () ->
-                    new ProviderException(
-                        Kind.BAD_REQUEST,
-                        "missing_setting",
-                        "runpod needs providers_gpu.runpod.endpoint_id in config/comfyvn.json",
-                        false,
-                        ProviderException.Sent.NOT_SENT,
-                        0,
-                        null,
-                        null));
+                    ProviderAnswers.invalidJob(
+                        "runpod",
+                        "providers_gpu.runpod.endpoint_id is not set in config/comfyvn.json"));
     this.auth = Map.of("Authorization", "Bearer " + ctx.secret("runpod.api_key").reveal());
   }
 
@@ -71,31 +64,27 @@ final class RunpodClient implements LiveClient {
     if (policy != null && policy.isObject()) {
       body.set("policy", policy.deepCopy());
     }
-    HttpReply r = http.call(Op.CREATE, HttpCall.postJson(uri("/run"), auth, body.toString()));
-    JsonNode j = json(r, true);
-    String id = j.path("id").asText("");
-    if (id.isEmpty()) {
-      throw badAnswer("the create answer has no id", true);
-    }
-    return new Submitted(id, state(j));
+    HttpCall call = HttpCall.postJson(uri("/run"), auth, body.toString());
+    JsonNode j = answers.object(Op.CREATE, call, http.call(Op.CREATE, call));
+    return new Submitted(answers.requiredText(Op.CREATE, call.describe(), j, "id"), state(j));
   }
 
   @Override
   public JobState poll(String providerJobId) {
-    return state(
-        json(http.call(Op.READ, HttpCall.get(uri("/status/" + enc(providerJobId)), auth)), false));
+    HttpCall call = HttpCall.get(uri("/status/" + enc(providerJobId)), auth);
+    return state(answers.object(Op.READ, call, http.call(Op.READ, call)));
   }
 
   @Override
   public JobState cancel(String providerJobId) {
-    HttpReply r =
-        http.call(Op.CANCEL, HttpCall.postJson(uri("/cancel/" + enc(providerJobId)), auth, null));
-    return state(json(r, false));
+    HttpCall call = HttpCall.postJson(uri("/cancel/" + enc(providerJobId)), auth, null);
+    return state(answers.object(Op.CANCEL, call, http.call(Op.CANCEL, call)));
   }
 
   @Override
   public Health health() {
-    JsonNode j = json(http.call(Op.READ, HttpCall.get(uri("/health"), auth)), false);
+    HttpCall call = HttpCall.get(uri("/health"), auth);
+    JsonNode j = answers.object(Op.READ, call, http.call(Op.READ, call));
     JsonNode jobs = j.path("jobs");
     JsonNode workers = j.path("workers");
     return new Health(
@@ -152,70 +141,32 @@ final class RunpodClient implements LiveClient {
     return new JobState(status, raw, progress, outputs, logs, error, metrics);
   }
 
-  /** Every image in a worker's output: URL strings, {url}, {image}, or base64 {data}/{image}. */
+  /**
+   * Every file in a worker's output: worker-comfyui's inline {@code {"type": "base64", "data":
+   * ...}} images, plus whatever URLs and data URIs {@link LiveOutputs} finds.
+   */
   static List<Output> outputs(JsonNode output) {
     List<Output> out = new ArrayList<>();
-    collect(output, out, 0);
+    inlineImages(output, out, 0);
+    out.addAll(LiveOutputs.collect(output));
     return out;
   }
 
-  private static void collect(JsonNode n, List<Output> out, int depth) {
-    if (depth > 4 || n == null || n.isNull()) {
+  private static void inlineImages(JsonNode n, List<Output> out, int depth) {
+    if (depth > 6 || n == null) {
       return;
     }
-    if (n.isTextual()) {
-      String t = n.asText();
-      if (t.startsWith("http://") || t.startsWith("https://")) {
-        out.add(new Output(null, t, null, null));
-      } else if (t.startsWith("data:")) {
-        out.add(new Output(null, null, t, null));
-      }
+    if (n.isObject() && "base64".equals(n.path("type").asText()) && n.path("data").isTextual()) {
+      out.add(
+          LiveOutputs.inline(
+              ProviderAnswers.text(n, "filename"),
+              n.get("data").asText(),
+              ProviderAnswers.text(n, "mime")));
       return;
     }
-    if (n.isArray()) {
-      n.forEach(c -> collect(c, out, depth + 1));
-      return;
+    if (n.isContainerNode()) {
+      n.forEach(c -> inlineImages(c, out, depth + 1));
     }
-    if (n.isObject()) {
-      String name = n.path("filename").asText(null);
-      String type = n.path("type").asText("");
-      String data = n.path("data").asText(null);
-      if ("base64".equals(type) && data != null) {
-        out.add(new Output(name, null, data, n.path("mime").asText("image/png")));
-        return;
-      }
-      if (n.hasNonNull("url") && n.get("url").isTextual()) {
-        out.add(new Output(name, n.get("url").asText(), null, n.path("mime").asText(null)));
-        return;
-      }
-      for (String k : new String[] {"images", "image", "output", "outputs", "files"}) {
-        collect(n.get(k), out, depth + 1);
-      }
-    }
-  }
-
-  private JsonNode json(HttpReply r, boolean create) {
-    try {
-      JsonNode j = mapper.readTree(r.body());
-      if (j == null || !j.isObject()) {
-        throw badAnswer("the answer is not a JSON object", create);
-      }
-      return j;
-    } catch (IOException e) {
-      throw badAnswer("the answer is not JSON", create);
-    }
-  }
-
-  private static ProviderException badAnswer(String what, boolean create) {
-    return new ProviderException(
-        Kind.UPSTREAM_FAILED,
-        "provider_bad_answer",
-        "runpod: " + what,
-        !create,
-        ProviderException.Sent.AMBIGUOUS,
-        200,
-        null,
-        null);
   }
 
   private URI uri(String path) {

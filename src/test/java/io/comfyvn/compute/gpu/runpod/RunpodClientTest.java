@@ -47,9 +47,12 @@ class RunpodClientTest {
             json(
                 "{\"status\":\"COMPLETED\",\"output\":{\"images\":[{\"filename\":\"a.png\",\"type\":\"base64\",\"data\":\"iVBO\"},"
                     + "{\"url\":\"http://127.0.0.1/files/b.png\"}],\"extra\":\"https://x/y.png\"}}"));
-    assertThat(s.outputs()).hasSize(2);
+    // inline worker-comfyui images first, then every URL anywhere in the output
+    assertThat(s.outputs()).hasSize(3);
     assertThat(s.outputs().get(0).base64()).isEqualTo("iVBO");
+    assertThat(s.outputs().get(0).name()).isEqualTo("a.png");
     assertThat(s.outputs().get(1).url()).endsWith("b.png");
+    assertThat(s.outputs().get(2).url()).isEqualTo("https://x/y.png");
     JobState list =
         RunpodClient.state(
             json(
