@@ -1,12 +1,21 @@
 package io.comfyvn.compute;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.advisor.Advisor;
+import io.comfyvn.compute.advisor.AdvisorSettings;
+import io.comfyvn.compute.advisor.PricingCatalog;
+import io.comfyvn.compute.advisor.VramRules;
+import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.secrets.SecretStore;
+import io.comfyvn.compute.sim.SimProfiles;
+import io.comfyvn.compute.sim.SimScheduler;
+import io.comfyvn.compute.sim.SimService;
+import io.comfyvn.compute.sim.SimTaskRunner;
 import io.comfyvn.compute.tasks.Database;
 import io.comfyvn.compute.tasks.JdbiTaskStore;
 import io.comfyvn.compute.tasks.TaskRegistry;
@@ -25,6 +34,7 @@ public final class App implements AutoCloseable {
   private final Database database;
   private final ProviderCallLog callLog;
   private final WebServer web;
+  private final SimScheduler simScheduler;
 
   /**
    * How to start.
@@ -42,10 +52,12 @@ public final class App implements AutoCloseable {
     }
   }
 
-  private App(Database database, ProviderCallLog callLog, WebServer web) {
+  private App(
+      Database database, ProviderCallLog callLog, WebServer web, SimScheduler simScheduler) {
     this.database = database;
     this.callLog = callLog;
     this.web = web;
+    this.simScheduler = simScheduler;
   }
 
   /**
@@ -61,12 +73,24 @@ public final class App implements AutoCloseable {
     SecretStore secrets = new SecretStore(home, mapper);
     secrets.problem(); // read once at start, so a bad file is reported right away
     Database database = Database.sqlite(home);
-    TaskRegistry tasks = new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock());
+    TaskRegistry tasks =
+        new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock());
     ProviderCallLog callLog = new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"));
-    GpuService gpu = new GpuService(GpuProviders.discover(), config, secrets, tasks, callLog);
-    WebServer web = new WebServer(new WebServer.Services(mapper, version(), gpu, tasks));
+    GpuProviders providers = GpuProviders.discover();
+    AdvisorSettings advisorSettings = AdvisorSettings.fromJson(config.section("advisor"));
+    PricingCatalog catalog = PricingCatalog.load(advisorSettings);
+    SimProfiles profiles = SimProfiles.load();
+    WorkflowAnalyzer analyzer = new WorkflowAnalyzer(VramRules.load());
+    SimService sim = new SimService(providers, config, catalog, profiles, analyzer);
+    SimScheduler scheduler = SimScheduler.daemon();
+    SimTaskRunner simTasks = new SimTaskRunner(sim, tasks, scheduler, advisorSettings.timeScale());
+    GpuService gpu = new GpuService(providers, config, secrets, tasks, callLog, sim, simTasks);
+    Advisor advisor = new Advisor(catalog, analyzer, profiles, advisorSettings.localGpu());
+    WebServer web =
+        new WebServer(new WebServer.Services(mapper, version(), gpu, tasks, advisor, catalog, sim));
     web.start(options.host(), options.port());
-    return new App(database, callLog, web);
+    simTasks.resumeAll();
+    return new App(database, callLog, web, scheduler);
   }
 
   /** The port the service listens on. */
@@ -76,6 +100,7 @@ public final class App implements AutoCloseable {
 
   @Override
   public void close() {
+    simScheduler.close();
     web.close();
     callLog.close();
     database.close();

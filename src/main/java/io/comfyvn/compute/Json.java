@@ -11,8 +11,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 /**
- * The one JSON configuration of the service: snake_case names, ISO instants, sorted map keys (so the
- * same data always gives the same bytes), duplicate keys rejected, and bounded nesting.
+ * The one JSON configuration of the service: snake_case names, ISO instants, sorted map keys (so
+ * the same data always gives the same bytes), duplicate keys rejected, and bounded nesting.
  */
 public final class Json {
   private Json() {}

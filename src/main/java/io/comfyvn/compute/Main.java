@@ -31,15 +31,22 @@ public final class Main implements Runnable {
   }
 
   /** {@code serve}: runs the service until interrupted. */
-  @Command(name = "serve", mixinStandardHelpOptions = true, description = "Serve the HTTP API and Studio page.")
+  @Command(
+      name = "serve",
+      mixinStandardHelpOptions = true,
+      description = "Serve the HTTP API and Studio page.")
   static final class Serve implements Callable<Integer> {
-    @Option(names = "--port", description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--port",
+        description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port = 8001;
 
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String host = "127.0.0.1";
 
-    @Option(names = "--home", description = "Folder holding config/, logs/ and data/ (default: the current folder).")
+    @Option(
+        names = "--home",
+        description = "Folder holding config/, logs/ and data/ (default: the current folder).")
     Path home = Path.of(".");
 
     @Override

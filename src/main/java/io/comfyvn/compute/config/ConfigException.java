@@ -1,6 +1,8 @@
 package io.comfyvn.compute.config;
 
-/** A configuration file could not be used; the message names the file and the place, never content. */
+/**
+ * A configuration file could not be used; the message names the file and the place, never content.
+ */
 public final class ConfigException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

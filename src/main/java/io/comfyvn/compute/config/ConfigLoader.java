@@ -50,7 +50,8 @@ public final class ConfigLoader {
       JsonLocation at = e.getLocation();
       String where =
           at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      throw new ConfigException(file + ": not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
+      throw new ConfigException(
+          file + ": not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot be read (" + e.getClass().getSimpleName() + ")");
     }

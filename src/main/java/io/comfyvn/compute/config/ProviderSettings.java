@@ -18,7 +18,9 @@ public record ProviderSettings(ConfiguredMode mode, ObjectNode settings) {
   public static final ProviderSettings DEFAULTS =
       new ProviderSettings(ConfiguredMode.DRY_RUN, JsonNodeFactory.instance.objectNode());
 
-  /** The mode a provider is configured for; the request and the feature flag may still veto live. */
+  /**
+   * The mode a provider is configured for; the request and the feature flag may still veto live.
+   */
   public enum ConfiguredMode {
     DRY_RUN,
     LIVE;
@@ -40,7 +42,9 @@ public record ProviderSettings(ConfiguredMode mode, ObjectNode settings) {
   static ProviderSettings fromJson(ObjectNode section) {
     JsonNode mode = section.get("mode");
     ConfiguredMode parsed =
-        mode != null && mode.isTextual() ? ConfiguredMode.parse(mode.asText()) : ConfiguredMode.DRY_RUN;
+        mode != null && mode.isTextual()
+            ? ConfiguredMode.parse(mode.asText())
+            : ConfiguredMode.DRY_RUN;
     return new ProviderSettings(parsed, section.deepCopy());
   }
 }

@@ -39,18 +39,24 @@ public final class GpuService {
   private final SecretStore secrets;
   private final TaskRegistry tasks;
   private final ProviderCallLog callLog;
+  private final CostEstimator estimator;
+  private final SimTasks simTasks;
 
   public GpuService(
       GpuProviders providers,
       AppConfig config,
       SecretStore secrets,
       TaskRegistry tasks,
-      ProviderCallLog callLog) {
+      ProviderCallLog callLog,
+      CostEstimator estimator,
+      SimTasks simTasks) {
     this.providers = providers;
     this.config = config;
     this.secrets = secrets;
     this.tasks = tasks;
     this.callLog = callLog;
+    this.estimator = estimator;
+    this.simTasks = simTasks;
   }
 
   /** The feature flag's state, as every answer carries it. */
@@ -93,17 +99,14 @@ public final class GpuService {
               d.capabilities()));
       for (ProviderDescriptor.SecretSpec s : d.secrets()) {
         ObjectNode section =
-            sample.has(s.section()) ? (ObjectNode) sample.get(s.section()) : sample.putObject(s.section());
+            sample.has(s.section())
+                ? (ObjectNode) sample.get(s.section())
+                : sample.putObject(s.section());
         section.put(s.field(), s.placeholder());
       }
     }
     return new Results.Providers(
-        true,
-        out,
-        SecretStore.SECRETS_FILE,
-        secrets.problem().orElse(null),
-        sample,
-        feature());
+        true, out, SecretStore.SECRETS_FILE, secrets.problem().orElse(null), sample, feature());
   }
 
   /** Health of one provider. */
@@ -155,10 +158,23 @@ public final class GpuService {
       }
     }
     if (call.decision().mode() == Mode.SIM) {
-      throw new ComputeException(
-          ComputeException.Kind.UNPROCESSABLE,
-          "unsupported_mode",
-          "sim mode is not available on this server yet; use dry_run");
+      // Sim runs without secrets: it sends nothing anywhere.
+      ObjectNode simMeta = baseMeta(call, seed, fingerprint, req.config(), ignored);
+      simMeta.set("payload", req.job().deepCopy());
+      String simId = stableId("sim|" + call.slug() + "|" + seed + "|" + fingerprint);
+      Task simTask =
+          simTasks.start(
+              new SimTasks.Start(
+                  req.idempotencyKey() == null ? simId : null,
+                  TASK_KIND,
+                  call.slug(),
+                  req.job(),
+                  seed,
+                  simMeta,
+                  req.idempotencyKey()));
+      Results.Submit simAnswer = submitAnswer(simTask, call, ignored);
+      log("submit", call, simTask.id(), simAnswer.id(), "sim", start, req.job());
+      return simAnswer;
     }
     boolean missing = !call.missing().isEmpty();
     ObjectNode meta = baseMeta(call, seed, fingerprint, req.config(), ignored);
@@ -183,7 +199,8 @@ public final class GpuService {
     }
     meta.set("payload", req.job().deepCopy());
     String taskId =
-        stableId((missing ? "missing|" : "dry_run|") + call.slug() + "|" + seed + "|" + fingerprint);
+        stableId(
+            (missing ? "missing|" : "dry_run|") + call.slug() + "|" + seed + "|" + fingerprint);
     TaskRegistry.Registered reg =
         tasks.register(
             new TaskRegistry.Draft(
@@ -255,21 +272,37 @@ public final class GpuService {
     if (t.task().isEmpty()) {
       answer =
           new Results.Cancel(
-              true, true, Mode.DRY_RUN, t.slug(), id, null, TaskStatus.DONE.wire(), false,
-              "dry-run job already finished", feature());
+              true,
+              true,
+              Mode.DRY_RUN,
+              t.slug(),
+              id,
+              null,
+              TaskStatus.DONE.wire(),
+              false,
+              "dry-run job already finished",
+              feature());
     } else {
       Task task = t.task().get();
       if (task.status().terminal()) {
-        answer = cancelAnswer(t, task, false, "job already finished (" + task.status().wire() + ")");
+        answer =
+            cancelAnswer(t, task, false, "job already finished (" + task.status().wire() + ")");
       } else {
         Task now =
             tasks
-                .update(task.id(), TaskStatus.CANCELED, task.progress(), "Canceled by request", null)
+                .update(
+                    task.id(), TaskStatus.CANCELED, task.progress(), "Canceled by request", null)
                 .orElse(task);
         answer = cancelAnswer(t, now, now.status() == TaskStatus.CANCELED, now.message());
       }
     }
-    log("cancel", t, answer.taskId(), answer.id(), answer.canceled() ? "canceled" : "not_canceled", start);
+    log(
+        "cancel",
+        t,
+        answer.taskId(),
+        answer.id(),
+        answer.canceled() ? "canceled" : "not_canceled",
+        start);
     return answer;
   }
 
@@ -313,7 +346,8 @@ public final class GpuService {
       }
     }
     throw ComputeException.notFound(
-        "unknown_job", "no job with id '" + (id.length() > 64 ? id.substring(0, 64) + "..." : id) + "'");
+        "unknown_job",
+        "no job with id '" + (id.length() > 64 ? id.substring(0, 64) + "..." : id) + "'");
   }
 
   private Results.Submit submitAnswer(Task task, Call call, List<String> ignored) {
@@ -332,6 +366,9 @@ public final class GpuService {
         missing ? strings(meta.path("missing_secrets")) : null,
         call.decision().reasons(),
         ignored.isEmpty() ? null : ignored,
+        estimator.estimate(
+            task.providerSlug(),
+            meta.path("payload").isObject() ? (ObjectNode) meta.get("payload") : meta.objectNode()),
         feature());
   }
 
@@ -359,11 +396,14 @@ public final class GpuService {
     meta.put("seed", seed);
     meta.put("job_sha256", fingerprint);
     ObjectNode cfg = meta.putObject("config");
-    config.properties().forEach(e -> {
-      if (!ignored.contains(e.getKey())) {
-        cfg.set(e.getKey(), e.getValue().deepCopy());
-      }
-    });
+    config
+        .properties()
+        .forEach(
+            e -> {
+              if (!ignored.contains(e.getKey())) {
+                cfg.set(e.getKey(), e.getValue().deepCopy());
+              }
+            });
     return meta;
   }
 
@@ -374,11 +414,14 @@ public final class GpuService {
    */
   private static List<String> ignoredConfigKeys(ProviderDescriptor d, ObjectNode config) {
     List<String> out = new ArrayList<>();
-    config.fieldNames().forEachRemaining(k -> {
-      if (!d.hints().settings().containsKey(k) || "base_url".equals(k)) {
-        out.add(k);
-      }
-    });
+    config
+        .fieldNames()
+        .forEachRemaining(
+            k -> {
+              if (!d.hints().settings().containsKey(k) || "base_url".equals(k)) {
+                out.add(k);
+              }
+            });
     out.sort(String::compareTo);
     return out;
   }
@@ -433,14 +476,27 @@ public final class GpuService {
   }
 
   private void log(
-      String op, Call call, String taskId, String jobId, String outcome, long start, Object payload) {
+      String op,
+      Call call,
+      String taskId,
+      String jobId,
+      String outcome,
+      long start,
+      Object payload) {
     callLog.call(
-        op, call.slug(), call.decision().mode().wire(), taskId, jobId, outcome,
-        (System.nanoTime() - start) / 1000, payload);
+        op,
+        call.slug(),
+        call.decision().mode().wire(),
+        taskId,
+        jobId,
+        outcome,
+        (System.nanoTime() - start) / 1000,
+        payload);
   }
 
   private void log(String op, Target t, String taskId, String jobId, String outcome, long start) {
     String mode = t.task().map(task -> modeOf(task).wire()).orElse(Mode.DRY_RUN.wire());
-    callLog.call(op, t.slug(), mode, taskId, jobId, outcome, (System.nanoTime() - start) / 1000, null);
+    callLog.call(
+        op, t.slug(), mode, taskId, jobId, outcome, (System.nanoTime() - start) / 1000, null);
   }
 }

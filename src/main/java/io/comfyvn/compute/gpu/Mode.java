@@ -2,7 +2,9 @@ package io.comfyvn.compute.gpu;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 
-/** How a call runs: no network and deterministic, a seeded simulation, or the provider's real API. */
+/**
+ * How a call runs: no network and deterministic, a seeded simulation, or the provider's real API.
+ */
 public enum Mode {
   DRY_RUN("dry_run"),
   SIM("sim"),

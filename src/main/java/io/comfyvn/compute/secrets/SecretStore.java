@@ -22,9 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The only source of secrets: {@code config/comfyvn.secrets.json} under the home folder. The file is
- * re-read when its modification time or size changes, so adding a key needs no restart. A file that
- * cannot be parsed is reported (file and position, never content) and treated as empty; a file
+ * The only source of secrets: {@code config/comfyvn.secrets.json} under the home folder. The file
+ * is re-read when its modification time or size changes, so adding a key needs no restart. A file
+ * that cannot be parsed is reported (file and position, never content) and treated as empty; a file
  * other users can read is reported as a warning.
  */
 public final class SecretStore {
@@ -116,7 +116,8 @@ public final class SecretStore {
     try {
       root = mapper.readTree(file.toFile());
     } catch (JsonProcessingException e) {
-      // Jackson's own message quotes the offending token, which may be a secret: keep position only.
+      // Jackson's own message quotes the offending token, which may be a secret: keep position
+      // only.
       JsonLocation at = e.getLocation();
       String where =
           at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();

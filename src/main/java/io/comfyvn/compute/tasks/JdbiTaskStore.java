@@ -47,21 +47,21 @@ public final class JdbiTaskStore implements TaskStore {
       return existing.get();
     }
     h.createUpdate(
-                    "INSERT INTO tasks (id, kind, status, progress, message, meta, provider_slug,"
-                        + " provider_job_id, idempotency_key, created_at, updated_at) VALUES (:id,"
-                        + " :kind, :status, :progress, :message, :meta, :slug, :jobId, :key,"
-                        + " :created, :updated)")
-                .bind("id", task.id())
-                .bind("kind", task.kind())
-                .bind("status", task.status().wire())
-                .bind("progress", task.progress())
-                .bind("message", task.message())
-                .bind("meta", json(task.meta()))
-                .bind("slug", emptyToNull(task.providerSlug()))
-                .bind("jobId", emptyToNull(task.providerJobId()))
-                .bind("key", idempotencyKey)
-                .bind("created", task.createdAt().toEpochMilli())
-                .bind("updated", task.updatedAt().toEpochMilli())
+            "INSERT INTO tasks (id, kind, status, progress, message, meta, provider_slug,"
+                + " provider_job_id, idempotency_key, created_at, updated_at) VALUES (:id,"
+                + " :kind, :status, :progress, :message, :meta, :slug, :jobId, :key,"
+                + " :created, :updated)")
+        .bind("id", task.id())
+        .bind("kind", task.kind())
+        .bind("status", task.status().wire())
+        .bind("progress", task.progress())
+        .bind("message", task.message())
+        .bind("meta", json(task.meta()))
+        .bind("slug", emptyToNull(task.providerSlug()))
+        .bind("jobId", emptyToNull(task.providerJobId()))
+        .bind("key", idempotencyKey)
+        .bind("created", task.createdAt().toEpochMilli())
+        .bind("updated", task.updatedAt().toEpochMilli())
         .execute();
     return task;
   }

@@ -104,8 +104,7 @@ public final class TaskRegistry {
         meta.setAll(metaPatch);
       }
       Task next =
-          new Task(
-              t.id(), t.kind(), status, clamp(progress), message, meta, t.createdAt(), now());
+          new Task(t.id(), t.kind(), status, clamp(progress), message, meta, t.createdAt(), now());
       if (next.status() == t.status()
           && next.progress() == t.progress()
           && next.message().equals(t.message())

@@ -32,12 +32,16 @@ final class Bodies {
     try {
       node = mapper.readTree(bytes);
     } catch (StreamConstraintsException e) {
-      throw ComputeException.badRequest("invalid_json", "the body is nested or sized beyond limits");
+      throw ComputeException.badRequest(
+          "invalid_json", "the body is nested or sized beyond limits");
     } catch (JsonProcessingException e) {
       String where =
           e.getLocation() == null
               ? ""
-              : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
       throw ComputeException.badRequest("invalid_json", "the body is not valid JSON" + where);
     } catch (IOException e) {
       throw ComputeException.badRequest("invalid_json", "the body could not be read");
@@ -55,10 +59,12 @@ final class Bodies {
       throw ComputeException.badRequest("missing_field", "'" + field + "' is required");
     }
     if (!v.isTextual() || v.asText().isBlank()) {
-      throw ComputeException.badRequest("invalid_type", "'" + field + "' must be a non-empty string");
+      throw ComputeException.badRequest(
+          "invalid_type", "'" + field + "' must be a non-empty string");
     }
     if (v.asText().length() > 128) {
-      throw ComputeException.badRequest("invalid_value", "'" + field + "' is longer than 128 characters");
+      throw ComputeException.badRequest(
+          "invalid_value", "'" + field + "' is longer than 128 characters");
     }
     return v.asText();
   }

@@ -51,7 +51,8 @@ final class JobsRoutes implements AutoCloseable {
           ws.onConnect(
               ctx -> {
                 sessions.add(ctx);
-                ctx.send(mapper.writeValueAsString(Map.of("type", "snapshot", "jobs", tasks.list(100))));
+                ctx.send(
+                    mapper.writeValueAsString(Map.of("type", "snapshot", "jobs", tasks.list(100))));
               });
           ws.onClose(ctx -> sessions.remove(ctx));
           ws.onError(ctx -> sessions.remove(ctx));

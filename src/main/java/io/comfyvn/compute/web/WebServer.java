@@ -1,8 +1,11 @@
 package io.comfyvn.compute.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.advisor.Advisor;
+import io.comfyvn.compute.advisor.PricingCatalog;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.GpuService;
+import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -35,12 +38,24 @@ public final class WebServer implements AutoCloseable {
    * @param version the service version
    * @param gpu the public GPU service
    * @param tasks the task registry
+   * @param advisor the compute advisor
+   * @param catalog the pricing catalog
+   * @param sim Sim mode
    */
-  public record Services(ObjectMapper mapper, String version, GpuService gpu, TaskRegistry tasks) {}
+  public record Services(
+      ObjectMapper mapper,
+      String version,
+      GpuService gpu,
+      TaskRegistry tasks,
+      Advisor advisor,
+      PricingCatalog catalog,
+      SimService sim) {}
 
   public WebServer(Services services) {
     Bodies bodies = new Bodies(services.mapper());
-    GpuRoutes gpu = new GpuRoutes(services.gpu(), bodies);
+    GpuRoutes gpu = new GpuRoutes(services.gpu(), services.sim(), bodies);
+    AdvisorRoutes advisor =
+        new AdvisorRoutes(services.advisor(), services.catalog(), services.gpu(), bodies);
     this.jobs = new JobsRoutes(services.tasks(), services.mapper());
     this.javalin =
         Javalin.create(
@@ -54,16 +69,33 @@ public final class WebServer implements AutoCloseable {
               config.staticFiles.add("/public", Location.CLASSPATH);
               config.routes.get(
                   "/health",
-                  ctx -> ctx.json(Map.of("ok", true, "name", "comfyvn-compute", "version", services.version())));
+                  ctx ->
+                      ctx.json(
+                          Map.of(
+                              "ok",
+                              true,
+                              "name",
+                              "comfyvn-compute",
+                              "version",
+                              services.version())));
               gpu.register(config.routes);
+              advisor.register(config.routes);
               jobs.register(config.routes);
               config.routes.exception(
                   ComputeException.class,
-                  (e, ctx) -> answer(ctx, e, ctx.path().startsWith(GpuRoutes.PREFIX) ? gpu.errorExtras() : null));
-              config.routes.exception(HttpResponseException.class, (e, ctx) -> frameworkError(ctx, e));
+                  (e, ctx) ->
+                      answer(
+                          ctx,
+                          e,
+                          ctx.path().startsWith(GpuRoutes.PREFIX) ? gpu.errorExtras() : null));
+              config.routes.exception(
+                  HttpResponseException.class, (e, ctx) -> frameworkError(ctx, e));
               config.routes.exception(Exception.class, (e, ctx) -> unexpected(ctx, e));
               config.routes.error(404, ctx -> fallback(ctx, 404, "not_found", "no such route"));
-              config.routes.error(405, ctx -> fallback(ctx, 405, "method_not_allowed", "method not allowed on this route"));
+              config.routes.error(
+                  405,
+                  ctx ->
+                      fallback(ctx, 405, "method_not_allowed", "method not allowed on this route"));
             });
   }
 
@@ -101,7 +133,9 @@ public final class WebServer implements AutoCloseable {
     int status = status(e.kind());
     boolean upstream = status >= 500;
     ctx.status(status)
-        .json(new ErrorBody(false, e.code(), e.getMessage(), upstream ? e.retryable() : null, extras));
+        .json(
+            new ErrorBody(
+                false, e.code(), e.getMessage(), upstream ? e.retryable() : null, extras));
   }
 
   private static void frameworkError(Context ctx, HttpResponseException e) {
@@ -114,7 +148,10 @@ public final class WebServer implements AutoCloseable {
           case 415 -> "unsupported_media_type";
           default -> status >= 500 ? "server_error" : "bad_request";
         };
-    String message = status == 413 ? "the body is larger than " + MAX_BODY_BYTES + " bytes" : HttpStatus.forStatus(status).getMessage();
+    String message =
+        status == 413
+            ? "the body is larger than " + MAX_BODY_BYTES + " bytes"
+            : HttpStatus.forStatus(status).getMessage();
     ctx.status(status).json(new ErrorBody(false, code, message, null, null));
   }
 

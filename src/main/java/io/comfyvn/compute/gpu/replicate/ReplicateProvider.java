@@ -5,7 +5,8 @@ import io.comfyvn.compute.gpu.ProviderDescriptor;
 
 /** Replicate predictions (by version, model or deployment). */
 public final class ReplicateProvider implements GpuProvider {
-  private static final ProviderDescriptor DESCRIPTOR = ProviderDescriptor.load(ReplicateProvider.class);
+  private static final ProviderDescriptor DESCRIPTOR =
+      ProviderDescriptor.load(ReplicateProvider.class);
 
   @Override
   public ProviderDescriptor descriptor() {
