@@ -56,6 +56,8 @@ public record VramRules(
    * @param id e.g. {@code sdxl}
    * @param label display name
    * @param video whether it generates frames
+   * @param addOn whether it rides on another family's checkpoint (its nodes count even when a model
+   *     name named another family)
    * @param baseGb floor at native resolution, batch 1 (weights, text encoders, working set)
    * @param weightsGb the diffusion model's weights alone (for second-model rules)
    * @param nativeMp the resolution the base floor covers, in megapixels
@@ -74,6 +76,7 @@ public record VramRules(
       String id,
       String label,
       boolean video,
+      boolean addOn,
       double baseGb,
       double weightsGb,
       double nativeMp,

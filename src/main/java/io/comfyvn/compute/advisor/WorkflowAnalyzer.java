@@ -43,6 +43,7 @@ public final class WorkflowAnalyzer {
     final TreeSet<String> models = new TreeSet<>();
     final List<String> evidence = new ArrayList<>();
     final List<Family> candidates = new ArrayList<>();
+    final List<Boolean> byName = new ArrayList<>();
     boolean quantized;
     long maxPixels;
     Integer width;
@@ -107,7 +108,7 @@ public final class WorkflowAnalyzer {
     String where = ct + " #" + clip(id);
     for (Family f : rules.families()) {
       if (f.classTypes().contains(ct)) {
-        addCandidate(scan, f, where);
+        addCandidate(scan, f, where, false);
       }
     }
     if (ct.contains("GGUF")) {
@@ -125,7 +126,7 @@ public final class WorkflowAnalyzer {
             .ifPresent(
                 f -> {
                   scan.modelFamilies.put(name, f.id());
-                  addCandidate(scan, f, where + " " + key + " '" + clip(name) + "'");
+                  addCandidate(scan, f, where + " " + key + " '" + clip(name) + "'", true);
                 });
       }
     }
@@ -138,7 +139,7 @@ public final class WorkflowAnalyzer {
       String lower = clipType.toLowerCase(Locale.ROOT);
       for (Family f : rules.families()) {
         if (f.clipTypes().contains(lower)) {
-          addCandidate(scan, f, where + " type '" + clip(clipType) + "'");
+          addCandidate(scan, f, where + " type '" + clip(clipType) + "'", false);
         }
       }
     }
@@ -196,24 +197,46 @@ public final class WorkflowAnalyzer {
     }
   }
 
-  private static void addCandidate(Scan scan, Family f, String evidence) {
-    if (!scan.candidates.contains(f)) {
+  private static void addCandidate(Scan scan, Family f, String evidence, boolean fromName) {
+    int at = scan.candidates.indexOf(f);
+    if (at < 0) {
       scan.candidates.add(f);
+      scan.byName.add(fromName);
       scan.evidence.add(f.id() + " from " + evidence);
+    } else if (fromName && !scan.byName.get(at)) {
+      scan.byName.set(at, true);
+      scan.evidence.set(at, f.id() + " from " + evidence);
     }
+  }
+
+  /**
+   * The families that may set the floor: those a model file name named (plus add-ons such as
+   * AnimateDiff), or, when no name was recognized, those the node classes and CLIP types named.
+   */
+  private static List<Family> pool(Scan scan) {
+    boolean anyName = scan.byName.contains(true);
+    List<Family> out = new ArrayList<>();
+    for (int i = 0; i < scan.candidates.size(); i++) {
+      Family f = scan.candidates.get(i);
+      if (!anyName || scan.byName.get(i) || f.addOn()) {
+        out.add(f);
+      }
+    }
+    return out;
   }
 
   private WorkflowAnalysis apply(Scan scan, int count) {
     List<WorkflowAnalysis.Rule> out = new ArrayList<>();
     Family family;
     String evidence;
-    if (scan.candidates.isEmpty()) {
+    List<Family> pool = pool(scan);
+    if (pool.isEmpty()) {
       family = rules.family(rules.defaultFamily());
       evidence = "no model family recognized; assumed " + family.id();
     } else {
       // The floor must hold the largest model in the graph; ties go to the table's order.
-      family = scan.candidates.get(0);
-      for (Family f : scan.candidates) {
+      family = pool.get(0);
+      for (Family f : pool) {
         if (f.baseGb() > family.baseGb()
             || (f.baseGb() == family.baseGb()
                 && rules.families().indexOf(f) < rules.families().indexOf(family))) {
