@@ -3,6 +3,7 @@ package io.comfyvn.compute.advisor;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.comfyvn.compute.config.ConfigException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,7 +48,8 @@ public record AdvisorSettings(
   private static final double MAX_VRAM_GB = 1024;
 
   public AdvisorSettings {
-    priceOverrides = Map.copyOf(priceOverrides);
+    // Sorted, not Map.copyOf: that map's iteration order changes from one JVM run to the next.
+    priceOverrides = Collections.unmodifiableSortedMap(new TreeMap<>(priceOverrides));
     selfHosted = List.copyOf(selfHosted);
   }
 

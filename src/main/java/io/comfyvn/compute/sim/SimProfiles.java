@@ -11,7 +11,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * The Sim-mode profiles of the public providers ({@code profiles.json} beside this class). They are
@@ -34,7 +33,7 @@ public final class SimProfiles implements TimingModel {
 
   public SimProfiles(Map<String, SimProfile> bySlug, SimProfile.Run genericRun) {
     bySlug.forEach((slug, p) -> p.validate(slug));
-    this.bySlug = Map.copyOf(new TreeMap<>(bySlug));
+    this.bySlug = Map.copyOf(bySlug); // looked up only, never iterated into an answer
     this.genericRun = genericRun;
   }
 

@@ -141,6 +141,16 @@ class PricingCatalogTest {
   }
 
   @Test
+  void unknownOverridesAreListedInASteadyOrder() {
+    AdvisorSettings s =
+        AdvisorSettings.fromJson(
+            json(
+                "{'price_overrides': {'zeta/x': 1, 'modal/nope': 1, 'alpha/y': 1, 'runpod/ADA_24': 1}}"));
+    assertThatThrownBy(() -> PricingCatalog.load(s))
+        .hasMessageEndingWith("the catalog does not have: alpha/y, modal/nope, zeta/x");
+  }
+
+  @Test
   void aSelfHostedBoxCannotTakeACatalogId() {
     AdvisorSettings s =
         AdvisorSettings.fromJson(
