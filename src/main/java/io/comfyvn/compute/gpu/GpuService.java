@@ -306,6 +306,29 @@ public final class GpuService {
     return answer;
   }
 
+  /**
+   * Logs a {@code /simulate} call to {@code logs/providers_gpu.log} like the other operations.
+   *
+   * @param slug provider slug
+   * @param jobId the simulated job id
+   * @param outcome the simulated outcome
+   * @param simulatedMs the simulated submit-to-result time
+   * @param start {@link System#nanoTime()} when the call began
+   * @param job the job payload (logged at DEBUG only)
+   */
+  public void logSimulation(
+      String slug, String jobId, String outcome, long simulatedMs, long start, Object job) {
+    callLog.call(
+        "simulate",
+        slug,
+        Mode.SIM.wire(),
+        null,
+        jobId,
+        outcome + " after " + simulatedMs + " ms simulated",
+        (System.nanoTime() - start) / 1000,
+        job);
+  }
+
   // --- internals -------------------------------------------------------------------------------
 
   /** A resolved call: provider, its settings, missing secrets, and the mode decision. */

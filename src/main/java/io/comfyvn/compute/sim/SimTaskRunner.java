@@ -7,7 +7,6 @@ import io.comfyvn.compute.gpu.SimTasks;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import io.comfyvn.compute.tasks.TaskStatus;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +75,7 @@ public final class SimTaskRunner implements SimTasks {
                 meta,
                 s.idempotencyKey()));
     if (reg.created()) {
-      scheduleNext(reg.task().id(), 0, run.events());
+      scheduleAfter(reg.task().id(), meta.path("sim_events"), 0);
     }
     return reg.task();
   }
@@ -95,11 +94,13 @@ public final class SimTaskRunner implements SimTasks {
     return resumed;
   }
 
-  private void scheduleNext(String taskId, int current, List<SimEvent> events) {
+  /** Schedules event {@code current + 1}, the simulated gap times the time scale from now. */
+  private void scheduleAfter(String taskId, JsonNode events, int current) {
     if (current + 1 >= events.size()) {
       return;
     }
-    long gap = events.get(current + 1).tMs() - events.get(current).tMs();
+    long gap =
+        events.get(current + 1).path("t_ms").asLong() - events.get(current).path("t_ms").asLong();
     scheduler.schedule(() -> step(taskId, current + 1), Math.round(gap * timeScale));
   }
 

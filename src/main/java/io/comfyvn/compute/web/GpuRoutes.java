@@ -97,6 +97,7 @@ final class GpuRoutes {
    * {@code POST /simulate}: the whole seeded handshake of {@code {provider, job, seed}}, at once.
    */
   private void simulate(Context ctx) {
+    long start = System.nanoTime();
     ObjectNode body = bodies.object(ctx, false);
     String provider = Bodies.requiredText(body, "provider");
     ObjectNode job = Bodies.optionalObject(body, "job", "payload");
@@ -123,6 +124,13 @@ final class GpuRoutes {
             plan.hardwareSource(),
             live.mode(),
             live.modeReasons());
+    service.logSimulation(
+        plan.slug(),
+        "sim-" + plan.slug() + "-" + seed,
+        run.outcome(),
+        run.durationMs(),
+        start,
+        job);
     ctx.json(
         new SimulateAnswer(
             true,
