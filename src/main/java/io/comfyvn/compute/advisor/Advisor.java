@@ -92,7 +92,7 @@ public final class Advisor {
       minutes = req.expectedMinutes();
       runtimeSource = "request";
     } else if (wf != null) {
-      minutes = timings.expected("", workUnits).runS() / 60;
+      minutes = timings.expected("", workUnits, 1.0).runS() / 60;
       runtimeSource = "workflow";
     } else {
       minutes = DEFAULT_MINUTES;
@@ -369,7 +369,7 @@ public final class Advisor {
               + Numbers.plain(minVram, 1)
               + " GB needed");
     }
-    Timing t = timings.expected(p.id(), workUnits);
+    Timing t = timings.expected(p.id(), workUnits, o.relativeSpeed());
     if (req.expectedMinutes() != null || wf == null) {
       double runS = (req.expectedMinutes() != null ? req.expectedMinutes() : DEFAULT_MINUTES) * 60;
       t = new Timing(t.queueS(), t.coldStartProbability(), t.coldStartS(), runS);

@@ -70,9 +70,17 @@ public record AdvisorSettings(
    * @param vramGb its memory
    * @param usdPerHour what an hour costs the user (power, amortization), 0 allowed
    * @param baseUrl its ComfyUI URL
+   * @param relativeSpeed its diffusion throughput relative to the reference GPU, or null to look
+   *     the GPU up in {@code gpus.json}
    */
   public record SelfHosted(
-      String id, String name, String gpu, double vramGb, double usdPerHour, String baseUrl) {}
+      String id,
+      String name,
+      String gpu,
+      double vramGb,
+      double usdPerHour,
+      String baseUrl,
+      Double relativeSpeed) {}
 
   /**
    * The local GPU.
@@ -180,7 +188,11 @@ public record AdvisorSettings(
             ? number(v.get("usd_per_hour"), at + ".usd_per_hour", 0, MAX_USD_PER_HOUR)
             : 0;
     String baseUrl = v.path("base_url").isTextual() ? v.get("base_url").asText() : null;
-    return new SelfHosted(id, name, gpu, vram, perHour, baseUrl);
+    Double speed =
+        v.has("relative_speed")
+            ? number(v.get("relative_speed"), at + ".relative_speed", 0.01, 20)
+            : null;
+    return new SelfHosted(id, name, gpu, vram, perHour, baseUrl, speed);
   }
 
   private static String text(JsonNode v, String field, String at) {

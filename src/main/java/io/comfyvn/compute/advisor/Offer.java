@@ -20,6 +20,7 @@ import java.util.List;
  * @param priceAsOf the date of the price (ISO date), or {@code config} for user-supplied prices
  * @param source where the price was read
  * @param note a caveat, when there is one
+ * @param relativeSpeed diffusion throughput relative to the reference GPU ({@link GpuSpeeds})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Offer(
@@ -34,14 +35,15 @@ public record Offer(
     List<String> regions,
     String priceAsOf,
     String source,
-    String note) {
+    String note,
+    double relativeSpeed) {
 
   public Offer {
     regions = regions == null ? List.of() : List.copyOf(regions);
   }
 
-  /** This offer with another provider id (rows in the data file do not repeat it). */
-  Offer withProvider(String id) {
+  /** This offer with its provider id and GPU speed (rows in the data file state neither). */
+  Offer with(String id, double speed) {
     return new Offer(
         id,
         sku,
@@ -54,6 +56,7 @@ public record Offer(
         regions,
         priceAsOf,
         source,
-        note);
+        note,
+        speed);
   }
 }

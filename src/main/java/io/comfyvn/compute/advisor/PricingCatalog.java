@@ -52,13 +52,14 @@ public final class PricingCatalog {
   /** The shipped catalog with the user's settings applied. */
   public static PricingCatalog load(AdvisorSettings settings) {
     List<CatalogProvider> base = read().providers();
+    GpuSpeeds speeds = GpuSpeeds.load();
     List<CatalogProvider> out = new ArrayList<>();
     Map<String, AdvisorSettings.PriceOverride> pending =
         new LinkedHashMap<>(settings.priceOverrides());
     for (CatalogProvider p : base) {
       List<Offer> offers = new ArrayList<>();
       for (Offer o : p.offers()) {
-        Offer withId = o.withProvider(p.id());
+        Offer withId = o.with(p.id(), speeds.of(o.gpu()));
         AdvisorSettings.PriceOverride ov = pending.remove(key(p.id() + "/" + o.sku()));
         offers.add(ov == null ? withId : overridden(withId, ov));
       }
@@ -74,7 +75,9 @@ public final class PricingCatalog {
         throw new ConfigException(
             "config/comfyvn.json: advisor.self_hosted id '" + box.id() + "' is a catalog id");
       }
-      out.add(selfHosted(box));
+      out.add(
+          selfHosted(
+              box, box.relativeSpeed() != null ? box.relativeSpeed() : speeds.of(box.gpu())));
     }
     return new PricingCatalog(out);
   }
@@ -103,10 +106,11 @@ public final class PricingCatalog {
         o.regions(),
         ov.priceAsOf(),
         "config/comfyvn.json advisor.price_overrides",
-        "catalog price was " + Numbers.rate(o.usdPerHour()) + "/h as of " + o.priceAsOf());
+        "catalog price was " + Numbers.rate(o.usdPerHour()) + "/h as of " + o.priceAsOf(),
+        o.relativeSpeed());
   }
 
-  private static CatalogProvider selfHosted(AdvisorSettings.SelfHosted box) {
+  private static CatalogProvider selfHosted(AdvisorSettings.SelfHosted box, double speed) {
     ObjectNode meta = JsonNodeFactory.instance.objectNode();
     meta.put("supports_large_assets", true);
     meta.put("supports_persistent_storage", true);
@@ -126,7 +130,8 @@ public final class PricingCatalog {
             List.of("self_hosted"),
             "config",
             "config/comfyvn.json advisor.self_hosted",
-            null);
+            null,
+            speed);
     return new CatalogProvider(
         box.id(),
         box.name(),

@@ -11,6 +11,7 @@ public interface TimingModel {
    *
    * @param providerId catalog provider id (providers without a profile get a generic model)
    * @param workUnits the job's size in work units (see {@link WorkflowAnalysis#workUnits()})
+   * @param relativeSpeed the GPU's speed relative to the reference ({@link GpuSpeeds})
    */
-  Timing expected(String providerId, double workUnits);
+  Timing expected(String providerId, double workUnits, double relativeSpeed);
 }

@@ -67,7 +67,9 @@ public final class SimEngine {
       coldMs = 0;
     }
     double median =
-        job.runMedianMs() != null ? job.runMedianMs() : profile.run().medianMs(job.workUnits());
+        job.runMedianMs() != null
+            ? job.runMedianMs()
+            : profile.run().medianMs(job.workUnits(), offer.relativeSpeed());
     long runMs = Math.max(1, rng.logNormal(median, profile.run().sigma(), Long.MAX_VALUE / 4));
 
     String outcome = null;

@@ -59,16 +59,18 @@ public record SimProfile(
   public record ColdStart(double probability, long medianMs, double sigma, long maxMs) {}
 
   /**
-   * Run time: {@code base_ms + work_units * ms_per_work_unit} is the median, drawn log-normal.
+   * Run time: {@code base_ms + work_units * ms_per_work_unit / relative_speed} is the median, drawn
+   * log-normal. {@code ms_per_work_unit} is for the reference GPU (RTX 4090); the base is fixed
+   * overhead that a faster GPU does not shorten.
    *
    * @param baseMs fixed overhead (model load on a warm worker, I/O)
    * @param msPerWorkUnit time per work unit
    * @param sigma shape
    */
   public record Run(long baseMs, double msPerWorkUnit, double sigma) {
-    /** The median run time of a job of this size. */
-    public double medianMs(double workUnits) {
-      return baseMs + workUnits * msPerWorkUnit;
+    /** The median run time of a job of this size on a GPU of this relative speed. */
+    public double medianMs(double workUnits, double relativeSpeed) {
+      return baseMs + workUnits * msPerWorkUnit / relativeSpeed;
     }
   }
 

@@ -56,13 +56,14 @@ public final class SimProfiles implements TimingModel {
   }
 
   @Override
-  public Timing expected(String providerId, double workUnits) {
+  public Timing expected(String providerId, double workUnits, double relativeSpeed) {
     SimProfile p = bySlug.get(providerId);
     if (p == null) {
-      return new Timing(0, 0, 0, genericRun.medianMs(workUnits) / 1000);
+      return new Timing(0, 0, 0, genericRun.medianMs(workUnits, relativeSpeed) / 1000);
     }
     double runMean =
-        p.run().medianMs(workUnits) * StrictMath.exp(p.run().sigma() * p.run().sigma() / 2);
+        p.run().medianMs(workUnits, relativeSpeed)
+            * StrictMath.exp(p.run().sigma() * p.run().sigma() / 2);
     double coldMean =
         new SimProfile.Dist(p.coldStart().medianMs(), p.coldStart().sigma(), p.coldStart().maxMs())
             .meanMs();

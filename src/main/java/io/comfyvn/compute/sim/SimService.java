@@ -131,7 +131,7 @@ public final class SimService implements CostEstimator {
 
   /** The expected cost and time of a plan (means of the profile's distributions). */
   public Estimate estimate(Plan plan) {
-    Timing t = profiles.expected(plan.slug(), plan.job().workUnits());
+    Timing t = profiles.expected(plan.slug(), plan.job().workUnits(), plan.offer().relativeSpeed());
     if (plan.job().runMedianMs() != null) {
       t =
           new Timing(

@@ -28,6 +28,17 @@ class AdvisorSettingsTest {
     assertThat(s.timeScale()).isEqualTo(0.5);
   }
 
+  @Test
+  void aSelfHostedBoxMayStateItsSpeed() {
+    AdvisorSettings s =
+        AdvisorSettings.fromJson(
+            json(
+                "{'self_hosted': [{'id': 'box', 'gpu': 'Radeon 7900', 'vram_gb': 24, 'relative_speed': 0.7}]}"));
+    assertThat(s.selfHosted().get(0).relativeSpeed()).isEqualTo(0.7);
+    assertThat(PricingCatalog.load(s).offer("box", "self").orElseThrow().relativeSpeed())
+        .isEqualTo(0.7);
+  }
+
   @ParameterizedTest
   @ValueSource(
       strings = {
@@ -41,6 +52,7 @@ class AdvisorSettingsTest {
         "{'self_hosted': [{'id': 'box', 'gpu': 'x', 'vram_gb': -8}]}",
         "{'self_hosted': [{'id': 'box', 'vram_gb': 8}]}",
         "{'sim': {'time_scale': -1}}",
+        "{'self_hosted': [{'id': 'box', 'gpu': 'x', 'vram_gb': 8, 'relative_speed': 0}]}",
         "{'sim': {'time_scale': 'fast'}}"
       })
   void badSectionsAreConfigErrorsNamingThePlace(String text) {

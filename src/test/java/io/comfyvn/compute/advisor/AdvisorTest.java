@@ -161,6 +161,27 @@ class AdvisorTest {
   }
 
   @Test
+  void withAWorkflowPremiumBuysAFasterGpuAndCostSaverACheaperRun() {
+    ObjectNode graph = txt2img("sd_xl_base_1.0.safetensors", 1024, 1024, 8);
+    ((ObjectNode) graph.get("3").get("inputs")).put("steps", 40);
+    ObjectNode saverBody = Json.mapper().createObjectNode();
+    ObjectNode w = saverBody.putObject("workload");
+    w.put("type", "cg_batch").set("workflow", graph);
+    w.putObject("budget").put("mode", "cost_saver");
+    ObjectNode premiumBody = saverBody.deepCopy();
+    ((ObjectNode) premiumBody.get("workload").get("budget")).put("mode", "premium");
+    Advice saver = advisor.advise(AdviceRequest.parse(saverBody), allDryRun()).advice();
+    Advice premium = advisor.advise(AdviceRequest.parse(premiumBody), allDryRun()).advice();
+    Offer cheap = saver.remoteCandidate().offer();
+    Offer fast = premium.remoteCandidate().offer();
+    assertThat(fast.relativeSpeed()).isGreaterThan(cheap.relativeSpeed());
+    assertThat(premium.remoteCandidate().estimate().seconds())
+        .isLessThan(saver.remoteCandidate().estimate().seconds() / 2);
+    assertThat(saver.remoteCandidate().costEstimate())
+        .isLessThanOrEqualTo(premium.remoteCandidate().costEstimate());
+  }
+
+  @Test
   void aBudgetNothingFitsGivesCpuWithTheReason() {
     Advice a =
         advise(

@@ -23,7 +23,8 @@ class CostModelTest {
         List.of(),
         "2026-01-01",
         "t",
-        null);
+        null,
+        1.0);
   }
 
   @ParameterizedTest

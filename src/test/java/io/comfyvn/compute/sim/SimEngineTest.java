@@ -209,6 +209,26 @@ class SimEngineTest {
   }
 
   @Test
+  void aFasterGpuRunsTheSameSeedSooner() {
+    CatalogProvider rp = catalog.find("runpod").orElseThrow();
+    Offer a4000 = catalog.offer("runpod", "AMPERE_16").orElseThrow();
+    Offer h100 = catalog.offer("runpod", "ADA_80_PRO").orElseThrow();
+    SimJob big = new SimJob(300, 0, 1, "image/png", null);
+    SimProfile p = profiles.find("runpod").orElseThrow();
+    int compared = 0;
+    for (long seed = 0; seed < 100; seed++) {
+      SimRun slow = SimEngine.simulate("runpod", "R", p, big, seed, rp, a4000);
+      SimRun fast = SimEngine.simulate("runpod", "R", p, big, seed, rp, h100);
+      assertThat(fast.outcome()).isEqualTo(slow.outcome());
+      if (slow.outcome().equals("done")) {
+        assertThat(fast.durationMs()).isLessThan(slow.durationMs());
+        compared++;
+      }
+    }
+    assertThat(compared).isGreaterThan(80);
+  }
+
+  @Test
   void costFollowsTheProvidersBilling() {
     CatalogProvider hf = catalog.find("huggingface").orElseThrow();
     Offer l4 = catalog.offer("huggingface", "nvidia-l4").orElseThrow();
