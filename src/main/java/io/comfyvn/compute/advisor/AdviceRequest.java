@@ -83,13 +83,16 @@ public record AdviceRequest(
    */
   public record Asset(String name, double sizeMb) {}
 
-  /** How the advisor trades cost against waiting. */
+  /**
+   * How the advisor trades cost against waiting: the dollars one hour of waiting is worth when
+   * ranking. Balanced takes a faster GPU when it saves a minute for under about a cent.
+   */
   public enum BudgetMode {
     COST_SAVER(0, "high"),
-    FRUGAL(0.5, "high"),
-    BALANCED(2, "medium"),
-    SPEED(20, "low"),
-    PREMIUM(100, "low");
+    FRUGAL(0.1, "high"),
+    BALANCED(0.5, "medium"),
+    SPEED(5, "low"),
+    PREMIUM(50, "low");
 
     private final double usdPerHourOfWaiting;
     private final String costSensitivity;
