@@ -206,6 +206,9 @@ class AdvisorSimIT {
     String task = r.body().path("task_id").asText();
     JsonNode poll = awaitTerminal(task);
     assertThat(poll.path("mode").asText()).isEqualTo("sim");
+    JsonNode byJobId =
+        call(app, "GET", "/api/providers/gpu/poll/sim-runpod-9?provider=runpod", null).body();
+    assertThat(byJobId.path("task_id").asText()).isEqualTo(task);
     assertThat(poll.path("status").asText()).isIn("done", "error", "canceled");
     assertThat(poll.path("logs").size()).isGreaterThan(1);
     JsonNode jobs = call(app, "GET", "/jobs/all", null).body().path("jobs");
@@ -219,6 +222,31 @@ class AdvisorSimIT {
     assertThat(listed.path("kind").asText()).isEqualTo("public.gpu.submit");
     assertThat(listed.path("meta").path("mode").asText()).isEqualTo("sim");
     assertThat(listed.path("meta").path("dry_run").asBoolean()).isTrue();
+  }
+
+  @Test
+  void aDryRunSubmitWithSecretsCarriesAnEstimateAndNoSecret() throws Exception {
+    Files.createDirectories(home.resolve("config"));
+    Files.writeString(
+        home.resolve("config/comfyvn.secrets.json"),
+        "{\"runpod\": {\"api_key\": \"RP_TOPSECRET_123\"}}");
+    app = start(home, "{}");
+    Answer r =
+        call(
+            app,
+            "POST",
+            "/api/providers/gpu/submit",
+            "{\"provider\": \"runpod\", \"job\": {\"hardware\": \"AMPERE_80\"}, \"seed\": 5}");
+    assertThat(r.body().path("ok").asBoolean()).isTrue();
+    assertThat(r.body().path("id").asText()).isEqualTo("mock-runpod-5");
+    assertThat(r.body().path("estimate").path("sku").asText()).isEqualTo("AMPERE_80");
+    assertThat(r.body().path("estimate").path("gpu").asText()).isEqualTo("A100 80GB");
+    assertThat(r.raw()).doesNotContain("TOPSECRET");
+    Answer advice = call(app, "POST", "/api/gpu/advise", "{\"provider\": \"runpod\"}");
+    assertThat(advice.raw()).doesNotContain("TOPSECRET");
+    assertThat(advice.body().path("decision").path("mode_reasons").toString())
+        .doesNotContain("missing secrets")
+        .contains("enable_public_gpu_adapters");
   }
 
   @Test
