@@ -59,6 +59,7 @@ public final class PricingCatalog {
     for (CatalogProvider p : base) {
       List<Offer> offers = new ArrayList<>();
       for (Offer o : p.offers()) {
+        check(p, o);
         Offer withId = o.with(p.id(), speeds.of(o.gpu()));
         AdvisorSettings.PriceOverride ov = pending.remove(key(p.id() + "/" + o.sku()));
         offers.add(ov == null ? withId : overridden(withId, ov));
@@ -90,6 +91,25 @@ public final class PricingCatalog {
       return READER.readValue(in, CatalogFile.class);
     } catch (IOException e) {
       throw new UncheckedIOException("bad catalog.json", e);
+    }
+  }
+
+  /** A row a hand edit broke stops the service at start, naming the row. */
+  private static void check(CatalogProvider p, Offer o) {
+    String problem = null;
+    if (o.sku() == null || o.gpu() == null || o.priceAsOf() == null || o.source() == null) {
+      problem = "sku, gpu, price_as_of and source are required";
+    } else if (!(o.vramGb() > 0)) {
+      problem = "vram_gb must be above 0";
+    } else if (o.usdPerSecond() < 0 || o.usdPerHour() < 0) {
+      problem = "prices must not be negative";
+    } else if (Math.abs(o.usdPerSecond() * 3600 - o.usdPerHour()) > 0.01 * o.usdPerHour() + 1e-9) {
+      problem = "usd_per_second x 3600 and usd_per_hour disagree by more than 1%";
+    } else if (o.billingIncrementS() < 1 || o.billingMinimumS() < 0) {
+      problem = "billing_increment_s must be at least 1 and billing_minimum_s not negative";
+    }
+    if (problem != null) {
+      throw new IllegalStateException("catalog.json: " + p.id() + "/" + o.sku() + ": " + problem);
     }
   }
 

@@ -152,7 +152,8 @@ public final class WorkflowAnalyzer {
     if (ct.equals("UpscaleModelLoader")) {
       scan.upscalers++;
     }
-    if (ct.contains("CLIPVisionLoader")) {
+    // IPAdapter loaders bring their own CLIP vision encoder.
+    if (ct.contains("CLIPVisionLoader") || (ct.contains("IPAdapter") && ct.contains("Loader"))) {
       scan.clipVision = true;
     }
     if (ct.equals("VAEDecode")) {

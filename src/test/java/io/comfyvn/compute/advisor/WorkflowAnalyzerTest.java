@@ -48,6 +48,28 @@ class WorkflowAnalyzerTest {
     assertThat(List.of(sd15, sd2, sdxl, sd3, flux)).isSorted().doesNotHaveDuplicates();
   }
 
+  @ParameterizedTest
+  @CsvSource({
+    "sd3.5_large.safetensors,sd3_large", "sd3.5_medium.safetensors,sd3",
+    "qwen_image_fp8_e4m3fn.safetensors,qwen_image", "hidream_i1_full_fp16.safetensors,hidream"
+  })
+  void newerFamiliesAreRecognized(String model, String family) {
+    ObjectNode g = txt2img("x.safetensors", 1024, 1024, 1);
+    g.remove("4");
+    node(g, "4", "UNETLoader").put("unet_name", model);
+    WorkflowAnalysis a = analyze(g);
+    assertThat(a.family()).isEqualTo(family);
+    assertThat(a.floorGb())
+        .isGreaterThan(analyze(txt2img("sd_xl_base_1.0.safetensors", 1024, 1024, 1)).floorGb());
+  }
+
+  @Test
+  void anIpAdapterLoaderCountsItsClipVisionEncoder() {
+    ObjectNode g = txt2img("sd_xl_base_1.0.safetensors", 1024, 1024, 1);
+    node(g, "60", "IPAdapterUnifiedLoader").put("preset", "PLUS (high strength)");
+    assertThat(analyze(g).rules()).extracting(WorkflowAnalysis.Rule::rule).contains("clip_vision");
+  }
+
   @Test
   void quantizedFluxNeedsLessThanFp16Flux() {
     ObjectNode fp16 = txt2img("x.safetensors", 1024, 1024, 1);
