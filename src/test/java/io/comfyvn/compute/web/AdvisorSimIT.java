@@ -140,6 +140,39 @@ class AdvisorSimIT {
     assertThat(r.body().path("message").asText()).isNotBlank();
   }
 
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "/api/gpu/advise|{\"workload\": {\"budget\": {\"limit_usd\": 1e400}}}",
+        "/api/gpu/advise|{\"max_candidates\": 1e400}",
+        "/api/gpu/advise|{\"local_gpu\": {\"vram_gb\": 1e400}}",
+        "/api/gpu/advise|{\"local_gpu\": 12}",
+        "/api/gpu/advise|{\"providers\": [\"runpod\", \"runpod\", \"lan\"]}",
+        "/api/gpu/advise|{\"provider\": \"local\"}",
+        "/api/gpu/advise|{\"workload\": {\"workflow\": {\"1\": {\"class_type\": \"EmptyLatentImage\", \"inputs\": {\"width\": 1e400, \"height\": 8}}}}}",
+        "/api/gpu/advise|{\"workload\": {\"workflow\": {\"1\": {\"class_type\": \"KSampler\", \"inputs\": {\"steps\": [\"2\", 0]}}}}}",
+        "/api/gpu/advise|{\"workload\": {\"assets\": [{\"size_bytes\": 1e30}]}}",
+        "/api/gpu/advise|{\"workload\": {\"type\": \"\"}}",
+        "/api/gpu/advise|",
+        "/api/providers/gpu/simulate|{\"provider\": \"modal\", \"job\": {\"estimated_seconds\": 1e-300}}",
+        "/api/providers/gpu/simulate|{\"provider\": \"modal\", \"seed\": 9007199254740991}",
+        "/api/providers/gpu/simulate|{\"provider\": \"modal\", \"seed\": 9007199254740992}",
+        "/api/providers/gpu/simulate|{\"provider\": \"modal\", \"job\": {\"prompt\": []}}",
+        "/api/providers/gpu/simulate|{\"provider\": \"\"}",
+        "/api/providers/gpu/simulate|",
+        "/api/providers/gpu/submit|{\"provider\": \"hf\", \"mode\": \"sim\", \"job\": {\"hardware\": \"nvidia-h200\", \"estimated_seconds\": 86400}}"
+      })
+  void oddInputNeverGetsA500(String path, String body) throws Exception {
+    app = start(home, "{}");
+    Answer r = call(app, "POST", path, body == null ? "" : body);
+    assertThat(r.status()).as(r.raw()).isLessThan(500);
+    assertThat(r.body().has("ok")).isTrue();
+    if (r.status() >= 400) {
+      assertThat(r.body().path("code").asText()).isNotBlank();
+    }
+  }
+
   @Test
   void simulateGivesTheSameBytesTwiceAndAcrossFreshServers(@TempDir Path other) throws Exception {
     app = start(home, "{}");
