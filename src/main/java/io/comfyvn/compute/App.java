@@ -1,6 +1,11 @@
 package io.comfyvn.compute;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.advisor.Advisor;
+import io.comfyvn.compute.advisor.AdvisorSettings;
+import io.comfyvn.compute.advisor.PricingCatalog;
+import io.comfyvn.compute.advisor.VramRules;
+import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.gpu.GpuProviders;
@@ -13,6 +18,10 @@ import io.comfyvn.compute.hooks.HookWebhooks;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.provenance.ArtifactStore;
 import io.comfyvn.compute.secrets.SecretStore;
+import io.comfyvn.compute.sim.SimProfiles;
+import io.comfyvn.compute.sim.SimScheduler;
+import io.comfyvn.compute.sim.SimService;
+import io.comfyvn.compute.sim.SimTaskRunner;
 import io.comfyvn.compute.tasks.Database;
 import io.comfyvn.compute.tasks.JdbiTaskStore;
 import io.comfyvn.compute.tasks.TaskRegistry;
@@ -37,6 +46,7 @@ public final class App implements AutoCloseable {
   private final LiveTracker tracker;
   private final HookWebhooks webhooks;
   private final WebServer web;
+  private final SimScheduler simScheduler;
 
   /**
    * How to start.
@@ -59,12 +69,14 @@ public final class App implements AutoCloseable {
       ProviderCallLog callLog,
       LiveTracker tracker,
       HookWebhooks webhooks,
+      SimScheduler simScheduler,
       WebServer web) {
     this.database = database;
     this.callLog = callLog;
     this.tracker = tracker;
     this.webhooks = webhooks;
     this.web = web;
+    this.simScheduler = simScheduler;
   }
 
   /**
@@ -101,19 +113,38 @@ public final class App implements AutoCloseable {
             publicUrl.isBlank()
                 ? Optional.empty()
                 : Optional.ofNullable("self".equals(publicUrl) ? selfUrl.get() : publicUrl);
+    AdvisorSettings advisorSettings = AdvisorSettings.fromJson(config.section("advisor"));
+    PricingCatalog catalog = PricingCatalog.load(advisorSettings);
+    SimProfiles profiles = SimProfiles.load();
+    WorkflowAnalyzer analyzer = new WorkflowAnalyzer(VramRules.load());
+    SimService sim = new SimService(providers, config, catalog, profiles, analyzer);
+    SimScheduler scheduler = SimScheduler.daemon();
+    SimTaskRunner simTasks = new SimTaskRunner(sim, tasks, scheduler, advisorSettings.timeScale());
     GpuService gpu =
-        new GpuService(providers, config, secrets, tasks, callLog, live, tracker, webhookBase);
+        new GpuService(
+            providers,
+            config,
+            secrets,
+            tasks,
+            callLog,
+            new GpuService.Live(live, tracker, webhookBase),
+            sim,
+            simTasks);
+    Advisor advisor = new Advisor(catalog, analyzer, profiles, advisorSettings.localGpu());
     HookBus hooks = new HookBus(options.clock(), mapper);
     HookWebhooks webhooks = new HookWebhooks(home, mapper);
     tasks.subscribe(hooks::onTask);
     hooks.subscribe(webhooks::deliver);
     WebServer web =
-        new WebServer(new WebServer.Services(mapper, version(), gpu, tasks, hooks, webhooks));
+        new WebServer(
+            new WebServer.Services(
+                mapper, version(), gpu, tasks, hooks, webhooks, advisor, catalog, sim));
     web.start(options.host(), options.port());
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());
     tracker.resume();
-    return new App(database, callLog, tracker, webhooks, web);
+    simTasks.resumeAll();
+    return new App(database, callLog, tracker, webhooks, scheduler, web);
   }
 
   /** The port the service listens on. */
@@ -123,6 +154,7 @@ public final class App implements AutoCloseable {
 
   @Override
   public void close() {
+    simScheduler.close();
     web.close();
     tracker.close();
     webhooks.close();

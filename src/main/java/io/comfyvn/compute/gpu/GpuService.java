@@ -47,27 +47,38 @@ public final class GpuService {
   private final LiveClients live;
   private final LiveTracker tracker;
   private final Supplier<Optional<String>> webhookBase;
+  private final CostEstimator estimator;
+  private final SimTasks simTasks;
 
   /**
+   * What live mode needs.
+   *
+   * @param clients builds each provider's live client
+   * @param tracker follows live tasks until they end
    * @param webhookBase the URL providers can reach this service at, when webhooks are enabled
    */
+  public record Live(
+      LiveClients clients, LiveTracker tracker, Supplier<Optional<String>> webhookBase) {}
+
   public GpuService(
       GpuProviders providers,
       AppConfig config,
       SecretStore secrets,
       TaskRegistry tasks,
       ProviderCallLog callLog,
-      LiveClients live,
-      LiveTracker tracker,
-      Supplier<Optional<String>> webhookBase) {
+      Live live,
+      CostEstimator estimator,
+      SimTasks simTasks) {
     this.providers = providers;
     this.config = config;
     this.secrets = secrets;
     this.tasks = tasks;
     this.callLog = callLog;
-    this.live = live;
-    this.tracker = tracker;
-    this.webhookBase = webhookBase;
+    this.live = live.clients();
+    this.tracker = live.tracker();
+    this.webhookBase = live.webhookBase();
+    this.estimator = estimator;
+    this.simTasks = simTasks;
   }
 
   /** The feature flag's state, as every answer carries it. */
@@ -200,10 +211,23 @@ public final class GpuService {
       }
     }
     if (call.decision().mode() == Mode.SIM) {
-      throw new ComputeException(
-          ComputeException.Kind.UNPROCESSABLE,
-          "unsupported_mode",
-          "sim mode is not available on this server yet; use dry_run");
+      // Sim runs without secrets: it sends nothing anywhere.
+      ObjectNode simMeta = baseMeta(call, seed, fingerprint, req.config(), ignored);
+      simMeta.set("payload", req.job().deepCopy());
+      String simId = stableId("sim|" + call.slug() + "|" + seed + "|" + fingerprint);
+      Task simTask =
+          simTasks.start(
+              new SimTasks.Start(
+                  req.idempotencyKey() == null ? simId : null,
+                  TASK_KIND,
+                  call.slug(),
+                  req.job(),
+                  seed,
+                  simMeta,
+                  req.idempotencyKey()));
+      Results.Submit simAnswer = submitAnswer(simTask, call, ignored);
+      log("submit", call, simTask.id(), simAnswer.id(), "sim", start, req.job());
+      return simAnswer;
     }
     if (call.decision().mode() == Mode.LIVE) {
       return submitLive(p, call, req, seed, fingerprint, ignored, start);
@@ -527,6 +551,29 @@ public final class GpuService {
     return answer;
   }
 
+  /**
+   * Logs a {@code /simulate} call to {@code logs/providers_gpu.log} like the other operations.
+   *
+   * @param slug provider slug
+   * @param jobId the simulated job id
+   * @param outcome the simulated outcome
+   * @param simulatedMs the simulated submit-to-result time
+   * @param start {@link System#nanoTime()} when the call began
+   * @param job the job payload (logged at DEBUG only)
+   */
+  public void logSimulation(
+      String slug, String jobId, String outcome, long simulatedMs, long start, Object job) {
+    callLog.call(
+        "simulate",
+        slug,
+        Mode.SIM.wire(),
+        null,
+        jobId,
+        outcome + " after " + simulatedMs + " ms simulated",
+        (System.nanoTime() - start) / 1000,
+        job);
+  }
+
   // --- internals -------------------------------------------------------------------------------
 
   /** A resolved call: provider, its settings, missing secrets, and the mode decision. */
@@ -594,6 +641,9 @@ public final class GpuService {
         missing ? strings(meta.path("missing_secrets")) : null,
         call.decision().reasons(),
         ignored.isEmpty() ? null : ignored,
+        estimator.estimate(
+            task.providerSlug(),
+            meta.path("payload").isObject() ? (ObjectNode) meta.get("payload") : meta.objectNode()),
         feature());
   }
 

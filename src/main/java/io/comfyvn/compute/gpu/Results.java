@@ -61,6 +61,7 @@ public final class Results {
       List<String> missingSecrets,
       List<String> modeReasons,
       List<String> ignoredConfigKeys,
+      io.comfyvn.compute.advisor.Estimate estimate,
       FeatureState feature) {}
 
   /** The answer to {@code GET /poll/{id}}. */

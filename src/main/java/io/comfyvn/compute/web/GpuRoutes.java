@@ -3,11 +3,17 @@ package io.comfyvn.compute.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.advisor.Estimate;
+import io.comfyvn.compute.advisor.WorkflowAnalysis;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.GpuRequest;
 import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.gpu.ModeDecision;
 import io.comfyvn.compute.gpu.Results;
+import io.comfyvn.compute.gpu.Seeds;
+import io.comfyvn.compute.sim.SimEvent;
+import io.comfyvn.compute.sim.SimRun;
+import io.comfyvn.compute.sim.SimService;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
@@ -18,10 +24,12 @@ final class GpuRoutes {
   static final String PREFIX = "/api/providers/gpu";
 
   private final GpuService service;
+  private final SimService sim;
   private final Bodies bodies;
 
-  GpuRoutes(GpuService service, Bodies bodies) {
+  GpuRoutes(GpuService service, SimService sim, Bodies bodies) {
     this.service = service;
+    this.sim = sim;
     this.bodies = bodies;
   }
 
@@ -34,6 +42,7 @@ final class GpuRoutes {
         ctx -> ctx.json(service.poll(ctx.pathParam("id"), ctx.queryParam("provider"))));
     routes.post(PREFIX + "/cancel/{id}", this::cancel);
     routes.post(PREFIX + "/webhooks/{provider}", this::webhook);
+    routes.post(PREFIX + "/simulate", this::simulate);
   }
 
   /** Extra fields for error answers under this prefix: the feature flag, as on every answer. */
@@ -96,6 +105,111 @@ final class GpuRoutes {
             headers,
             ctx.bodyAsBytes()));
   }
+
+  /**
+   * {@code POST /simulate}: the whole seeded handshake of {@code {provider, job, seed}}, at once.
+   */
+  private void simulate(Context ctx) {
+    long start = System.nanoTime();
+    ObjectNode body = bodies.object(ctx, false);
+    String provider = Bodies.requiredText(body, "provider");
+    ObjectNode job = Bodies.optionalObject(body, "job", "payload");
+    if (job == null) {
+      job = JsonNodeFactory.instance.objectNode();
+    }
+    long seed = Seeds.resolve(body.get("seed"), job);
+    SimService.Plan plan = sim.plan(provider, job);
+    SimRun run = sim.simulate(plan, seed);
+    Results.ProviderStatus live =
+        service.providers().providers().stream()
+            .filter(p -> p.slug().equals(plan.slug()))
+            .findFirst()
+            .orElseThrow();
+    SimDecision decision =
+        new SimDecision(
+            "sim",
+            true,
+            plan.slug(),
+            plan.provider().adapter(),
+            plan.offer().sku(),
+            plan.offer().gpu(),
+            plan.offer().vramGb(),
+            plan.hardwareSource(),
+            live.mode(),
+            live.modeReasons());
+    service.logSimulation(
+        plan.slug(),
+        "sim-" + plan.slug() + "-" + seed,
+        run.outcome(),
+        run.durationMs(),
+        start,
+        job);
+    ctx.json(
+        new SimulateAnswer(
+            true,
+            true,
+            plan.slug(),
+            seed,
+            run.outcome(),
+            run.coldStart(),
+            run.retries(),
+            run.durationMs(),
+            run.transcript(),
+            run.events(),
+            decision,
+            run.artifacts(),
+            run.cost(),
+            sim.estimate(plan),
+            plan.workflow(),
+            service.feature()));
+  }
+
+  /**
+   * Where a simulated job would have gone.
+   *
+   * @param mode always {@code sim}
+   * @param dryRun always true: nothing is sent
+   * @param provider provider slug
+   * @param adapter the public adapter
+   * @param sku the GPU offer simulated
+   * @param gpu its GPU
+   * @param vramGb its memory
+   * @param hardwareSource {@code job}, {@code config} or {@code default}
+   * @param liveMode what a real submit would run as now ({@code dry_run} or {@code live})
+   * @param liveReasons why it would not be live
+   */
+  record SimDecision(
+      String mode,
+      boolean dryRun,
+      String provider,
+      String adapter,
+      String sku,
+      String gpu,
+      double vramGb,
+      String hardwareSource,
+      io.comfyvn.compute.gpu.Mode liveMode,
+      List<String> liveReasons) {}
+
+  /** The answer of {@code POST /simulate}. */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  record SimulateAnswer(
+      boolean ok,
+      boolean dryRun,
+      String provider,
+      long seed,
+      String outcome,
+      boolean coldStart,
+      int retries,
+      long durationMs,
+      List<String> transcript,
+      List<SimEvent> events,
+      SimDecision decision,
+      List<SimRun.Artifact> artifacts,
+      SimRun.Cost cost,
+      Estimate estimate,
+      WorkflowAnalysis workflow,
+      Results.FeatureState feature) {}
 
   /** The {@code Idempotency-Key} header, else {@code job.id}, else null. */
   private static String idempotencyKey(Context ctx, ObjectNode job) {

@@ -1,10 +1,13 @@
 package io.comfyvn.compute.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.advisor.Advisor;
+import io.comfyvn.compute.advisor.PricingCatalog;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
+import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -39,6 +42,9 @@ public final class WebServer implements AutoCloseable {
    * @param tasks the task registry
    * @param hooks the modder hook bus
    * @param webhooks modders' webhook registrations
+   * @param advisor the compute advisor
+   * @param catalog the pricing catalog
+   * @param sim Sim mode
    */
   public record Services(
       ObjectMapper mapper,
@@ -46,11 +52,16 @@ public final class WebServer implements AutoCloseable {
       GpuService gpu,
       TaskRegistry tasks,
       HookBus hooks,
-      HookWebhooks webhooks) {}
+      HookWebhooks webhooks,
+      Advisor advisor,
+      PricingCatalog catalog,
+      SimService sim) {}
 
   public WebServer(Services services) {
     Bodies bodies = new Bodies(services.mapper());
-    GpuRoutes gpu = new GpuRoutes(services.gpu(), bodies);
+    GpuRoutes gpu = new GpuRoutes(services.gpu(), services.sim(), bodies);
+    AdvisorRoutes advisor =
+        new AdvisorRoutes(services.advisor(), services.catalog(), services.gpu(), bodies);
     this.jobs = new JobsRoutes(services.tasks(), services.mapper());
     HooksRoutes hooks =
         new HooksRoutes(services.hooks(), services.webhooks(), bodies, services.mapper());
@@ -76,6 +87,7 @@ public final class WebServer implements AutoCloseable {
                               "version",
                               services.version())));
               gpu.register(config.routes);
+              advisor.register(config.routes);
               jobs.register(config.routes);
               hooks.register(config.routes);
               config.routes.exception(

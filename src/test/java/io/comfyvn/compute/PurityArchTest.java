@@ -1,0 +1,69 @@
+package io.comfyvn.compute;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import io.comfyvn.compute.sim.SimScheduler;
+import io.comfyvn.compute.sim.SimTaskRunner;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The advisor and the simulator are pure: no files, network, clock, unseeded randomness or hash
+ * iteration order, so the same request gives the same bytes on every machine. Sim's task runner and
+ * scheduler are the one impure door, and the rule names them.
+ */
+class PurityArchTest {
+  private static final JavaClasses MAIN =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("io.comfyvn.compute");
+
+  @Test
+  void advisorAndSimDoNoIoAndReadNoClock() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("..compute.advisor..", "..compute.sim..")
+        .and()
+        .doNotBelongToAnyOf(SimTaskRunner.class, SimScheduler.class)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "java.nio.file..",
+            "java.net..",
+            "java.time..",
+            "java.sql..",
+            "..compute.tasks..",
+            "..compute.web..",
+            "io.javalin..",
+            "org.jdbi..")
+        .orShould()
+        .dependOnClassesThat()
+        .belongToAnyOf(
+            java.io.File.class,
+            java.util.Random.class,
+            java.util.HashMap.class,
+            java.util.HashSet.class,
+            java.util.concurrent.ThreadLocalRandom.class)
+        .orShould()
+        .callMethod(System.class, "currentTimeMillis")
+        .orShould()
+        .callMethod(System.class, "nanoTime")
+        .orShould()
+        .callMethod(Math.class, "random")
+        .check(MAIN);
+  }
+
+  @Test
+  void theAdvisorDoesNotDecideModes() {
+    // dry_run on advice comes from GpuService's one ModeDecision, handed in as data.
+    noClasses()
+        .that()
+        .resideInAPackage("..compute.advisor..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("..compute.gpu..", "..compute.sim..", "..compute.secrets..")
+        .check(MAIN);
+  }
+}
