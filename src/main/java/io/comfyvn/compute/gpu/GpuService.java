@@ -36,7 +36,7 @@ public final class GpuService {
   /** The log line of a completed dry-run job. */
   public static final String SIMULATED_COMPLETION = "Simulated completion";
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper WEBHOOK_JSON =
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       io.comfyvn.compute.Json.mapper();
 
   private final GpuProviders providers;
@@ -294,6 +294,8 @@ public final class GpuService {
       long start) {
     ObjectNode meta = baseMeta(call, seed, fingerprint, req.config(), ignored);
     meta.put("submit_state", "sending");
+    // Kept with the task so the provenance sidecars of its outputs can carry the cost.
+    meta.set("estimate", JSON.valueToTree(estimator.estimate(call.slug(), req.job())));
     meta.put("webhook_token", UUID.randomUUID().toString().replace("-", ""));
     meta.putArray("logs");
     meta.putArray("artifacts");
@@ -420,7 +422,7 @@ public final class GpuService {
     }
     JsonNode json;
     try {
-      json = WEBHOOK_JSON.readTree(body);
+      json = JSON.readTree(body);
     } catch (java.io.IOException e) {
       throw ComputeException.badRequest("invalid_json", "the webhook body is not JSON");
     }

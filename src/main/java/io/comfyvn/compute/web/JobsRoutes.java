@@ -26,6 +26,7 @@ final class JobsRoutes implements AutoCloseable {
 
   private final TaskRegistry tasks;
   private final ObjectMapper mapper;
+  private final java.util.function.Consumer<TaskEvent> listener = this::broadcast;
   private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService pinger =
       Executors.newSingleThreadScheduledExecutor(
@@ -38,7 +39,7 @@ final class JobsRoutes implements AutoCloseable {
   JobsRoutes(TaskRegistry tasks, ObjectMapper mapper) {
     this.tasks = tasks;
     this.mapper = mapper;
-    tasks.subscribe(this::broadcast);
+    tasks.subscribe(listener);
     pinger.scheduleAtFixedRate(() -> send(Map.of("type", "ping")), 15, 15, TimeUnit.SECONDS);
   }
 
@@ -119,6 +120,7 @@ final class JobsRoutes implements AutoCloseable {
 
   @Override
   public void close() {
+    tasks.unsubscribe(listener);
     pinger.shutdownNow();
   }
 }

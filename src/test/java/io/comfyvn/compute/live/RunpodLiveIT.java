@@ -37,7 +37,8 @@ class RunpodLiveIT {
       String prov = Files.readString(file.resolveSibling(file.getFileName() + ".prov.json"));
       assertThat(prov)
           .contains("\"tool\" : \"comfyvn-compute\"", "\"provider\" : \"runpod\"", "\"seed\" : 7")
-          .contains(a.get("sha256").asText());
+          .contains(a.get("sha256").asText())
+          .contains("\"cost_usd\"");
       assertThat(h.fakes.stats().creates(RP)).isEqualTo(1);
     }
   }
