@@ -93,7 +93,8 @@ public final class App implements AutoCloseable {
     secrets.problem(); // read once at start, so a bad file is reported right away
     Database database = Database.sqlite(home);
     TaskRegistry tasks =
-        new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock());
+        // The embedded SQLite file has this process as its only writer: reads may be cached.
+        new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock(), true);
     ProviderCallLog callLog = new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"));
     GpuProviders providers = GpuProviders.discover();
     LiveClients live =

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.advisor.Estimate;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.errors.ComputeException;
@@ -643,10 +644,23 @@ public final class GpuService {
         missing ? strings(meta.path("missing_secrets")) : null,
         call.decision().reasons(),
         ignored.isEmpty() ? null : ignored,
-        estimator.estimate(
-            task.providerSlug(),
-            meta.path("payload").isObject() ? (ObjectNode) meta.get("payload") : meta.objectNode()),
+        estimateOf(task),
         feature());
+  }
+
+  /** The estimate kept with a live task, else computed from the task's payload. */
+  private Estimate estimateOf(Task task) {
+    JsonNode kept = task.meta().get("estimate");
+    if (kept != null && kept.isObject()) {
+      try {
+        return JSON.treeToValue(kept, Estimate.class);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        // an older task's estimate in another shape: compute it again below
+      }
+    }
+    JsonNode payload = task.meta().path("payload");
+    return estimator.estimate(
+        task.providerSlug(), payload.isObject() ? (ObjectNode) payload : JSON.createObjectNode());
   }
 
   private Results.Cancel cancelAnswer(Target t, Task task, boolean canceled, String message) {

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,13 +23,39 @@ import org.slf4j.LoggerFactory;
 public final class TaskRegistry {
   private static final Logger log = LoggerFactory.getLogger(TaskRegistry.class);
 
+  /** How many recently written tasks are kept in memory for reads. */
+  static final int CACHE_SIZE = 10_000;
+
   private final TaskStore store;
   private final Clock clock;
   private final List<Consumer<TaskEvent>> listeners = new CopyOnWriteArrayList<>();
+  private final Map<String, Task> recent;
 
+  /** A registry whose reads always go to the store (safe when other processes write too). */
   public TaskRegistry(TaskStore store, Clock clock) {
+    this(store, clock, false);
+  }
+
+  /**
+   * @param cacheReads keep recently written tasks in memory and answer {@link #get} from there;
+   *     only when this process is the store's only writer (the embedded SQLite file), since another
+   *     writer's changes would not be seen
+   */
+  public TaskRegistry(TaskStore store, Clock clock, boolean cacheReads) {
     this.store = store;
     this.clock = clock;
+    this.recent =
+        cacheReads
+            ? Collections.synchronizedMap(
+                new LinkedHashMap<>(256, 0.75f, true) {
+                  private static final long serialVersionUID = 1L;
+
+                  @Override
+                  protected boolean removeEldestEntry(Map.Entry<String, Task> eldest) {
+                    return size() > CACHE_SIZE;
+                  }
+                })
+            : null;
   }
 
   /**
@@ -68,6 +97,7 @@ public final class TaskRegistry {
             now,
             now);
     Task stored = store.insertIfAbsent(fresh, draft.idempotencyKey());
+    remember(stored);
     // The store hands back the very object it inserted; anything else is an earlier task.
     boolean created = stored == fresh;
     if (created) {
@@ -91,7 +121,7 @@ public final class TaskRegistry {
   public Optional<Task> update(
       String id, TaskStatus status, double progress, String message, ObjectNode metaPatch) {
     synchronized (this) {
-      Optional<Task> current = store.get(id);
+      Optional<Task> current = get(id);
       if (current.isEmpty()) {
         return Optional.empty();
       }
@@ -112,13 +142,28 @@ public final class TaskRegistry {
         return current;
       }
       store.update(next);
+      remember(next);
       announce(new TaskEvent("job.update", next));
       return Optional.of(next);
     }
   }
 
   public Optional<Task> get(String id) {
-    return store.get(id);
+    if (recent != null) {
+      Task t = recent.get(id);
+      if (t != null) {
+        return Optional.of(t);
+      }
+    }
+    Optional<Task> t = store.get(id);
+    t.ifPresent(this::remember);
+    return t;
+  }
+
+  private void remember(Task t) {
+    if (recent != null) {
+      recent.put(t.id(), t);
+    }
   }
 
   public Optional<Task> findByProviderJob(String providerSlug, String providerJobId) {

@@ -49,7 +49,9 @@ public final class LiveGatewayBench {
                 creds)
             .start(0)) {
       Path home = Files.createTempDirectory("bench-live");
-      write(home, fake, creds, 1000, true);
+      // The tracker's first poll waits a minute, so this part isolates the request path; part 2
+      // measures the tracker's load on its own.
+      write(home, fake, creds, 60_000, true);
       App app = App.start(new App.Options(home, "127.0.0.1", 0, Map.of(), Clock.systemUTC()));
       String gw = "http://127.0.0.1:" + app.port();
       String direct = fake.baseUrl() + "/runpod/v2/fake-endpoint";

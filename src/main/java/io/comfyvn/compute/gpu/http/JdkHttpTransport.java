@@ -19,6 +19,9 @@ public final class JdkHttpTransport implements HttpTransport {
   public JdkHttpTransport(Duration connectTimeout) {
     this.client =
         HttpClient.newBuilder()
+            // Answers are read into byte arrays, which never blocks: completing them on the
+            // client's own selector thread saves two thread hand-offs per call.
+            .executor(Runnable::run)
             .connectTimeout(connectTimeout)
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
