@@ -3,6 +3,7 @@ package io.comfyvn.compute.gpu;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.ProviderSettings;
+import io.comfyvn.compute.tasks.TaskStatus;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -81,7 +82,7 @@ public interface LiveClient {
   /**
    * A job's state in the shared vocabulary.
    *
-   * @param status the unified status
+   * @param status the unified status (ComfyVN's task words; a provider's timeout is {@code error})
    * @param providerStatus the provider's own word
    * @param progress 0..1 when known
    * @param outputs files the job produced (URLs or inline data)
@@ -90,7 +91,7 @@ public interface LiveClient {
    * @param metrics provider timings such as {@code delay_ms}, {@code execution_ms}
    */
   record JobState(
-      JobStatus status,
+      TaskStatus status,
       String providerStatus,
       Double progress,
       List<Output> outputs,

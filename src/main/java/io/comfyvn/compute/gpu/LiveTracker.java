@@ -143,7 +143,7 @@ public final class LiveTracker implements AutoCloseable {
       ObjectNode m = patch.putObject("metrics");
       state.metrics().forEach((k, v) -> m.put(k, v.doubleValue()));
     }
-    TaskStatus status = TaskStatus.valueOf(state.status().name());
+    TaskStatus status = state.status();
     String message = message(state);
     double progress =
         state.progress() != null

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
 import io.comfyvn.compute.gpu.ProviderException;
@@ -17,6 +16,7 @@ import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.gpu.huggingface.InferenceRuns.Run;
+import io.comfyvn.compute.tasks.TaskStatus;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -184,7 +184,7 @@ final class HuggingFaceClient implements LiveClient {
     Duration deadline = readyDeadline(s);
     JobState initial =
         new JobState(
-            JobStatus.QUEUED,
+            TaskStatus.QUEUED,
             seen == null ? "unknown" : seen.state(),
             null,
             null,
@@ -417,7 +417,7 @@ final class HuggingFaceClient implements LiveClient {
   /** What poll says about a run this process does not hold (restart, or kept too long). */
   private static JobState lost() {
     return new JobState(
-        JobStatus.ERROR,
+        TaskStatus.ERROR,
         "lost",
         null,
         null,
@@ -525,7 +525,7 @@ final class HuggingFaceClient implements LiveClient {
   private JobState jobState(String where, JsonNode info) {
     JsonNode status = info.path("status");
     String stage = answers.requiredText(Op.READ, where, status, "stage");
-    JobStatus s = stage(stage);
+    TaskStatus s = stage(stage);
     String message = ProviderAnswers.text(status, "message");
     if (message != null) {
       message = ctx.http().scrub(message);
@@ -533,21 +533,21 @@ final class HuggingFaceClient implements LiveClient {
     return new JobState(
         s,
         stage,
-        s == JobStatus.DONE ? Double.valueOf(1.0) : null,
+        s == TaskStatus.DONE ? Double.valueOf(1.0) : null,
         null,
         null,
-        s == JobStatus.ERROR ? (message == null ? "HF Job ended with " + stage : message) : null,
+        s == TaskStatus.ERROR ? (message == null ? "HF Job ended with " + stage : message) : null,
         null);
   }
 
   /** HF Jobs stages; unknown future ones count as running. */
-  static JobStatus stage(String raw) {
+  static TaskStatus stage(String raw) {
     return switch (raw.toUpperCase(Locale.ROOT)) {
-      case "SCHEDULING" -> JobStatus.QUEUED;
-      case "COMPLETED" -> JobStatus.DONE;
-      case "ERROR" -> JobStatus.ERROR;
-      case "CANCELED", "CANCELLED", "DELETED" -> JobStatus.CANCELED;
-      default -> JobStatus.RUNNING;
+      case "SCHEDULING" -> TaskStatus.QUEUED;
+      case "COMPLETED" -> TaskStatus.DONE;
+      case "ERROR" -> TaskStatus.ERROR;
+      case "CANCELED", "CANCELLED", "DELETED" -> TaskStatus.CANCELED;
+      default -> TaskStatus.RUNNING;
     };
   }
 

@@ -1,11 +1,11 @@
 package io.comfyvn.compute.gpu.huggingface;
 
 import io.comfyvn.compute.errors.ComputeException.Kind;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.Output;
 import io.comfyvn.compute.gpu.ProviderException;
 import io.comfyvn.compute.gpu.ProviderException.Sent;
+import io.comfyvn.compute.tasks.TaskStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -127,7 +127,7 @@ final class InferenceRuns {
 
   /** One run's state; once it has ended nothing changes it (a cancel beats a late answer). */
   final class Run {
-    private JobStatus status;
+    private TaskStatus status;
     private String providerStatus;
     private List<Output> outputs = List.of();
     private String error;
@@ -145,7 +145,7 @@ final class InferenceRuns {
       return new JobState(
           status,
           providerStatus,
-          status == JobStatus.DONE ? Double.valueOf(1.0) : null,
+          status == TaskStatus.DONE ? Double.valueOf(1.0) : null,
           outputs,
           logs,
           error,
@@ -173,7 +173,7 @@ final class InferenceRuns {
         return false;
       }
       sent = true;
-      status = JobStatus.RUNNING;
+      status = TaskStatus.RUNNING;
       providerStatus = endpointState;
       return true;
     }
@@ -183,11 +183,11 @@ final class InferenceRuns {
     }
 
     synchronized void done(List<Output> files, String word) {
-      end(JobStatus.DONE, word, files, null);
+      end(TaskStatus.DONE, word, files, null);
     }
 
     synchronized void fail(String word, String message) {
-      end(JobStatus.ERROR, word, List.of(), message);
+      end(TaskStatus.ERROR, word, List.of(), message);
     }
 
     /** Cancels the run: before sending nothing goes out; after, the answer is discarded. */
@@ -197,11 +197,11 @@ final class InferenceRuns {
             sent
                 ? "Canceled; the inference request was already sent, its answer will be discarded"
                 : "Canceled before the inference request was sent");
-        end(JobStatus.CANCELED, "canceled", List.of(), null);
+        end(TaskStatus.CANCELED, "canceled", List.of(), null);
       }
     }
 
-    private void end(JobStatus s, String word, List<Output> files, String message) {
+    private void end(TaskStatus s, String word, List<Output> files, String message) {
       if (endedAt != null) {
         return;
       }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
 import io.comfyvn.compute.gpu.ProviderException;
@@ -12,6 +11,7 @@ import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
+import io.comfyvn.compute.tasks.TaskStatus;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -83,7 +83,8 @@ final class ModalClient implements LiveClient {
     Answer a = send(Op.CREATE, call, base);
     ObjectNode answer = answers.object(Op.CREATE, a.call(), a.reply());
     String id = answers.requiredText(Op.CREATE, call.describe(), answer, "request_id");
-    return new Submitted(id, new JobState(JobStatus.QUEUED, SPAWNED, null, null, null, null, null));
+    return new Submitted(
+        id, new JobState(TaskStatus.QUEUED, SPAWNED, null, null, null, null, null));
   }
 
   @Override
@@ -95,11 +96,11 @@ final class ModalClient implements LiveClient {
     String raw =
         answers.requiredText(
             Op.READ, call.describe(), answers.object(Op.READ, a.call(), a.reply()), "status");
-    JobStatus status = status(raw);
-    if (status == JobStatus.DONE) {
+    TaskStatus status = status(raw);
+    if (status == TaskStatus.DONE) {
       return result(base, id, raw);
     }
-    if (status == JobStatus.ERROR) {
+    if (status == TaskStatus.ERROR) {
       return new JobState(status, raw, null, null, null, errorText(base, id, raw), null);
     }
     return new JobState(status, raw, null, null, null, null, null);
@@ -150,7 +151,7 @@ final class ModalClient implements LiveClient {
     } catch (ProviderException e) {
       if (e.httpStatus() == 410) {
         return new JobState(
-            JobStatus.DONE,
+            TaskStatus.DONE,
             raw,
             1.0,
             List.of(),
@@ -161,7 +162,7 @@ final class ModalClient implements LiveClient {
       throw e;
     }
     if (a.reply().status() == 202) {
-      return new JobState(JobStatus.RUNNING, raw, null, null, null, null, null);
+      return new JobState(TaskStatus.RUNNING, raw, null, null, null, null, null);
     }
     ObjectNode answer = answers.object(Op.READ, a.call(), a.reply());
     List<String> logs = new ArrayList<>();
@@ -169,7 +170,7 @@ final class ModalClient implements LiveClient {
     for (Output o : LiveOutputs.collect(answer.get("response"))) {
       files.add(o.url() != null && o.url().startsWith(base + "/") ? fetch(base, o, logs) : o);
     }
-    return new JobState(JobStatus.DONE, raw, 1.0, files, logs, null, null);
+    return new JobState(TaskStatus.DONE, raw, 1.0, files, logs, null, null);
   }
 
   /**
@@ -211,12 +212,12 @@ final class ModalClient implements LiveClient {
    * Modal's words. Modal's SDK counts unknown values as PENDING; so do we (running). {@code
    * INTERNAL_FAILURE} is retried by Modal itself, so it is not an end either.
    */
-  static JobStatus status(String raw) {
+  static TaskStatus status(String raw) {
     return switch (raw.toUpperCase(Locale.ROOT)) {
-      case "SUCCESS" -> JobStatus.DONE;
-      case "FAILURE", "INIT_FAILURE", "TIMEOUT" -> JobStatus.ERROR;
-      case "TERMINATED" -> JobStatus.CANCELED;
-      default -> JobStatus.RUNNING;
+      case "SUCCESS" -> TaskStatus.DONE;
+      case "FAILURE", "INIT_FAILURE", "TIMEOUT" -> TaskStatus.ERROR;
+      case "TERMINATED" -> TaskStatus.CANCELED;
+      default -> TaskStatus.RUNNING;
     };
   }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
 import io.comfyvn.compute.gpu.ProviderException;
@@ -12,6 +11,7 @@ import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.Secret;
+import io.comfyvn.compute.tasks.TaskStatus;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -260,9 +260,9 @@ final class ReplicateClient implements LiveClient {
   /** A prediction object in the shared vocabulary. */
   private JobState state(Op op, String where, JsonNode p) {
     String raw = answers.requiredText(op, where, p, "status");
-    JobStatus status = status(raw);
+    TaskStatus status = status(raw);
     List<String> logs = new ArrayList<>(lines(p.get("logs")));
-    Double progress = status == JobStatus.DONE ? Double.valueOf(1.0) : progress(logs);
+    Double progress = status == TaskStatus.DONE ? Double.valueOf(1.0) : progress(logs);
     List<Output> outputs;
     if (p.path("data_removed").asBoolean(false)) {
       outputs = List.of();
@@ -279,14 +279,14 @@ final class ReplicateClient implements LiveClient {
   }
 
   /** Replicate's words; future ones (the API has added {@code aborted} before) count as running. */
-  static JobStatus status(String raw) {
+  static TaskStatus status(String raw) {
     return switch (raw.toLowerCase(Locale.ROOT)) {
-      case "starting" -> JobStatus.QUEUED;
-      case "processing" -> JobStatus.RUNNING;
-      case "succeeded" -> JobStatus.DONE;
-      case "failed" -> JobStatus.ERROR;
-      case "canceled", "cancelled", "aborted" -> JobStatus.CANCELED;
-      default -> JobStatus.RUNNING;
+      case "starting" -> TaskStatus.QUEUED;
+      case "processing" -> TaskStatus.RUNNING;
+      case "succeeded" -> TaskStatus.DONE;
+      case "failed" -> TaskStatus.ERROR;
+      case "canceled", "cancelled", "aborted" -> TaskStatus.CANCELED;
+      default -> TaskStatus.RUNNING;
     };
   }
 

@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
+import io.comfyvn.compute.tasks.TaskStatus;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -110,14 +110,14 @@ final class RunpodClient implements LiveClient {
   /** Maps a status body (from /run, /status, /cancel or a webhook) to the shared vocabulary. */
   static JobState state(JsonNode j) {
     String raw = j.path("status").asText("");
-    JobStatus status =
+    TaskStatus status =
         switch (raw) {
-          case "IN_QUEUE" -> JobStatus.QUEUED;
-          case "IN_PROGRESS", "RUNNING" -> JobStatus.RUNNING;
-          case "COMPLETED" -> JobStatus.DONE;
-          case "FAILED", "TIMED_OUT" -> JobStatus.ERROR;
-          case "CANCELLED" -> JobStatus.CANCELED;
-          default -> JobStatus.RUNNING; // an unknown future word: keep following the job
+          case "IN_QUEUE" -> TaskStatus.QUEUED;
+          case "IN_PROGRESS", "RUNNING" -> TaskStatus.RUNNING;
+          case "COMPLETED" -> TaskStatus.DONE;
+          case "FAILED", "TIMED_OUT" -> TaskStatus.ERROR;
+          case "CANCELLED" -> TaskStatus.CANCELED;
+          default -> TaskStatus.RUNNING; // an unknown future word: keep following the job
         };
     Map<String, Number> metrics = new LinkedHashMap<>();
     if (j.hasNonNull("delayTime")) {
@@ -136,8 +136,8 @@ final class RunpodClient implements LiveClient {
     if (j.hasNonNull("workerId")) {
       logs.add("worker " + j.get("workerId").asText());
     }
-    Double progress = status == JobStatus.DONE ? Double.valueOf(1.0) : null;
-    List<Output> outputs = status == JobStatus.DONE ? outputs(j.path("output")) : List.of();
+    Double progress = status == TaskStatus.DONE ? Double.valueOf(1.0) : null;
+    List<Output> outputs = status == TaskStatus.DONE ? outputs(j.path("output")) : List.of();
     return new JobState(status, raw, progress, outputs, logs, error, metrics);
   }
 

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.LiveJob;
 import io.comfyvn.compute.gpu.LiveClient.Output;
@@ -16,6 +15,7 @@ import io.comfyvn.compute.gpu.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
+import io.comfyvn.compute.tasks.TaskStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -142,8 +142,8 @@ class HuggingFaceClientTest {
     Submitted s = c.submit(prompt("t1"));
 
     assertThat(s.providerJobId()).isEqualTo("hfie-t1");
-    assertThat(s.state().status()).isEqualTo(JobStatus.QUEUED);
-    assertThat(c.poll("hfie-t1").status()).isEqualTo(JobStatus.QUEUED);
+    assertThat(s.state().status()).isEqualTo(TaskStatus.QUEUED);
+    assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.QUEUED);
     HttpCall get = transport.call(0);
     assertThat(get.method()).isEqualTo("GET");
     assertThat(get.uri().toString()).isEqualTo(MGMT + "/endpoint/comfyvn/fake-sdxl");
@@ -161,7 +161,7 @@ class HuggingFaceClientTest {
     assertThat(json(infer).toString())
         .isEqualTo("{\"inputs\":\"a cat\",\"parameters\":{\"width\":512,\"seed\":42}}");
     JobState done = c.poll("hfie-t1");
-    assertThat(done.status()).isEqualTo(JobStatus.DONE);
+    assertThat(done.status()).isEqualTo(TaskStatus.DONE);
     assertThat(done.providerStatus()).isEqualTo("completed");
     assertThat(done.outputs())
         .containsExactly(
@@ -204,7 +204,7 @@ class HuggingFaceClientTest {
     assertThat(pauses).containsExactly(Duration.ofMillis(250), Duration.ofMillis(500));
     assertThat(transport.count("POST", "/fake-sdxl")).isEqualTo(1);
     assertThat(transport.call(4).headers()).containsEntry("X-Scale-Up-Timeout", "600");
-    assertThat(c.poll("hfie-t1").status()).isEqualTo(JobStatus.DONE);
+    assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.DONE);
   }
 
   @Test
@@ -220,7 +220,7 @@ class HuggingFaceClientTest {
     assertThat(c.poll("hfie-t1").logs().get(1)).contains("did not resume", "already running");
     assertThat(pauses).isEmpty();
     assertThat(transport.call(2).uri().toString()).isEqualTo(INFER);
-    assertThat(c.poll("hfie-t1").status()).isEqualTo(JobStatus.DONE);
+    assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.DONE);
   }
 
   @Test
@@ -252,7 +252,7 @@ class HuggingFaceClientTest {
     executor.runAll();
 
     JobState s = c.poll("hfie-t1");
-    assertThat(s.status()).isEqualTo(JobStatus.ERROR);
+    assertThat(s.status()).isEqualTo(TaskStatus.ERROR);
     assertThat(s.error()).contains("still initializing", "not sent");
     assertThat(transport.count("POST", "/fake-sdxl")).isZero();
     assertThat(pauses).last().isEqualTo(Duration.ofSeconds(5));
@@ -269,7 +269,7 @@ class HuggingFaceClientTest {
     executor.runAll();
 
     JobState s = c.poll("hfie-t1");
-    assertThat(s.status()).isEqualTo(JobStatus.ERROR);
+    assertThat(s.status()).isEqualTo(TaskStatus.ERROR);
     assertThat(s.error()).contains("HTTP 500", "CUDA error: out of memory");
     assertThat(transport.count("POST", "/fake-sdxl")).isEqualTo(1);
   }
@@ -284,7 +284,7 @@ class HuggingFaceClientTest {
 
     executor.runAll();
 
-    assertThat(c.poll("hfie-t1").status()).isEqualTo(JobStatus.ERROR);
+    assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.ERROR);
     assertThat(transport.count("POST", "/fake-sdxl")).isEqualTo(1);
   }
 
@@ -297,8 +297,8 @@ class HuggingFaceClientTest {
     JobState canceled = c.cancel("hfie-t1");
     executor.runAll();
 
-    assertThat(canceled.status()).isEqualTo(JobStatus.CANCELED);
-    assertThat(c.poll("hfie-t1").status()).isEqualTo(JobStatus.CANCELED);
+    assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+    assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.CANCELED);
     assertThat(transport.calls()).hasSize(1);
   }
 
@@ -434,7 +434,7 @@ class HuggingFaceClientTest {
     assertThat(env.path("COMFYVN_PROMPT").asText()).isEqualTo("a cat");
     assertThat(env.path("COMFYVN_TASK_ID").asText()).isEqualTo("t7");
     assertThat(s.providerJobId()).isEqualTo("comfyvn/65f0a1");
-    assertThat(s.state().status()).isEqualTo(JobStatus.QUEUED);
+    assertThat(s.state().status()).isEqualTo(TaskStatus.QUEUED);
   }
 
   @ParameterizedTest
@@ -446,7 +446,7 @@ class HuggingFaceClientTest {
     "DELETED, CANCELED",
     "SOMETHING_NEW, RUNNING"
   })
-  void mapsJobStages(String stage, JobStatus expected) {
+  void mapsJobStages(String stage, TaskStatus expected) {
     HuggingFaceClient c = client(SETTINGS);
     transport.json(200, jobInfo(stage, null));
     if (expected.terminal()) {
@@ -476,7 +476,7 @@ class HuggingFaceClientTest {
     JobState s = c.poll("comfyvn/65f0a1");
 
     assertThat(transport.call(1).uri().toString()).isEqualTo(JOBS + "/jobs/comfyvn/65f0a1/logs");
-    assertThat(s.status()).isEqualTo(JobStatus.DONE);
+    assertThat(s.status()).isEqualTo(TaskStatus.DONE);
     assertThat(s.logs())
         .containsExactly(
             "===== Job started =====", "step 1/2", "artifact: http://127.0.0.1:9/files/x.png");
@@ -492,7 +492,7 @@ class HuggingFaceClientTest {
 
     JobState s = c.poll("comfyvn/65f0a1");
 
-    assertThat(s.status()).isEqualTo(JobStatus.ERROR);
+    assertThat(s.status()).isEqualTo(TaskStatus.ERROR);
     assertThat(s.error()).isEqualTo("Job failed with exit code: 1");
     assertThat(s.logs()).singleElement().asString().startsWith("Logs unavailable");
   }
@@ -502,7 +502,7 @@ class HuggingFaceClientTest {
     HuggingFaceClient c = client(SETTINGS);
     transport.json(200, jobInfo("CANCELED", "Job canceled"));
 
-    assertThat(c.cancel("comfyvn/65f0a1").status()).isEqualTo(JobStatus.CANCELED);
+    assertThat(c.cancel("comfyvn/65f0a1").status()).isEqualTo(TaskStatus.CANCELED);
     assertThat(transport.call(0).method()).isEqualTo("POST");
     assertThat(transport.call(0).uri().toString()).isEqualTo(JOBS + "/jobs/comfyvn/65f0a1/cancel");
     assertThatThrownBy(() -> c.cancel("comfyvn/../x"))

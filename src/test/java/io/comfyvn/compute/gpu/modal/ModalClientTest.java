@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.LiveJob;
 import io.comfyvn.compute.gpu.LiveClient.Output;
@@ -16,6 +15,7 @@ import io.comfyvn.compute.gpu.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
+import io.comfyvn.compute.tasks.TaskStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -71,7 +71,7 @@ class ModalClientTest {
     assertThat(b.path("function").asText()).isEqualTo("comfyvn_render");
     assertThat(b.path("input").toString()).isEqualTo("{\"prompt\":\"a cat\",\"seed\":42}");
     assertThat(s.providerJobId()).isEqualTo("fc-01ABC");
-    assertThat(s.state().status()).isEqualTo(JobStatus.QUEUED);
+    assertThat(s.state().status()).isEqualTo(TaskStatus.QUEUED);
   }
 
   @Test
@@ -135,7 +135,7 @@ class ModalClientTest {
     "TERMINATED, CANCELED",
     "SOMETHING_NEW, RUNNING",
   })
-  void mapsNonTerminalAndCanceledStatuses(String raw, JobStatus expected) {
+  void mapsNonTerminalAndCanceledStatuses(String raw, TaskStatus expected) {
     ModalClient c = client(SETTINGS);
     transport.json(200, "{\"request_id\":\"fc-1\",\"status\":\"" + raw + "\"}");
 
@@ -156,7 +156,7 @@ class ModalClientTest {
 
     JobState s = c.poll("fc-1");
 
-    assertThat(s.status()).isEqualTo(JobStatus.ERROR);
+    assertThat(s.status()).isEqualTo(TaskStatus.ERROR);
     assertThat(s.providerStatus()).isEqualTo(raw);
     assertThat(s.error()).isEqualTo("RuntimeError: boom");
   }
@@ -175,7 +175,7 @@ class ModalClientTest {
     JobState s = c.poll("fc-1");
 
     assertThat(transport.call(1).uri().toString()).isEqualTo(BASE + "/requests/fc-1");
-    assertThat(s.status()).isEqualTo(JobStatus.DONE);
+    assertThat(s.status()).isEqualTo(TaskStatus.DONE);
     assertThat(s.outputs())
         .containsExactly(
             new Output("a.png", "http://127.0.0.1:9/files/a.png", null, "image/png"),
@@ -218,8 +218,8 @@ class ModalClientTest {
     JobState racing = c.poll("fc-1");
     JobState expired = c.poll("fc-1");
 
-    assertThat(racing.status()).isEqualTo(JobStatus.RUNNING);
-    assertThat(expired.status()).isEqualTo(JobStatus.DONE);
+    assertThat(racing.status()).isEqualTo(TaskStatus.RUNNING);
+    assertThat(expired.status()).isEqualTo(TaskStatus.DONE);
     assertThat(expired.outputs()).isEmpty();
     assertThat(expired.logs()).singleElement().asString().contains("expire");
   }
@@ -276,7 +276,7 @@ class ModalClientTest {
 
     assertThat(transport.call(0).method()).isEqualTo("POST");
     assertThat(transport.call(0).uri().toString()).isEqualTo(BASE + "/requests/fc-1/cancel");
-    assertThat(s.status()).isEqualTo(JobStatus.CANCELED);
+    assertThat(s.status()).isEqualTo(TaskStatus.CANCELED);
   }
 
   @Test

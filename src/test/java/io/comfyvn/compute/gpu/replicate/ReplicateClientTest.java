@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.LiveJob;
 import io.comfyvn.compute.gpu.LiveClient.Output;
@@ -19,6 +18,7 @@ import io.comfyvn.compute.gpu.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
+import io.comfyvn.compute.tasks.TaskStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -98,7 +98,7 @@ class ReplicateClientTest {
     assertThat(b.path("webhook").asText()).isEqualTo("https://hooks/x?t=1");
     assertThat(b.path("webhook_events_filter").toString()).isEqualTo("[\"start\",\"completed\"]");
     assertThat(s.providerJobId()).isEqualTo("p123");
-    assertThat(s.state().status()).isEqualTo(JobStatus.QUEUED);
+    assertThat(s.state().status()).isEqualTo(TaskStatus.QUEUED);
     assertThat(s.state().providerStatus()).isEqualTo("starting");
   }
 
@@ -181,7 +181,7 @@ class ReplicateClientTest {
     "aborted, CANCELED",
     "paused_for_maintenance, RUNNING"
   })
-  void mapsEveryStatusAndKeepsTheRawWord(String raw, JobStatus expected) {
+  void mapsEveryStatusAndKeepsTheRawWord(String raw, TaskStatus expected) {
     ReplicateClient c = modelClient();
     transport.json(200, prediction(raw, "\"\"", "null", "null"));
 
@@ -247,7 +247,7 @@ class ReplicateClientTest {
 
     JobState s = c.poll("p123");
 
-    assertThat(s.status()).isEqualTo(JobStatus.DONE);
+    assertThat(s.status()).isEqualTo(TaskStatus.DONE);
     assertThat(s.outputs()).isEmpty();
     assertThat(s.logs()).containsExactly(ReplicateClient.DATA_REMOVED_LOG);
   }
@@ -259,7 +259,7 @@ class ReplicateClientTest {
 
     JobState s = c.poll("p123");
 
-    assertThat(s.status()).isEqualTo(JobStatus.ERROR);
+    assertThat(s.status()).isEqualTo(TaskStatus.ERROR);
     assertThat(s.error()).isEqualTo("CUDA out of memory");
   }
 
@@ -337,7 +337,7 @@ class ReplicateClientTest {
     transport.json(502, "{\"detail\":\"bad gateway\"}");
     transport.json(200, prediction("processing", "\"\"", "null", "null"));
 
-    assertThat(c.poll("p123").status()).isEqualTo(JobStatus.RUNNING);
+    assertThat(c.poll("p123").status()).isEqualTo(TaskStatus.RUNNING);
     assertThat(transport.calls()).hasSize(2);
   }
 
@@ -350,7 +350,7 @@ class ReplicateClientTest {
 
     assertThat(transport.call(0).method()).isEqualTo("POST");
     assertThat(transport.call(0).uri().toString()).isEqualTo(BASE + "/predictions/p123/cancel");
-    assertThat(s.status()).isEqualTo(JobStatus.CANCELED);
+    assertThat(s.status()).isEqualTo(TaskStatus.CANCELED);
     assertThatThrownBy(() -> c.cancel("../account"))
         .hasFieldOrPropertyWithValue("code", "invalid_job");
   }
@@ -375,7 +375,7 @@ class ReplicateClientTest {
 
     Submitted parsed = c.parseWebhook(body).orElseThrow();
     assertThat(parsed.providerJobId()).isEqualTo("p123");
-    assertThat(parsed.state().status()).isEqualTo(JobStatus.DONE);
+    assertThat(parsed.state().status()).isEqualTo(TaskStatus.DONE);
     assertThat(parsed.state().outputs()).extracting(Output::url).containsExactly("https://x/y.png");
     assertThat(c.parseWebhook(LiveContexts.MAPPER.readTree("{\"hello\":1}"))).isEmpty();
   }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.comfyvn.compute.Json;
-import io.comfyvn.compute.gpu.JobStatus;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
+import io.comfyvn.compute.tasks.TaskStatus;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -25,7 +25,7 @@ class RunpodClientTest {
     "CANCELLED, CANCELED",
     "SOMETHING_NEW, RUNNING",
   })
-  void mapsEveryDocumentedStatus(String raw, JobStatus expected) throws Exception {
+  void mapsEveryDocumentedStatus(String raw, TaskStatus expected) throws Exception {
     JobState s =
         RunpodClient.state(
             json(
