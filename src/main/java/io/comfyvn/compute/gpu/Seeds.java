@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -59,8 +58,7 @@ public final class Seeds {
   private static JsonNode sorted(JsonNode node) {
     if (node.isObject()) {
       Map<String, JsonNode> fields = new TreeMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
         fields.put(e.getKey(), sorted(e.getValue()));
       }
       ObjectNode out = JsonNodeFactory.instance.objectNode();

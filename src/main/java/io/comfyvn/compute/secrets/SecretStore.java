@@ -12,7 +12,6 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -130,8 +129,7 @@ public final class SecretStore {
     }
     Map<String, Map<String, Secret>> values = new LinkedHashMap<>();
     List<String> skipped = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> section = it.next();
+    for (Map.Entry<String, JsonNode> section : root.properties()) {
       if (!section.getValue().isObject()) {
         skipped.add(section.getKey());
         continue;

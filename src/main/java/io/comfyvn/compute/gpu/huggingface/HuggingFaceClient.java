@@ -214,8 +214,8 @@ final class HuggingFaceClient implements LiveClient {
     if (input != null && !j.hasNonNull("inputs")) {
       // the rest of a prompt-style input (width, negative_prompt...) are the task's parameters
       input
-          .fields()
-          .forEachRemaining(
+          .properties()
+          .forEach(
               e -> {
                 if (!e.getKey().equals("prompt")) {
                   parameters.set(e.getKey(), e.getValue());
@@ -505,7 +505,7 @@ final class HuggingFaceClient implements LiveClient {
       if (!given.isObject()) {
         throw ProviderAnswers.invalidJob(PROVIDER, "job.environment must be a JSON object");
       }
-      given.fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
+      given.properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
     }
     if (job.taskId() != null) {
       env.put("COMFYVN_TASK_ID", job.taskId());

@@ -1,0 +1,129 @@
+package io.comfyvn.compute.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.comfyvn.compute.fakes.Fault;
+import io.comfyvn.compute.fakes.Outcome;
+import io.comfyvn.compute.fakes.WebhookSigner;
+import io.comfyvn.compute.support.Server.Reply;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Provider-side timeouts, throttling storms, ambiguous creates and webhook signatures, live. */
+class LiveFaultsIT {
+  @TempDir Path dir;
+
+  @ParameterizedTest(name = "{0} timed out -> error ({1})")
+  @CsvSource({"runpod, TIMED_OUT", "replicate, failed", "modal, TIMEOUT"})
+  void aJobThatTimesOutAtTheProviderIsAnErrorWithItsWord(String provider, String word) {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      h.fakes.forceNextOutcome(provider, Outcome.TIMEOUT);
+      String task = h.submit(provider, "slow scene").get("task_id").asText();
+      JsonNode j = h.await(task, LiveHarness.status("error"));
+      assertThat(j.get("provider_status").asText()).isEqualTo(word);
+      assertThat(j.get("artifacts")).isEmpty();
+      assertThat(h.fakes.stats().creates(provider)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aThrottlingStormOnPollsLosesNothing() {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      // The fake allows 3 status reads per second of its clock; the tracker polls much faster.
+      h.fakes.enforceRateLimit("runpod", "status", 3, Duration.ofSeconds(1));
+      h.fakes.inject(Fault.tooManyRequests("runpod", "create", null, 2));
+      List<String> tasks = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        JsonNode sub = h.submit("runpod", "storm " + i);
+        assertThat(sub.get("ok").asBoolean()).as(sub.toString()).isTrue();
+        tasks.add(sub.get("task_id").asText());
+      }
+      for (String t : tasks) {
+        h.await(t, LiveHarness.status("done"));
+      }
+      // two creates were refused with 429 and retried: 8 jobs, 10 create requests, 8 jobs created
+      assertThat(h.fakes.stats().creates("runpod")).isEqualTo(10);
+      assertThat(h.server.get("/jobs/all").json().get("jobs")).hasSize(8);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"replicate", "modal"})
+  void aCreateWhoseAnswerIsLostIsNotResent(String provider) {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      h.fakes.inject(Fault.dropAfterHandling(provider, "create", 1));
+      Reply r =
+          h.server.post(
+              "/api/providers/gpu/submit",
+              "{\"provider\":\"" + provider + "\",\"job\":{\"input\":{\"prompt\":\"x\"}}}");
+      assertThat(r.status()).as(r.body()).isEqualTo(504);
+      assertThat(r.json().get("reconcile").asBoolean()).isTrue();
+      String task = r.json().get("task_id").asText();
+      JsonNode t = h.poll(task);
+      assertThat(t.get("status").asText()).isEqualTo("queued");
+      for (int i = 0; i < 20; i++) {
+        h.clock.advance(Duration.ofSeconds(1));
+        h.fakes.tick();
+      }
+      assertThat(h.fakes.stats().creates(provider)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void replicateWebhooksAreCheckedBySignature() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      JsonNode sub = h.submit("replicate", "signed");
+      String task = sub.get("task_id").asText();
+      String id = sub.get("id").asText();
+      String body = "{\"id\":\"" + id + "\",\"status\":\"processing\",\"logs\":\"step 1\"}";
+      String secret = h.fakes.credentials().replicateWebhookSecret();
+      long ts =
+          java.time.Instant.now()
+              .getEpochSecond(); // the verifier checks freshness on the real clock
+      String url = "/api/providers/gpu/webhooks/replicate?task=" + task;
+
+      Reply forged =
+          h.server.post(
+              url,
+              body,
+              Map.of(
+                  "webhook-id", "msg_1",
+                  "webhook-timestamp", Long.toString(ts),
+                  "webhook-signature",
+                      WebhookSigner.sign(
+                          "whsec_" + "QUFBQUFBQUFBQUFBQUFBQQ==", "msg_1", ts, body)));
+      assertThat(forged.status()).isEqualTo(401);
+      assertThat(forged.json().get("code").asText()).isEqualTo("bad_webhook_signature");
+
+      Reply tampered =
+          h.server.post(
+              url,
+              body.replace("step 1", "step 2"),
+              Map.of(
+                  "webhook-id", "msg_2",
+                  "webhook-timestamp", Long.toString(ts),
+                  "webhook-signature", WebhookSigner.sign(secret, "msg_2", ts, body)));
+      assertThat(tampered.status()).isEqualTo(401);
+
+      Reply genuine =
+          h.server.post(
+              url,
+              body,
+              Map.of(
+                  "webhook-id", "msg_3",
+                  "webhook-timestamp", Long.toString(ts),
+                  "webhook-signature", WebhookSigner.sign(secret, "msg_3", ts, body)));
+      assertThat(genuine.status()).as(genuine.body()).isEqualTo(200);
+      assertThat(genuine.json().get("task_id").asText()).isEqualTo(task);
+    }
+  }
+}
