@@ -12,6 +12,7 @@ import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.gpu.LiveClients;
 import io.comfyvn.compute.gpu.LiveTracker;
+import io.comfyvn.compute.gpu.ProviderWebhooks;
 import io.comfyvn.compute.gpu.http.JdkHttpTransport;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
@@ -139,7 +140,16 @@ public final class App implements AutoCloseable {
     WebServer web =
         new WebServer(
             new WebServer.Services(
-                mapper, version(), gpu, tasks, hooks, webhooks, advisor, catalog, sim));
+                mapper,
+                version(),
+                gpu,
+                new ProviderWebhooks(providers, tasks, live, tracker, callLog),
+                tasks,
+                hooks,
+                webhooks,
+                advisor,
+                catalog,
+                sim));
     web.start(options.host(), options.port());
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());

@@ -17,7 +17,6 @@ import io.comfyvn.compute.tasks.TaskStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -163,7 +162,7 @@ public final class GpuService {
     boolean ok;
     String detail;
     try {
-      LiveClient.Health h = client(p).health();
+      LiveClient.Health h = live.require(p).health();
       ok = h.ok();
       detail = h.detail();
     } catch (ProviderException e) {
@@ -334,7 +333,8 @@ public final class GpuService {
     LiveClient.Submitted submitted;
     try {
       submitted =
-          client(p).submit(new LiveClient.LiveJob(task.id(), req.job(), seed, settings, webhook));
+          live.require(p)
+              .submit(new LiveClient.LiveJob(task.id(), req.job(), seed, settings, webhook));
     } catch (ProviderException e) {
       boolean ambiguous = e.sent() == ProviderException.Sent.AMBIGUOUS;
       ObjectNode patch =
@@ -382,88 +382,6 @@ public final class GpuService {
             });
     return new ProviderSettings(base.mode(), merged);
   }
-
-  private LiveClient client(GpuProvider p) {
-    return live.client(p)
-        .orElseThrow(
-            () ->
-                new ComputeException(
-                    ComputeException.Kind.UNAVAILABLE,
-                    "no_live_client",
-                    p.descriptor().slug() + " has no live client"));
-  }
-
-  /**
-   * A provider's webhook. Authentic when the provider's signature verifies, or when the per-task
-   * token in the URL matches (providers that do not sign, such as RunPod).
-   */
-  public WebhookResult webhook(
-      String providerName, String taskId, String token, Map<String, String> headers, byte[] body) {
-    GpuProvider p = providers.require(providerName);
-    if (taskId == null || taskId.isBlank()) {
-      throw ComputeException.badRequest("missing_field", "the webhook URL must carry ?task=");
-    }
-    Task task =
-        tasks
-            .get(taskId)
-            .filter(
-                t -> TASK_KIND.equals(t.kind()) && p.descriptor().slug().equals(t.providerSlug()))
-            .orElseThrow(
-                () -> ComputeException.notFound("unknown_job", "no such task for this provider"));
-    LiveClient client = client(p);
-    String expected = task.meta().path("webhook_token").asText("");
-    boolean tokenOk =
-        token != null
-            && !expected.isEmpty()
-            && java.security.MessageDigest.isEqual(
-                expected.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
-    if (!tokenOk && !client.verifyWebhook(headers, body)) {
-      throw new ComputeException(
-          ComputeException.Kind.UNAUTHORIZED, "bad_webhook_signature", "webhook not authentic");
-    }
-    JsonNode json;
-    try {
-      json = JSON.readTree(body);
-    } catch (java.io.IOException e) {
-      throw ComputeException.badRequest("invalid_json", "the webhook body is not JSON");
-    }
-    if (json == null || !json.isObject()) {
-      throw ComputeException.badRequest("invalid_body", "the webhook body must be a JSON object");
-    }
-    Optional<LiveClient.Submitted> parsed = client.parseWebhook(json);
-    if (parsed.isEmpty()) {
-      throw ComputeException.badRequest("invalid_body", "not a job status this provider sends");
-    }
-    String known = task.providerJobId();
-    if (!known.isEmpty() && !known.equals(parsed.get().providerJobId())) {
-      throw new ComputeException(
-          ComputeException.Kind.CONFLICT, "job_mismatch", "the webhook is for another job");
-    }
-    Task after =
-        tracker.apply(task.id(), parsed.get().providerJobId(), parsed.get().state()).orElse(task);
-    if (!after.status().terminal()) {
-      tracker.follow(after.id());
-    }
-    callLog.call(
-        "webhook",
-        p.descriptor().slug(),
-        "live",
-        after.id(),
-        parsed.get().providerJobId(),
-        after.status().wire(),
-        0,
-        null);
-    return new WebhookResult(true, after.id(), after.status().wire());
-  }
-
-  /**
-   * A webhook's answer.
-   *
-   * @param ok always true (failures are exceptions)
-   * @param taskId the task it updated
-   * @param status the task's status afterwards
-   */
-  public record WebhookResult(boolean ok, String taskId, String status) {}
 
   /** Polls a job by task id, mock id, or (with a provider) the provider's job id. */
   public Results.Poll poll(String id, String providerHint) {
@@ -532,7 +450,7 @@ public final class GpuService {
       } else if ("live".equals(task.meta().path("mode").asText())
           && !task.providerJobId().isEmpty()) {
         GpuProvider p = providers.require(task.providerSlug());
-        LiveClient.JobState state = client(p).cancel(task.providerJobId());
+        LiveClient.JobState state = live.require(p).cancel(task.providerJobId());
         Task now = tracker.apply(task.id(), null, state).orElse(task);
         answer = cancelAnswer(t, now, now.status() == TaskStatus.CANCELED, now.message());
       } else {

@@ -3,6 +3,7 @@ package io.comfyvn.compute.gpu;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ProviderSettings;
+import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.http.HttpTransport;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.gpu.http.ResilienceSettings;
@@ -55,6 +56,17 @@ public final class LiveClients {
                     () -> current(d).values(),
                     mapper));
     return p.live(new GpuProvider.LiveContext(settings, current(d), http, mapper));
+  }
+
+  /** A client for the provider, or a 503 when it has no live protocol. */
+  public LiveClient require(GpuProvider p) {
+    return client(p)
+        .orElseThrow(
+            () ->
+                new ComputeException(
+                    ComputeException.Kind.UNAVAILABLE,
+                    "no_live_client",
+                    p.descriptor().slug() + " has no live client"));
   }
 
   private Map<String, Secret> current(ProviderDescriptor d) {

@@ -9,6 +9,7 @@ import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.GpuRequest;
 import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.gpu.ModeDecision;
+import io.comfyvn.compute.gpu.ProviderWebhooks;
 import io.comfyvn.compute.gpu.Results;
 import io.comfyvn.compute.gpu.Seeds;
 import io.comfyvn.compute.sim.SimEvent;
@@ -25,9 +26,11 @@ final class GpuRoutes {
 
   private final GpuService service;
   private final SimService sim;
+  private final ProviderWebhooks webhooks;
   private final Bodies bodies;
 
-  GpuRoutes(GpuService service, SimService sim, Bodies bodies) {
+  GpuRoutes(GpuService service, SimService sim, ProviderWebhooks webhooks, Bodies bodies) {
+    this.webhooks = webhooks;
     this.service = service;
     this.sim = sim;
     this.bodies = bodies;
@@ -98,7 +101,7 @@ final class GpuRoutes {
     Map<String, String> headers = new java.util.TreeMap<>();
     ctx.headerMap().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v));
     ctx.json(
-        service.webhook(
+        webhooks.receive(
             ctx.pathParam("provider"),
             ctx.queryParam("task"),
             ctx.queryParam("token"),

@@ -5,6 +5,7 @@ import io.comfyvn.compute.advisor.Advisor;
 import io.comfyvn.compute.advisor.PricingCatalog;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.GpuService;
+import io.comfyvn.compute.gpu.ProviderWebhooks;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
 import io.comfyvn.compute.sim.SimService;
@@ -39,6 +40,7 @@ public final class WebServer implements AutoCloseable {
    * @param mapper the service's JSON mapper
    * @param version the service version
    * @param gpu the public GPU service
+   * @param providerWebhooks receives providers' webhooks
    * @param tasks the task registry
    * @param hooks the modder hook bus
    * @param webhooks modders' webhook registrations
@@ -50,6 +52,7 @@ public final class WebServer implements AutoCloseable {
       ObjectMapper mapper,
       String version,
       GpuService gpu,
+      ProviderWebhooks providerWebhooks,
       TaskRegistry tasks,
       HookBus hooks,
       HookWebhooks webhooks,
@@ -59,7 +62,8 @@ public final class WebServer implements AutoCloseable {
 
   public WebServer(Services services) {
     Bodies bodies = new Bodies(services.mapper());
-    GpuRoutes gpu = new GpuRoutes(services.gpu(), services.sim(), bodies);
+    GpuRoutes gpu =
+        new GpuRoutes(services.gpu(), services.sim(), services.providerWebhooks(), bodies);
     AdvisorRoutes advisor =
         new AdvisorRoutes(services.advisor(), services.catalog(), services.gpu(), bodies);
     this.jobs = new JobsRoutes(services.tasks(), services.mapper());

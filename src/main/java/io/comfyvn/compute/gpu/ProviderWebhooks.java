@@ -1,0 +1,115 @@
+package io.comfyvn.compute.gpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.Json;
+import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.logging.ProviderCallLog;
+import io.comfyvn.compute.tasks.Task;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Receives providers' webhooks ({@code POST /api/providers/gpu/webhooks/{provider}?task=&token=}):
+ * checks that a call is authentic, then hands the state to the {@link LiveTracker}, the same way a
+ * poll would. A webhook also finds a job whose create answer was lost (its URL carries our task
+ * id), which is how an ambiguous submit is reconciled without resending it.
+ */
+public final class ProviderWebhooks {
+  private static final ObjectMapper JSON = Json.mapper();
+
+  private final GpuProviders providers;
+  private final TaskRegistry tasks;
+  private final LiveClients clients;
+  private final LiveTracker tracker;
+  private final ProviderCallLog callLog;
+
+  public ProviderWebhooks(
+      GpuProviders providers,
+      TaskRegistry tasks,
+      LiveClients clients,
+      LiveTracker tracker,
+      ProviderCallLog callLog) {
+    this.providers = providers;
+    this.tasks = tasks;
+    this.clients = clients;
+    this.tracker = tracker;
+    this.callLog = callLog;
+  }
+
+  /**
+   * A provider's webhook. Authentic when the provider's signature verifies, or when the per-task
+   * token in the URL matches (providers that do not sign, such as RunPod).
+   */
+  public Result receive(
+      String providerName, String taskId, String token, Map<String, String> headers, byte[] body) {
+    GpuProvider p = providers.require(providerName);
+    if (taskId == null || taskId.isBlank()) {
+      throw ComputeException.badRequest("missing_field", "the webhook URL must carry ?task=");
+    }
+    Task task =
+        tasks
+            .get(taskId)
+            .filter(
+                t ->
+                    GpuService.TASK_KIND.equals(t.kind())
+                        && p.descriptor().slug().equals(t.providerSlug()))
+            .orElseThrow(
+                () -> ComputeException.notFound("unknown_job", "no such task for this provider"));
+    LiveClient client = clients.require(p);
+    String expected = task.meta().path("webhook_token").asText("");
+    boolean tokenOk =
+        token != null
+            && !expected.isEmpty()
+            && java.security.MessageDigest.isEqual(
+                expected.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+    if (!tokenOk && !client.verifyWebhook(headers, body)) {
+      throw new ComputeException(
+          ComputeException.Kind.UNAUTHORIZED, "bad_webhook_signature", "webhook not authentic");
+    }
+    JsonNode json;
+    try {
+      json = JSON.readTree(body);
+    } catch (java.io.IOException e) {
+      throw ComputeException.badRequest("invalid_json", "the webhook body is not JSON");
+    }
+    if (json == null || !json.isObject()) {
+      throw ComputeException.badRequest("invalid_body", "the webhook body must be a JSON object");
+    }
+    Optional<LiveClient.Submitted> parsed = client.parseWebhook(json);
+    if (parsed.isEmpty()) {
+      throw ComputeException.badRequest("invalid_body", "not a job status this provider sends");
+    }
+    String known = task.providerJobId();
+    if (!known.isEmpty() && !known.equals(parsed.get().providerJobId())) {
+      throw new ComputeException(
+          ComputeException.Kind.CONFLICT, "job_mismatch", "the webhook is for another job");
+    }
+    Task after =
+        tracker.apply(task.id(), parsed.get().providerJobId(), parsed.get().state()).orElse(task);
+    if (!after.status().terminal()) {
+      tracker.follow(after.id());
+    }
+    callLog.call(
+        "webhook",
+        p.descriptor().slug(),
+        "live",
+        after.id(),
+        parsed.get().providerJobId(),
+        after.status().wire(),
+        0,
+        null);
+    return new Result(true, after.id(), after.status().wire());
+  }
+
+  /**
+   * A webhook's answer.
+   *
+   * @param ok always true (failures are exceptions)
+   * @param taskId the task it updated
+   * @param status the task's status afterwards
+   */
+  public record Result(boolean ok, String taskId, String status) {}
+}
