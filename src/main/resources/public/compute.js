@@ -92,6 +92,32 @@ async function submitJob(event) {
   refreshJobs();
 }
 
+// Sim narration: the seeded handshake as Studio shows it, one line per step, then the outcome.
+async function simulate() {
+  const answer = await json("/api/providers/gpu/simulate", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      provider: $("#provider").value,
+      seed: Number($("#seed").value),
+      job: { input: { prompt: $("#prompt").value } },
+    }),
+  });
+  const list = $("#transcript");
+  list.replaceChildren();
+  list.hidden = false;
+  if (!answer.ok) {
+    list.append(el("li", { class: "problem" }, answer.message || answer.code));
+    return;
+  }
+  for (const line of answer.transcript) list.append(el("li", {}, line));
+  const cost = answer.cost && answer.cost.usd !== undefined ? " · $" + answer.cost.usd : "";
+  list.append(el("li", { class: "outcome" },
+    "outcome: " + answer.outcome + (answer.cold_start ? " · cold start" : "") +
+    " · retries " + answer.retries + cost));
+  $("#answer").textContent = JSON.stringify(answer.decision, null, 2);
+}
+
 function renderJobs() {
   const body = $("#jobs tbody");
   body.replaceChildren();
@@ -140,6 +166,7 @@ function connect() {
 
 $("#copy-sample").addEventListener("click", copySample);
 $("#submit-form").addEventListener("submit", submitJob);
+$("#simulate").addEventListener("click", simulate);
 loadProviders().then(refreshJobs);
 connect();
 setInterval(loadProviders, 15000);

@@ -112,6 +112,12 @@ class StudioComputePageIT {
                   && rows.get(0).getText().contains("done");
             });
 
+    browser.findElement(By.id("simulate")).click();
+    waiting().until(d -> d.findElements(By.cssSelector("#transcript li.outcome")).size() == 1);
+    assertThat(browser.findElements(By.cssSelector("#transcript li"))).hasSizeGreaterThan(2);
+    assertThat(browser.findElement(By.cssSelector("#transcript li.outcome")).getText())
+        .containsPattern("outcome: (done|error|timeout|canceled)");
+
     new Select(browser.findElement(By.id("provider"))).selectByValue("runpod");
     browser.findElement(By.cssSelector("#submit-form button")).click();
     waiting().until(d -> d.findElement(By.id("answer")).getText().contains("missing token"));
