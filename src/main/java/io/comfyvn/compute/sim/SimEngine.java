@@ -222,7 +222,10 @@ public final class SimEngine {
             + ", billed "
             + billed
             + " s = "
-            + Numbers.usd(cost.usd())
+            // a cent would hide a short job's cost, so sub-cent amounts keep their digits
+            + (cost.usd() > 0 && cost.usd() < 0.01
+                ? Numbers.rate(cost.usd())
+                : Numbers.usd(cost.usd()))
             + " (simulated, nothing was sent)");
     return new SimRun(slug, seed, outcome, cold, retries, t, events, transcript, artifacts, cost);
   }
