@@ -143,7 +143,7 @@ public final class ProviderChecks {
   }
 
   private ObjectNode runpodCall(ComputeProvider p, String path) {
-    SecretKey key = new SecretKey(p.credentialsSection(), "api_key", List.of(), List.of());
+    SecretKey key = new SecretKey(p.credentialsSection(), "api_key", List.of(), List.of("token"));
     Optional<Secret> secret = secrets.find(key);
     if (secret.isEmpty()) {
       ObjectNode out = JsonNodeFactory.instance.objectNode();
