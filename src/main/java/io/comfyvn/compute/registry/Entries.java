@@ -97,6 +97,10 @@ public final class Entries {
                   };
     }
     service = service.toLowerCase(Locale.ROOT);
+    if (!ID.matcher(service).matches()) {
+      throw ComputeException.badRequest(
+          "invalid_value", "'service' must be a word such as comfyui, runpod, lan, vast.ai");
+    }
     String baseUrl = baseUrl(in);
     if (baseUrl == null) {
       if (previous == null) {
@@ -308,6 +312,11 @@ public final class Entries {
     }
     if (v.asText().length() > 2048) {
       throw ComputeException.badRequest("invalid_value", "'" + field + "' is too long");
+    }
+    if (v.asText().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      // names end up in logs and file listings, where control characters forge lines
+      throw ComputeException.badRequest(
+          "invalid_value", "'" + field + "' must not contain control characters");
     }
     return v.asText().strip();
   }
