@@ -18,6 +18,11 @@ import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.provenance.ArtifactStore;
+import io.comfyvn.compute.registry.ComputeProviderRegistry;
+import io.comfyvn.compute.registry.ProviderBootstrap;
+import io.comfyvn.compute.registry.ProviderChecks;
+import io.comfyvn.compute.registry.ProviderRegistryService;
+import io.comfyvn.compute.registry.ProviderTemplates;
 import io.comfyvn.compute.secrets.SecretStore;
 import io.comfyvn.compute.sim.SimProfiles;
 import io.comfyvn.compute.sim.SimScheduler;
@@ -39,6 +44,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 
 /** Wiring only: builds the service's parts for a home folder and starts the web server. */
 public final class App implements AutoCloseable {
@@ -137,6 +143,29 @@ public final class App implements AutoCloseable {
     HookWebhooks webhooks = new HookWebhooks(home, mapper);
     tasks.subscribe(hooks::onTask);
     hooks.subscribe(webhooks::deliver);
+    ProviderTemplates templates = new ProviderTemplates(catalog);
+    ComputeProviderRegistry registry =
+        ComputeProviderRegistry.open(
+            home,
+            config.raw(),
+            templates.localDefault(options.clock().instant()),
+            mapper,
+            options.clock());
+    registry.problem().ifPresent(p -> LoggerFactory.getLogger(App.class).warn(p));
+    ProviderChecks checks =
+        // Health checks answer a person waiting on a page: short timeouts, no retries.
+        new ProviderChecks(
+            new JdkHttpTransport(Duration.ofSeconds(2)),
+            secrets,
+            mapper,
+            options.clock(),
+            Duration.ofSeconds(5));
+    ProviderRegistryService registryService =
+        new ProviderRegistryService(
+            registry,
+            templates,
+            checks,
+            new ProviderBootstrap(home, registry, checks, tasks, mapper, options.clock()));
     WebServer web =
         new WebServer(
             new WebServer.Services(
@@ -149,7 +178,9 @@ public final class App implements AutoCloseable {
                 webhooks,
                 advisor,
                 catalog,
-                sim));
+                sim,
+                registryService,
+                options.clock()));
     web.start(options.host(), options.port());
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());

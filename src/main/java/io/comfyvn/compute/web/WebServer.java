@@ -8,6 +8,7 @@ import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.gpu.ProviderWebhooks;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
+import io.comfyvn.compute.registry.ProviderRegistryService;
 import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import io.javalin.Javalin;
@@ -47,6 +48,8 @@ public final class WebServer implements AutoCloseable {
    * @param advisor the compute advisor
    * @param catalog the pricing catalog
    * @param sim Sim mode
+   * @param registry the compute provider registry
+   * @param clock the clock for answers' timestamps
    */
   public record Services(
       ObjectMapper mapper,
@@ -58,7 +61,9 @@ public final class WebServer implements AutoCloseable {
       HookWebhooks webhooks,
       Advisor advisor,
       PricingCatalog catalog,
-      SimService sim) {}
+      SimService sim,
+      ProviderRegistryService registry,
+      java.time.Clock clock) {}
 
   public WebServer(Services services) {
     Bodies bodies = new Bodies(services.mapper());
@@ -66,6 +71,7 @@ public final class WebServer implements AutoCloseable {
         new GpuRoutes(services.gpu(), services.sim(), services.providerWebhooks(), bodies);
     AdvisorRoutes advisor =
         new AdvisorRoutes(services.advisor(), services.catalog(), services.gpu(), bodies);
+    ProvidersRoutes registry = new ProvidersRoutes(services.registry(), bodies, services.clock());
     this.jobs = new JobsRoutes(services.tasks(), services.mapper());
     HooksRoutes hooks =
         new HooksRoutes(services.hooks(), services.webhooks(), bodies, services.mapper());
@@ -91,6 +97,7 @@ public final class WebServer implements AutoCloseable {
                               "version",
                               services.version())));
               gpu.register(config.routes);
+              registry.register(config.routes);
               advisor.register(config.routes);
               jobs.register(config.routes);
               hooks.register(config.routes);

@@ -1,0 +1,179 @@
+package io.comfyvn.compute.registry;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.tasks.TaskStatus;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * ComfyVN's {@code POST /api/providers/bootstrap}: a {@code provider.bootstrap} task that runs the
+ * checks a provider supports (health; for RunPod also templates and GPU types; quota when
+ * supported) and keeps what they answered under {@code data/remote/<id>/<run>/}: {@code
+ * bootstrap.log} ({@code [<iso ts>] message} lines), one JSON file per check and {@code
+ * bootstrap_summary.json}. The answers are the scrubbed ones of {@link ProviderChecks}: no file
+ * holds a secret.
+ */
+public final class ProviderBootstrap {
+  /** The task kind ComfyVN registers. */
+  public static final String TASK_KIND = "provider.bootstrap";
+
+  private final Path home;
+  private final ComputeProviderRegistry registry;
+  private final ProviderChecks checks;
+  private final TaskRegistry tasks;
+  private final ObjectMapper mapper;
+  private final Clock clock;
+
+  public ProviderBootstrap(
+      Path home,
+      ComputeProviderRegistry registry,
+      ProviderChecks checks,
+      TaskRegistry tasks,
+      ObjectMapper mapper,
+      Clock clock) {
+    this.home = home;
+    this.registry = registry;
+    this.checks = checks;
+    this.tasks = tasks;
+    this.mapper = mapper;
+    this.clock = clock;
+  }
+
+  /**
+   * What a bootstrap did; paths are relative to the service's home folder.
+   *
+   * @param ok whether the provider answered its health check
+   * @param job the task id
+   * @param provider {@code {id, name}}
+   * @param logsPath the log file
+   * @param outputDir the run's folder
+   * @param artifacts the files written
+   * @param details each check's answer, by name
+   */
+  public record Outcome(
+      boolean ok,
+      String job,
+      ProviderRef provider,
+      String logsPath,
+      String outputDir,
+      List<String> artifacts,
+      ObjectNode details) {}
+
+  /** The provider a bootstrap ran for. */
+  public record ProviderRef(String id, String name) {}
+
+  /** Runs a bootstrap now, in the caller's thread, as ComfyVN does. */
+  public Outcome run(ComputeProvider p) {
+    String run = UUID.randomUUID().toString().replace("-", "");
+    Path dir = home.resolve("data/remote").resolve(p.id()).resolve(run);
+    Path log = dir.resolve("bootstrap.log");
+    ObjectNode meta = TaskRegistry.newMeta();
+    meta.put("provider_id", p.id());
+    meta.put("logs_path", rel(log));
+    meta.put("output_dir", rel(dir));
+    String job =
+        tasks
+            .register(
+                new TaskRegistry.Draft(
+                    null, TASK_KIND, TaskStatus.QUEUED, 0, "Bootstrap " + p.name(), meta, null))
+            .task()
+            .id();
+    tasks.update(job, TaskStatus.RUNNING, 0.05, "Bootstrap " + p.name(), null);
+    List<String> artifacts = new ArrayList<>();
+    ObjectNode details = mapper.createObjectNode();
+    boolean ok;
+    try {
+      Files.createDirectories(dir);
+      log(log, "bootstrap " + p.id() + " (service " + p.service() + ", " + p.baseUrl() + ")");
+      ObjectNode health = checks.health(p);
+      registry.recordHealth(p.id(), health);
+      ok = health.path("ok").asBoolean(false);
+      step(dir, log, "health", health, details, artifacts);
+      if (ProviderChecks.runpod(p) && ok) {
+        step(dir, log, "runpod_templates", checks.templates(p), details, artifacts);
+        step(dir, log, "runpod_gpus", checks.gpus(p), details, artifacts);
+      }
+      log(log, "quota: " + checks.quota(p).path("error").asText("checked"));
+      if (!checks.hasTemplates(p)) {
+        log(log, "templates: " + ProviderChecks.TEMPLATES_UNSUPPORTED);
+      }
+      ObjectNode summary = mapper.createObjectNode();
+      summary.put("provider_id", p.id());
+      summary.put("job", job);
+      summary.put("ok", ok);
+      summary.put("finished_at", clock.instant().toString());
+      summary.set("details", details.deepCopy());
+      Path summaryFile = dir.resolve("bootstrap_summary.json");
+      Files.write(summaryFile, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
+      artifacts.add(rel(summaryFile));
+      log(log, ok ? "bootstrap complete" : "bootstrap finished with warnings");
+      artifacts.add(0, rel(log));
+    } catch (IOException e) {
+      tasks.update(job, TaskStatus.ERROR, 1.0, "Bootstrap could not write its files", null);
+      throw new ComputeException(
+          ComputeException.Kind.UNAVAILABLE,
+          "bootstrap_write_failed",
+          "bootstrap files under "
+              + rel(dir)
+              + " could not be written ("
+              + e.getClass().getSimpleName()
+              + ")",
+          true,
+          e);
+    }
+    ObjectNode patch = mapper.createObjectNode();
+    patch.set("artifacts", mapper.valueToTree(artifacts));
+    tasks.update(
+        job,
+        ok ? TaskStatus.DONE : TaskStatus.ERROR,
+        1.0,
+        ok ? "Bootstrap complete" : "Bootstrap finished with warnings",
+        patch);
+    return new Outcome(
+        ok, job, new ProviderRef(p.id(), p.name()), rel(log), rel(dir), artifacts, details);
+  }
+
+  private void step(
+      Path dir,
+      Path log,
+      String name,
+      ObjectNode answer,
+      ObjectNode details,
+      List<String> artifacts)
+      throws IOException {
+    Path f = dir.resolve(name + ".json");
+    Files.write(f, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(answer));
+    artifacts.add(rel(f));
+    details.set(name, answer);
+    log(
+        log,
+        name
+            + ": "
+            + (answer.path("ok").asBoolean(false)
+                ? "ok"
+                : "failed: " + answer.path("error").asText("")));
+  }
+
+  private void log(Path log, String message) throws IOException {
+    Files.writeString(
+        log,
+        "[" + clock.instant() + "] " + message + "\n",
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+  }
+
+  private String rel(Path p) {
+    return home.relativize(p).toString().replace('\\', '/');
+  }
+}
