@@ -57,9 +57,12 @@ public final class LiveClients {
     return p.live(new GpuProvider.LiveContext(settings, current(d), http, mapper));
   }
 
+  /** The provider's required and optional secrets that are present now. */
   private Map<String, Secret> current(ProviderDescriptor d) {
     Map<String, Secret> out = new TreeMap<>();
-    for (SecretKey k : d.secretKeys()) {
+    List<SecretKey> keys = new ArrayList<>(d.secretKeys());
+    keys.addAll(d.optionalSecretKeys());
+    for (SecretKey k : keys) {
       secrets.find(k).ifPresent(s -> out.put(k.qualifiedName(), s));
     }
     return out;

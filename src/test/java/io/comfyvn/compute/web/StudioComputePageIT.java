@@ -85,7 +85,7 @@ class StudioComputePageIT {
   @Test
   void showsReadinessMissingSecretsAndRunsADryRunJob() {
     browser.get(server.base() + "/");
-    waiting().until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 4);
+    waiting().until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 5);
     assertThat(browser.findElement(By.id("flag")).getText()).contains("off");
 
     WebElement modal = browser.findElement(By.cssSelector("#providers tr[data-slug=modal]"));
