@@ -93,6 +93,8 @@ class StudioComputePageIT {
     WebElement replicate =
         browser.findElement(By.cssSelector("#providers tr[data-slug=replicate]"));
     assertThat(replicate.getText()).contains("dry-run ready", "replicate.api_token");
+    WebElement comfyui = browser.findElement(By.cssSelector("#providers tr[data-slug=comfyui]"));
+    assertThat(comfyui.getText()).contains("Self-hosted ComfyUI", "dry-run ready", "none needed");
     assertThat(browser.findElement(By.id("sample")).getText())
         .contains("\"api_token\": \"r8_...\"");
 
