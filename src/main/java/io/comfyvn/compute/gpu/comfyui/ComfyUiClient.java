@@ -93,7 +93,7 @@ final class ComfyUiClient implements LiveClient {
           null,
           null);
     }
-    return new Submitted(id, state(TaskStatus.QUEUED, PENDING, null));
+    return new Submitted(id, state(TaskStatus.QUEUED, PENDING));
   }
 
   @Override
@@ -105,10 +105,10 @@ final class ComfyUiClient implements LiveClient {
     }
     String where = queued(id);
     if (RUNNING.equals(where)) {
-      return state(TaskStatus.RUNNING, RUNNING, null);
+      return state(TaskStatus.RUNNING, RUNNING);
     }
     if (PENDING.equals(where)) {
-      return state(TaskStatus.QUEUED, PENDING, null);
+      return state(TaskStatus.QUEUED, PENDING);
     }
     // It may have ended between the two reads; read the history once more before giving up.
     entry = historyEntry(id);
@@ -135,13 +135,13 @@ final class ComfyUiClient implements LiveClient {
     String where = queued(id);
     if (PENDING.equals(where)) {
       post(Op.CANCEL, "/queue", ctx.mapper().createObjectNode().set("delete", array(id)));
-      return state(TaskStatus.CANCELED, INTERRUPTED, null);
+      return state(TaskStatus.CANCELED, INTERRUPTED);
     }
     if (RUNNING.equals(where)) {
       // With prompt_id, ComfyUI interrupts only if this prompt is the running one (older servers
       // ignore the body and interrupt whatever runs, which is this prompt: it was just running).
       post(Op.CANCEL, "/interrupt", ctx.mapper().createObjectNode().put("prompt_id", id));
-      return state(TaskStatus.CANCELED, INTERRUPTED, null);
+      return state(TaskStatus.CANCELED, INTERRUPTED);
     }
     return poll(id);
   }
@@ -219,9 +219,13 @@ final class ComfyUiClient implements LiveClient {
       return new JobState(
           TaskStatus.ERROR, ERROR, null, null, null, ctx.http().scrub(text), metrics);
     }
-    // Servers older than the status block record only finished prompts with their outputs.
-    if (!word.equals("success") && !(word.isEmpty() && status.isMissingNode())) {
-      return state(TaskStatus.RUNNING, RUNNING, null);
+    // Servers older than status_str record only finished prompts (status absent or completed).
+    boolean done =
+        word.equals("success")
+            || (word.isEmpty()
+                && (status.isMissingNode() || status.path("completed").asBoolean(false)));
+    if (!done) {
+      return state(TaskStatus.RUNNING, RUNNING);
     }
     List<String> logs = new ArrayList<>();
     List<Output> files = new ArrayList<>();
@@ -351,8 +355,8 @@ final class ComfyUiClient implements LiveClient {
     return ctx.mapper().createArrayNode().add(id);
   }
 
-  private static JobState state(TaskStatus status, String word, Double progress) {
-    return new JobState(status, word, progress, null, null, null, null);
+  private static JobState state(TaskStatus status, String word) {
+    return new JobState(status, word, null, null, null, null, null);
   }
 
   /**

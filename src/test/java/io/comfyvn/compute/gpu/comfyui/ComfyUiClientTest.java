@@ -244,6 +244,17 @@ class ComfyUiClientTest {
   }
 
   @Test
+  void anEntryFromAServerWithoutStatusStrIsDoneWhenCompleted() {
+    String outputs =
+        "\"outputs\":{\"9\":{\"images\":[{\"filename\":\"a.png\",\"subfolder\":\"\",\"type\":\"output\"}]}}";
+    transport.json(200, "{\"" + ID + "\":{" + outputs + "}}");
+    transport.json(200, "{\"" + ID + "\":{" + outputs + ",\"status\":{\"completed\":true}}}");
+
+    assertThat(client().poll(ID).status()).isEqualTo(TaskStatus.DONE);
+    assertThat(client().poll(ID).outputs()).hasSize(1);
+  }
+
+  @Test
   void anExecutionErrorCarriesTheExceptionMessage() {
     transport.json(
         200,
