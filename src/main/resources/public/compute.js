@@ -43,6 +43,10 @@ async function loadProviders() {
       const missing = p.missing_secrets.includes(key);
       secrets.append(el("div", { class: missing ? "missing" : "" }, (missing ? "missing " : "✓ ") + key));
     }
+    if (p.required_secrets.length === 0) {
+      // a self-hosted ComfyUI needs no secret: say so rather than leave the cell blank
+      secrets.append(el("div", { class: "hint" }, "none needed"));
+    }
     const readiness = p.readiness === "dry_run" ? "dry-run ready" : p.readiness.replace("_", " ");
     body.append(
       el("tr", { "data-slug": p.slug },

@@ -557,9 +557,10 @@ public final class Advisor {
             mode,
             modeReasons);
       }
+      // the local GPU is a ComfyUI on this machine: the comfyui adapter runs it
       case "local" ->
           new Advice.Decision(
-              choice, "local", null, local.name(), "local:comfyui", false, "local", null);
+              choice, "local", null, local.name(), "public:comfyui", false, "local", null);
       default -> new Advice.Decision(choice, "cpu", null, null, "cpu", false, "cpu", null);
     };
   }

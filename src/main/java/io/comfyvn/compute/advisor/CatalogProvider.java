@@ -12,9 +12,9 @@ import java.util.List;
  * @param name display name
  * @param kind {@code public}, {@code legacy}, {@code local} or {@code self_hosted}
  * @param service ComfyVN's service word (legacy resolution by service keeps working)
- * @param adapter which code would run a job there: {@code public:<slug>} (this service's public
- *     adapters), {@code legacy:runpod}, {@code legacy:unraid}, {@code legacy:generic}, {@code
- *     local:comfyui}, {@code self_hosted:comfyui}
+ * @param adapter which code would run a job there: {@code public:<slug>} (this service's adapters,
+ *     including {@code public:comfyui} for the local and unRAID ComfyUI profiles), {@code
+ *     legacy:runpod}, {@code legacy:generic}, {@code self_hosted:comfyui}
  * @param publicAdapter the public adapter slug, or null when there is none
  * @param baseUrl the provider's API base
  * @param authFields the credential fields the provider needs

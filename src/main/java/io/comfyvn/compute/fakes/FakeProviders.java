@@ -16,17 +16,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fake RunPod, Replicate, Hugging Face and Modal servers on one loopback port, each speaking its
- * provider's wire protocol under its own prefix, plus {@code /files/...} for generated images and a
- * {@code /_fake/...} control API (faults, forced outcomes, counters). Job states are computed from
- * the injected clock, so tests advance a {@link FakeClock} instead of sleeping.
+ * Fake RunPod, Replicate, Hugging Face, Modal and self-hosted ComfyUI servers on one loopback port,
+ * each speaking its provider's wire protocol under its own prefix, plus {@code /files/...} for
+ * generated images and a {@code /_fake/...} control API (faults, forced outcomes, counters). Job
+ * states are computed from the injected clock, so tests advance a {@link FakeClock} instead of
+ * sleeping.
  */
 public final class FakeProviders implements AutoCloseable {
   public static final String RUNPOD = FakeRunpod.PROVIDER;
   public static final String REPLICATE = FakeReplicate.PROVIDER;
   public static final String HUGGINGFACE = FakeHuggingFace.PROVIDER;
   public static final String MODAL = FakeModal.PROVIDER;
-  private static final List<String> PROVIDERS = List.of(RUNPOD, REPLICATE, HUGGINGFACE, MODAL);
+  public static final String COMFYUI = FakeComfyUI.PROVIDER;
+  private static final List<String> PROVIDERS =
+      List.of(RUNPOD, REPLICATE, HUGGINGFACE, MODAL, COMFYUI);
 
   private static final Logger log = LoggerFactory.getLogger(FakeProviders.class);
 
@@ -35,6 +38,7 @@ public final class FakeProviders implements AutoCloseable {
   private final FakeReplicate replicate;
   private final FakeHuggingFace huggingface;
   private final FakeModal modal;
+  private final FakeComfyUI comfyui;
   private final Javalin javalin;
   private final ScheduledExecutorService ticker;
 
@@ -44,6 +48,7 @@ public final class FakeProviders implements AutoCloseable {
     this.replicate = new FakeReplicate(kit);
     this.huggingface = new FakeHuggingFace(kit);
     this.modal = new FakeModal(kit);
+    this.comfyui = new FakeComfyUI(kit);
     this.javalin =
         Javalin.create(
             config -> {
@@ -54,6 +59,7 @@ public final class FakeProviders implements AutoCloseable {
               replicate.register(config.routes);
               huggingface.register(config.routes);
               modal.register(config.routes);
+              comfyui.register(config.routes);
               config.routes.get("/files/{name}", this::file);
               config.routes.post("/_fake/faults", this::addFault);
               config.routes.delete("/_fake/faults", ctx -> clearFaults());
@@ -144,6 +150,7 @@ public final class FakeProviders implements AutoCloseable {
       case REPLICATE -> replicate.force(jobId, outcome);
       case HUGGINGFACE -> huggingface.force(jobId, outcome);
       case MODAL -> modal.force(jobId, outcome);
+      case COMFYUI -> comfyui.force(jobId, outcome);
       default -> throw new IllegalArgumentException("unknown provider " + provider);
     };
   }
@@ -213,6 +220,11 @@ public final class FakeProviders implements AutoCloseable {
         .put("base_url", base + "/modal")
         .put("function", FakeModal.FUNCTION)
         .put("hardware", "L40S");
+    // a LAN ComfyUI has no auth: nothing to add to the secrets file
+    gpu.putObject(COMFYUI)
+        .put("mode", "live")
+        .put("base_url", base + "/comfyui")
+        .put("hardware", FakeComfyUI.HARDWARE);
     ObjectNode secrets = out.putObject("secrets");
     secrets.putObject(RUNPOD).put("api_key", c.runpodApiKey());
     secrets.putObject(HUGGINGFACE).put("api_key", c.huggingfaceToken());

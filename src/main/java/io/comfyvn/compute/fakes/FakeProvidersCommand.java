@@ -10,15 +10,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code fake-providers}: serves the four fake providers on loopback with fresh random credentials
+ * {@code fake-providers}: serves the five fake providers on loopback with fresh random credentials
  * and the real clock, prints where and the config to paste, and runs until killed.
  */
 @Command(
     name = "fake-providers",
     mixinStandardHelpOptions = true,
     description = {
-      "Serve fake RunPod, Replicate, Hugging Face and Modal APIs on 127.0.0.1 to try live mode"
-          + " without accounts.",
+      "Serve fake RunPod, Replicate, Hugging Face, Modal and ComfyUI APIs on 127.0.0.1 to try"
+          + " live mode"
+          + " without accounts or a GPU.",
       "Prints 'fake providers on http://127.0.0.1:N', then one JSON line with the providers_gpu"
           + " settings and the secrets to paste into config/comfyvn.json and"
           + " config/comfyvn.secrets.json."

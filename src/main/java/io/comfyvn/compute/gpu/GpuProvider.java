@@ -33,7 +33,8 @@ public interface GpuProvider {
    * What a live client is built from.
    *
    * @param settings the provider's settings ({@code providers_gpu.<slug>} in config/comfyvn.json)
-   * @param secrets the provider's secrets by qualified name, e.g. {@code runpod.api_key}
+   * @param secrets the provider's secrets present now (required and optional) by qualified name,
+   *     e.g. {@code runpod.api_key}
    * @param http the provider's HTTP door (rate limits, retries, circuit breaker, timeouts)
    * @param mapper the service's JSON mapper
    */
@@ -53,6 +54,11 @@ public interface GpuProvider {
         throw new IllegalStateException("secret " + qualifiedName + " is missing");
       }
       return s;
+    }
+
+    /** An optional secret ({@code optional_secrets} in provider.json), when it is present. */
+    public Optional<Secret> optionalSecret(String qualifiedName) {
+      return Optional.ofNullable(secrets.get(qualifiedName));
     }
   }
 }

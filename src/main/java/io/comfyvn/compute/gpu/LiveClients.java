@@ -69,9 +69,12 @@ public final class LiveClients {
                     p.descriptor().slug() + " has no live client"));
   }
 
+  /** The provider's required and optional secrets that are present now. */
   private Map<String, Secret> current(ProviderDescriptor d) {
     Map<String, Secret> out = new TreeMap<>();
-    for (SecretKey k : d.secretKeys()) {
+    List<SecretKey> keys = new ArrayList<>(d.secretKeys());
+    keys.addAll(d.optionalSecretKeys());
+    for (SecretKey k : keys) {
       secrets.find(k).ifPresent(s -> out.put(k.qualifiedName(), s));
     }
     return out;

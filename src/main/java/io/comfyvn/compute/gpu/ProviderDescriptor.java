@@ -20,7 +20,10 @@ import java.util.Map;
  * @param slug canonical lower-case id, e.g. {@code huggingface}
  * @param name display name
  * @param aliases other names accepted in requests (case-insensitive)
- * @param secrets the secret keys it needs
+ * @param secrets the secret keys it needs (live mode is only chosen when all are present)
+ * @param optionalSecrets secret keys it uses when present but never requires (e.g. a bearer token
+ *     for a reverse proxy in front of a self-hosted box); they are not in the sample secrets file,
+ *     do not affect readiness or the dry-run contract, and are scrubbed like the required ones
  * @param docsUrl the provider's API docs
  * @param pricingUrl the provider's price page
  * @param pricingAsOf the date of the pricing snapshot this service ships (ISO date)
@@ -33,6 +36,7 @@ public record ProviderDescriptor(
     String name,
     List<String> aliases,
     List<SecretSpec> secrets,
+    List<SecretSpec> optionalSecrets,
     String docsUrl,
     String pricingUrl,
     String pricingAsOf,
@@ -46,6 +50,7 @@ public record ProviderDescriptor(
   public ProviderDescriptor {
     aliases = List.copyOf(aliases);
     secrets = List.copyOf(secrets);
+    optionalSecrets = optionalSecrets == null ? List.of() : List.copyOf(optionalSecrets);
     capabilities = List.copyOf(capabilities);
     limits = limits == null ? Map.of() : Map.copyOf(limits);
   }
@@ -104,6 +109,12 @@ public record ProviderDescriptor(
   @JsonIgnore
   public List<SecretKey> secretKeys() {
     return secrets.stream().map(SecretSpec::key).toList();
+  }
+
+  /** The optional secret keys in lookup form. */
+  @JsonIgnore
+  public List<SecretKey> optionalSecretKeys() {
+    return optionalSecrets.stream().map(SecretSpec::key).toList();
   }
 
   /** The qualified names of the required secrets, e.g. {@code runpod.api_key}. */

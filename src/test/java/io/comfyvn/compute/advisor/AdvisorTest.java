@@ -15,7 +15,8 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class AdvisorTest {
-  private static final List<String> SLUGS = List.of("huggingface", "modal", "replicate", "runpod");
+  private static final List<String> SLUGS =
+      List.of("comfyui", "huggingface", "modal", "replicate", "runpod");
 
   private final PricingCatalog catalog = PricingCatalog.load(AdvisorSettings.DEFAULTS);
   private final Advisor advisor =
@@ -48,6 +49,7 @@ class AdvisorTest {
     assertThat(a.analysis().inferredMinVramGb()).isEqualTo(12);
     assertThat(r.decision().dryRun()).isFalse();
     assertThat(r.decision().provider()).isEqualTo("local");
+    assertThat(r.decision().adapter()).isEqualTo("public:comfyui");
   }
 
   @Test
@@ -237,10 +239,17 @@ class AdvisorTest {
     Advisor.Result unraid = advise("{'workload': {'type': 'cg_batch', 'provider': 'lan'}}");
     assertThat(unraid.advice().remoteCandidate().id()).isEqualTo("unraid");
     assertThat(unraid.advice().remoteCandidate().service()).isEqualTo("lan");
-    assertThat(unraid.decision().adapter()).isEqualTo("legacy:unraid");
-    assertThat(unraid.decision().mode()).isEqualTo("external");
-    assertThat(unraid.decision().dryRun()).isFalse();
+    // an unRAID box runs ComfyUI: the comfyui adapter runs its jobs, in its current mode
+    assertThat(unraid.decision().adapter()).isEqualTo("public:comfyui");
+    assertThat(unraid.decision().mode()).isEqualTo("dry_run");
+    assertThat(unraid.decision().dryRun()).isTrue();
     assertThat(unraid.advice().estimatedCost()).isEqualTo("$0.00");
+    Map<String, AdapterState> live = allDryRun();
+    live.put("comfyui", new AdapterState("live", List.of()));
+    Advisor.Result liveUnraid =
+        advise("{'workload': {'type': 'cg_batch', 'provider': 'unraid'}}", live);
+    assertThat(liveUnraid.decision().mode()).isEqualTo("live");
+    assertThat(liveUnraid.decision().dryRun()).isFalse();
 
     Advisor.Result pods =
         advise(

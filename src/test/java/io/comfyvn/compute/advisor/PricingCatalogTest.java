@@ -16,7 +16,7 @@ class PricingCatalogTest {
   private final PricingCatalog catalog = PricingCatalog.load(AdvisorSettings.DEFAULTS);
 
   @Test
-  void holdsTheFourPublicAdaptersAndComfyVnsLegacyProfiles() {
+  void holdsTheAdaptersAndComfyVnsLegacyProfiles() {
     assertThat(catalog.providers())
         .extracting(CatalogProvider::id)
         .containsExactlyInAnyOrder(
@@ -24,6 +24,7 @@ class PricingCatalogTest {
             "huggingface",
             "replicate",
             "modal",
+            "comfyui",
             "local",
             "runpod_pods",
             "vast",
@@ -43,6 +44,13 @@ class PricingCatalogTest {
               assertThat(p.publicAdapter()).isEqualTo(p.id());
               assertThat(p.offers()).hasSizeGreaterThanOrEqualTo(5);
             });
+    // the self-hosted ComfyUI adapter runs the comfyui row and the legacy local and unRAID boxes
+    assertThat(catalog.providers())
+        .filteredOn(p -> "comfyui".equals(p.publicAdapter()))
+        .extracting(CatalogProvider::id)
+        .containsExactlyInAnyOrder("comfyui", "local", "unraid");
+    assertThat(catalog.find("comfyui").orElseThrow().offers())
+        .allSatisfy(o -> assertThat(o.usdPerHour()).isZero());
   }
 
   @Test

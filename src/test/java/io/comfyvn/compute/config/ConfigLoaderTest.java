@@ -22,6 +22,8 @@ class ConfigLoaderTest {
     assertThat(c.feature(AppConfig.PUBLIC_GPU_FLAG)).isFalse();
     assertThat(c.provider("runpod").mode()).isEqualTo(ProviderSettings.ConfiguredMode.DRY_RUN);
     assertThat(c.provider("runpod").text("base_url")).hasValue("https://api.runpod.ai/v2");
+    assertThat(c.provider("comfyui").mode()).isEqualTo(ProviderSettings.ConfiguredMode.DRY_RUN);
+    assertThat(c.provider("comfyui").text("base_url")).hasValue("http://127.0.0.1:8188");
     assertThat(c.provider("unknown")).isEqualTo(ProviderSettings.DEFAULTS);
   }
 

@@ -61,12 +61,22 @@ class FakeProvidersCommandIT {
               "{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:"
                   + port
                   + "/modal\",\"function\":\"comfyvn_render\",\"hardware\":\"L40S\"}");
+      assertThat(gpu.get("comfyui").toString())
+          .isEqualTo(
+              "{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:"
+                  + port
+                  + "/comfyui\",\"hardware\":\"RTX 4090\"}");
+      assertThat(gpu.fieldNames())
+          .toIterable()
+          .containsExactly("runpod", "replicate", "huggingface", "modal", "comfyui");
 
       JsonNode s = cfg.get("secrets");
       assertThat(s.at("/huggingface/api_key").asText()).startsWith("hf_");
       assertThat(s.at("/replicate/api_token").asText()).startsWith("r8_");
       assertThat(s.at("/modal/token_id").asText()).startsWith("wk-");
       assertThat(s.at("/modal/token_secret").asText()).startsWith("ws-");
+      // a LAN ComfyUI needs no secret
+      assertThat(s.has("comfyui")).isFalse();
 
       // The printed secrets open each fake.
       HttpClient http = HttpClient.newHttpClient();
@@ -101,6 +111,7 @@ class FakeProvidersCommandIT {
                   s.at("/modal/token_secret").asText()))
           .isEqualTo(404);
       assertThat(call(http, base + "/modal/requests/fc-none/status")).isEqualTo(401);
+      assertThat(call(http, base + "/comfyui/system_stats")).isEqualTo(200);
     } finally {
       p.destroy();
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
+import io.comfyvn.compute.gpu.comfyui.ComfyUiProvider;
 import io.comfyvn.compute.gpu.huggingface.HuggingFaceProvider;
 import io.comfyvn.compute.gpu.modal.ModalProvider;
 import io.comfyvn.compute.gpu.replicate.ReplicateProvider;
@@ -42,10 +43,20 @@ class MalformedAnswersTest {
       """
       {"status":"SUCCESS","response":{"images":[{"url":"https://x/a.png"},{"base64":"iVBORw0KGgo"}]}}""";
 
+  private static final String COMFYUI_HISTORY =
+      """
+      {"c1":{"prompt":[0,"c1",{},{},["9"]],"outputs":{"9":{"images":[{"filename":"a_00001_.png",
+       "subfolder":"","type":"output"}]}},"status":{"status_str":"success","completed":true,
+       "messages":[["execution_start",{"prompt_id":"c1","timestamp":1}],
+       ["execution_success",{"prompt_id":"c1","timestamp":5}]]}}}""";
+
   static Stream<Arguments> seeds() {
     return IntStream.range(0, 150)
         .boxed()
-        .flatMap(s -> Stream.of("replicate", "huggingface", "modal").map(p -> Arguments.of(p, s)));
+        .flatMap(
+            s ->
+                Stream.of("replicate", "huggingface", "modal", "comfyui")
+                    .map(p -> Arguments.of(p, s)));
   }
 
   @ParameterizedTest(name = "{0} seed {1}")
@@ -68,6 +79,15 @@ class MalformedAnswersTest {
             live(new HuggingFaceProvider(), t, "{\"namespace\":\"ns\"}", "huggingface.api_key");
         id = "ns/j1";
       }
+      case "comfyui" -> {
+        // a mangled history without the entry sends the client to the queue, then the history
+        t.reply(200, mangle(COMFYUI_HISTORY, random));
+        t.reply(200, "{\"queue_running\":[],\"queue_pending\":[]}");
+        t.reply(200, "{}");
+        GpuProvider p = new ComfyUiProvider();
+        client = p.live(LiveContexts.of(p, t, "{}")).orElseThrow();
+        id = "c1";
+      }
       default -> {
         t.reply(200, mangle(MODAL_STATUS, random));
         t.reply(200, mangle(MODAL_RESULT, random));
@@ -80,7 +100,8 @@ class MalformedAnswersTest {
       assertThat(s.status()).isNotNull();
       assertThat(s.providerStatus()).isNotNull();
     } catch (ProviderException refused) {
-      assertThat(refused.code()).isEqualTo("provider_bad_answer");
+      // a ComfyUI history without the prompt's entry, and a queue without it, means it is gone
+      assertThat(refused.code()).isIn("provider_bad_answer", "provider_not_found");
     }
   }
 

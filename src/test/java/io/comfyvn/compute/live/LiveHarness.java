@@ -14,7 +14,8 @@ import java.util.function.Predicate;
 
 /**
  * Fake providers on a fake clock, and a service configured to use them live (flag on, secrets
- * present, {@code mode: live}), with small poll intervals and retry delays so tests stay fast.
+ * present, {@code mode: live}; the self-hosted ComfyUI needs none), with small poll intervals and
+ * retry delays so tests stay fast.
  */
 final class LiveHarness implements AutoCloseable {
   final FakeClock clock = new FakeClock(Instant.parse("2026-11-29T12:00:00Z"));
@@ -60,6 +61,11 @@ final class LiveHarness implements AutoCloseable {
             + "\"modal\":{\"mode\":\"live\",\"base_url\":\""
             + f
             + "/modal\",\"function\":\"comfyvn_render\","
+            + resilience
+            + "},"
+            + "\"comfyui\":{\"mode\":\"live\",\"base_url\":\""
+            + f
+            + "/comfyui\",\"hardware\":\"RTX 4090\","
             + resilience
             + "}}}");
     home.secrets(

@@ -48,7 +48,7 @@ class SimEngineTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"runpod", "huggingface", "replicate", "modal"})
+  @ValueSource(strings = {"runpod", "huggingface", "replicate", "modal", "comfyui"})
   void theSameSeedGivesTheSameBytes(String slug) throws Exception {
     String a = Json.mapper().writeValueAsString(run(slug, 12345));
     SimProfiles fresh = SimProfiles.load();

@@ -223,6 +223,39 @@ class AdvisorSimIT {
   }
 
   @Test
+  void aSelfHostedComfyUiIsFreeAndThePinnedAdvisorPickRunsOnItsAdapter() throws Exception {
+    app = start(home, "{}");
+    Answer est =
+        call(
+            app,
+            "POST",
+            "/api/providers/gpu/submit",
+            "{\"provider\": \"unraid\", \"job\": {\"input\": {\"prompt\": \"x\"}}, \"seed\": 1}");
+    assertThat(est.body().path("id").asText()).isEqualTo("mock-comfyui-1");
+    assertThat(est.body().path("estimate").path("usd").asDouble()).isZero();
+    assertThat(est.body().path("estimate").path("gpu").asText()).isEqualTo("RTX 4090");
+    Answer sim =
+        call(
+            app,
+            "POST",
+            "/api/providers/gpu/simulate",
+            "{\"provider\": \"local\", \"job\": {\"prompt\": \"x\"}, \"seed\": 5}");
+    assertThat(sim.status()).as(sim.raw()).isEqualTo(200);
+    assertThat(sim.body().path("provider").asText()).isEqualTo("comfyui");
+    assertThat(sim.body().path("cost").path("usd").asDouble()).isZero();
+    Answer advice =
+        call(
+            app,
+            "POST",
+            "/api/gpu/advise",
+            "{\"provider\": \"comfyui\", \"workload\": {\"type\": \"cg_batch\"}}");
+    JsonNode d = advice.body().path("decision");
+    assertThat(d.path("provider").asText()).as(advice.raw()).isEqualTo("comfyui");
+    assertThat(d.path("adapter").asText()).isEqualTo("public:comfyui");
+    assertThat(d.path("mode").asText()).isEqualTo("dry_run");
+  }
+
+  @Test
   void aSimSubmitMovesThroughPollAndTheJobList() throws Exception {
     app = start(home, "{\"sim\": {\"time_scale\": 0.001}}");
     Answer r =

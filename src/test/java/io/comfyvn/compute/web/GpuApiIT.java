@@ -19,8 +19,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GpuApiIT {
   @TempDir Path dir;
 
+  /** The providers that require secrets (a self-hosted ComfyUI requires none). */
   static List<Arguments> providersAndFlag() {
-    return List.of("runpod", "huggingface", "replicate", "modal").stream()
+    return withFlag(List.of("runpod", "huggingface", "replicate", "modal"));
+  }
+
+  static List<Arguments> allProvidersAndFlag() {
+    return withFlag(List.of("runpod", "huggingface", "replicate", "modal", "comfyui"));
+  }
+
+  private static List<Arguments> withFlag(List<String> providers) {
+    return providers.stream()
         .flatMap(p -> List.of(Arguments.of(p, false), Arguments.of(p, true)).stream())
         .toList();
   }
@@ -45,7 +54,7 @@ class GpuApiIT {
   }
 
   @ParameterizedTest(name = "{0} flag={1}")
-  @MethodSource("providersAndFlag")
+  @MethodSource("allProvidersAndFlag")
   void submitWithSecretsGivesMockIdAndPollIsDone(String provider, boolean flag) {
     new TestHome(dir).flag(flag).allSecrets("test");
     try (Server s = Server.start(dir)) {
@@ -103,6 +112,26 @@ class GpuApiIT {
       JsonNode cancel =
           s.post("/api/providers/gpu/cancel/" + sub.get("task_id").asText(), "").json();
       assertThat(cancel.get("canceled").asBoolean()).isFalse();
+    }
+  }
+
+  @ParameterizedTest(name = "flag={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void comfyUiNeedsNoSecretForTheDryRunContract(boolean flag) {
+    new TestHome(dir).flag(flag);
+    try (Server s = Server.start(dir)) {
+      Reply r = s.post("/api/providers/gpu/submit", submitBody("unraid", 42));
+      JsonNode j = r.json();
+      assertThat(j.get("ok").asBoolean()).as(j.toString()).isTrue();
+      assertThat(j.get("dry_run").asBoolean()).isTrue();
+      assertThat(j.get("provider").asText()).isEqualTo("comfyui");
+      assertThat(j.get("id").asText()).isEqualTo("mock-comfyui-42");
+      assertThat(j.path("missing_secrets").isEmpty()).isTrue();
+      JsonNode p = s.get("/api/providers/gpu/poll/mock-comfyui-42").json();
+      assertThat(p.get("status").asText()).isEqualTo("done");
+      assertThat(p.get("logs").toString()).isEqualTo("[\"Simulated completion\"]");
+      assertThat(s.post("/api/providers/gpu/submit", submitBody("local", 42)).body())
+          .isEqualTo(r.body());
     }
   }
 
@@ -186,7 +215,15 @@ class GpuApiIT {
       assertFeature(j, false);
       Map<String, JsonNode> bySlug = new java.util.TreeMap<>();
       j.get("providers").forEach(p -> bySlug.put(p.get("slug").asText(), p));
-      assertThat(bySlug).containsOnlyKeys("huggingface", "modal", "replicate", "runpod");
+      assertThat(bySlug).containsOnlyKeys("comfyui", "huggingface", "modal", "replicate", "runpod");
+      JsonNode comfy = bySlug.get("comfyui");
+      assertThat(comfy.get("required_secrets")).isEmpty();
+      assertThat(comfy.get("secrets_present").asBoolean()).isTrue();
+      assertThat(comfy.get("readiness").asText()).isEqualTo("dry_run");
+      assertThat(comfy.get("aliases").toString())
+          .isEqualTo("[\"local\",\"unraid\",\"comfyui_local\",\"self_hosted\"]");
+      assertThat(comfy.get("hints").get("base_url").asText()).isEqualTo("http://127.0.0.1:8188");
+      assertThat(comfy.get("capabilities").toString()).contains("vram_report", "cancel");
       JsonNode rep = bySlug.get("replicate");
       assertThat(rep.get("secrets_present").asBoolean()).isTrue();
       assertThat(rep.get("missing_secrets")).isEmpty();
@@ -203,6 +240,8 @@ class GpuApiIT {
       assertThat(j.get("sample_secrets").get("replicate").get("api_token").asText())
           .isEqualTo("r8_...");
       assertThat(j.get("sample_secrets").get("modal").has("token_secret")).isTrue();
+      // its optional proxy token is documented, not sampled: nothing is required
+      assertThat(j.get("sample_secrets").has("comfyui")).isFalse();
     }
   }
 
@@ -219,7 +258,7 @@ class GpuApiIT {
       assertThat(hf.get("reason").asText()).isEqualTo("missing token");
       assertThat(hf.get("provider").asText()).isEqualTo("huggingface");
       JsonNode all = s.post("/api/providers/gpu/health", "").json();
-      assertThat(all.get("providers")).hasSize(4);
+      assertThat(all.get("providers")).hasSize(5);
       assertFeature(all, false);
     }
   }

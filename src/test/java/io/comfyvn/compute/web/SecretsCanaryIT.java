@@ -35,7 +35,7 @@ class SecretsCanaryIT {
     System.setErr(tee);
     System.setOut(tee);
     try (Server s = Server.start(dir, Map.of("COMFYVN_LOG_LEVEL", "DEBUG"))) {
-      for (String p : List.of("runpod", "huggingface", "replicate", "modal")) {
+      for (String p : List.of("runpod", "huggingface", "replicate", "modal", "comfyui")) {
         bodies.add(s.post("/api/providers/gpu/health", "{\"provider\":\"" + p + "\"}").body());
         String sub =
             s.post(

@@ -85,7 +85,7 @@ class StudioComputePageIT {
   @Test
   void showsReadinessMissingSecretsAndRunsADryRunJob() {
     browser.get(server.base() + "/");
-    waiting().until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 4);
+    waiting().until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 5);
     assertThat(browser.findElement(By.id("flag")).getText()).contains("off");
 
     WebElement modal = browser.findElement(By.cssSelector("#providers tr[data-slug=modal]"));
@@ -93,6 +93,8 @@ class StudioComputePageIT {
     WebElement replicate =
         browser.findElement(By.cssSelector("#providers tr[data-slug=replicate]"));
     assertThat(replicate.getText()).contains("dry-run ready", "replicate.api_token");
+    WebElement comfyui = browser.findElement(By.cssSelector("#providers tr[data-slug=comfyui]"));
+    assertThat(comfyui.getText()).contains("Self-hosted ComfyUI", "dry-run ready", "none needed");
     assertThat(browser.findElement(By.id("sample")).getText())
         .contains("\"api_token\": \"r8_...\"");
 
