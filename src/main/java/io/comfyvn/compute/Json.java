@@ -1,6 +1,8 @@
 package io.comfyvn.compute;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -16,6 +18,16 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
  */
 public final class Json {
   private Json() {}
+
+  /**
+   * Where a parse error is, as {@code " at line L, column C"} (empty when unknown). Callers use
+   * this instead of Jackson's own message, which quotes the offending text (a secret, in a secrets
+   * file).
+   */
+  public static String where(JsonProcessingException e) {
+    JsonLocation at = e.getLocation();
+    return at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+  }
 
   /** A new mapper with the service's settings. */
   public static ObjectMapper mapper() {

@@ -1,10 +1,10 @@
 package io.comfyvn.compute.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -47,9 +47,7 @@ public final class ConfigLoader {
       }
       return (ObjectNode) node;
     } catch (JsonProcessingException e) {
-      JsonLocation at = e.getLocation();
-      String where =
-          at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+      String where = Json.where(e);
       throw new ConfigException(
           file + ": not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
     } catch (IOException e) {

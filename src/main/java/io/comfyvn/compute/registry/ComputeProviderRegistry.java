@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
 import io.comfyvn.compute.config.ConfigException;
 import io.comfyvn.compute.errors.ComputeException;
 import java.io.IOException;
@@ -112,13 +113,7 @@ public final class ComputeProviderRegistry {
       }
       return r;
     } catch (JsonProcessingException e) {
-      String where =
-          e.getLocation() == null
-              ? ""
-              : " at line "
-                  + e.getLocation().getLineNr()
-                  + ", column "
-                  + e.getLocation().getColumnNr();
+      String where = Json.where(e);
       return broken(file, mapper, clock, local, "not valid JSON" + where);
     } catch (Unreadable e) {
       return broken(file, mapper, clock, local, e.getMessage());

@@ -1,9 +1,9 @@
 package io.comfyvn.compute.secrets;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,10 +117,7 @@ public final class SecretStore {
     } catch (JsonProcessingException e) {
       // Jackson's own message quotes the offending token, which may be a secret: keep position
       // only.
-      JsonLocation at = e.getLocation();
-      String where =
-          at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      return problem(modified, size, "not valid JSON" + where);
+      return problem(modified, size, "not valid JSON" + Json.where(e));
     } catch (IOException e) {
       return problem(modified, size, "cannot be read (" + e.getClass().getSimpleName() + ")");
     }

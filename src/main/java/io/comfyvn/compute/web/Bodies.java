@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.ModeDecision;
 import io.javalin.http.Context;
@@ -35,13 +36,7 @@ final class Bodies {
       throw ComputeException.badRequest(
           "invalid_json", "the body is nested or sized beyond limits");
     } catch (JsonProcessingException e) {
-      String where =
-          e.getLocation() == null
-              ? ""
-              : " at line "
-                  + e.getLocation().getLineNr()
-                  + ", column "
-                  + e.getLocation().getColumnNr();
+      String where = Json.where(e);
       throw ComputeException.badRequest("invalid_json", "the body is not valid JSON" + where);
     } catch (IOException e) {
       throw ComputeException.badRequest("invalid_json", "the body could not be read");
