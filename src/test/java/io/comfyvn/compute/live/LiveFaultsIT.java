@@ -79,6 +79,54 @@ class LiveFaultsIT {
   }
 
   @Test
+  void liveCredentialsAppearInNoAnswerLogOrTask() {
+    java.io.PrintStream realErr = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    List<String> answers = new ArrayList<>();
+    List<String> secrets;
+    try (LiveHarness h = new LiveHarness(dir)) {
+      var c = h.fakes.credentials();
+      secrets =
+          List.of(
+              c.runpodApiKey(),
+              c.replicateToken(),
+              c.huggingfaceToken(),
+              c.modalTokenId(),
+              c.modalTokenSecret());
+      for (String p : List.of("runpod", "replicate", "huggingface", "modal", "comfyui")) {
+        JsonNode sub = h.submit(p, "canary " + p);
+        answers.add(sub.toString());
+        String task = sub.get("task_id").asText();
+        answers.add(h.await(task, j -> j.path("status").asText().matches("done|error")).toString());
+        answers.add(
+            h.server.post("/api/providers/gpu/health", "{\"provider\":\"" + p + "\"}").body());
+      }
+      // provider failures whose text passes through: a rejected create and an auth failure
+      h.fakes.inject(Fault.status("replicate", "create", 422, 1));
+      answers.add(
+          h.server
+              .post(
+                  "/api/providers/gpu/submit",
+                  "{\"provider\":\"replicate\",\"job\":{\"input\":{}}}")
+              .body());
+      h.fakes.inject(Fault.status("runpod", "health", 401, 1));
+      answers.add(h.server.post("/api/providers/gpu/health", "{\"provider\":\"runpod\"}").body());
+      answers.add(h.server.get("/jobs/all").body());
+      answers.add(h.server.get("/api/modder/hooks/history?limit=200").body());
+      answers.add(h.home.read("logs/providers_gpu.log"));
+    } finally {
+      System.setErr(realErr);
+    }
+    String everything =
+        String.join("\n", answers) + captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(everything).contains("provider_rejected");
+    for (String secret : secrets) {
+      assertThat(everything).doesNotContain(secret);
+    }
+  }
+
+  @Test
   void replicateWebhooksAreCheckedBySignature() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
       JsonNode sub = h.submit("replicate", "signed");
