@@ -22,7 +22,7 @@ import java.util.Map;
 /**
  * Live-mode benchmark (not a test): the gateway's added latency for submit + poll against calling
  * the fake RunPod directly, and how many in-flight tasks the tracker follows with bounded heap,
- * threads and upstream calls. Run with {@code bench/live-gateway.sh} (it fixes {@code -Xmx256m}).
+ * threads and upstream calls. Run with {@code bin/bench-live} (it fixes {@code -Xmx256m}).
  *
  * <p>Args: {@code [iterations=2000] [inflight=10000] [followSeconds=30]}.
  */
