@@ -2,12 +2,11 @@ package io.comfyvn.compute.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.comfyvn.compute.support.Bad;
 import io.comfyvn.compute.support.ErrorShape;
 import io.comfyvn.compute.support.Server;
 import io.comfyvn.compute.support.Server.Reply;
 import io.comfyvn.compute.support.TestHome;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,15 +39,6 @@ class ProvidersMalformedIT {
   static void stop() {
     server.close();
     assertThat(new TestHome(dir).read("config/compute_providers.json")).isEqualTo(fileBefore);
-  }
-
-  /** One bad request: method, path, body. */
-  record Bad(String method, String path, String body) {
-    @Override
-    public String toString() {
-      String b = body == null ? "" : body;
-      return method + " " + path + " " + (b.length() > 60 ? b.substring(0, 60) + "..." : b);
-    }
   }
 
   static List<Arguments> cases() {
@@ -164,13 +154,7 @@ class ProvidersMalformedIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void answersA4xxJsonErrorWithoutAStackTrace(Bad bad) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.base() + bad.path()));
-    HttpRequest.BodyPublisher body =
-        bad.body() == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(bad.body());
-    b.method(bad.method(), body).header("Content-Type", "application/json");
-    Reply r = server.send(b);
+    Reply r = bad.sendTo(server);
     ErrorShape.assertClientError(r);
     assertThat(r.body()).doesNotContain("k1\"", "\"p\"", "token=abc");
   }
