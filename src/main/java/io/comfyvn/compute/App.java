@@ -17,6 +17,7 @@ import io.comfyvn.compute.gpu.http.JdkHttpTransport;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
 import io.comfyvn.compute.logging.ProviderCallLog;
+import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.provenance.ArtifactStore;
 import io.comfyvn.compute.registry.ComputeProviderRegistry;
 import io.comfyvn.compute.registry.ProviderBootstrap;
@@ -102,7 +103,9 @@ public final class App implements AutoCloseable {
     TaskRegistry tasks =
         // The embedded SQLite file has this process as its only writer: reads may be cached.
         new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock(), true);
-    ProviderCallLog callLog = new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"));
+    ServiceMetrics metrics = new ServiceMetrics();
+    ProviderCallLog callLog =
+        new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"), metrics);
     GpuProviders providers = GpuProviders.discover();
     LiveClients live =
         new LiveClients(config, secrets, new JdkHttpTransport(Duration.ofSeconds(5)), mapper);
@@ -180,10 +183,12 @@ public final class App implements AutoCloseable {
                 catalog,
                 sim,
                 registryService,
+                metrics,
                 options.clock()));
     web.start(options.host(), options.port());
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());
+    metrics.gauge("live_tracker_following", "live tasks the tracker follows", tracker::following);
     tracker.resume();
     simTasks.resumeAll();
     return new App(database, callLog, tracker, webhooks, scheduler, web);

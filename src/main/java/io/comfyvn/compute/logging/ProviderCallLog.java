@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.FileAppender;
+import io.comfyvn.compute.metrics.ServiceMetrics;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,14 +28,17 @@ public final class ProviderCallLog implements AutoCloseable {
   private final ch.qos.logback.classic.Logger logger;
   private final FileAppender<ILoggingEvent> appender;
   private final boolean debug;
+  private final ServiceMetrics metrics;
 
   /**
    * Opens (appends to) the log of a home folder.
    *
    * @param home the service's home folder
    * @param logLevel the value of {@code COMFYVN_LOG_LEVEL}, or null
+   * @param metrics where each call is also counted
    */
-  public ProviderCallLog(Path home, String logLevel) {
+  public ProviderCallLog(Path home, String logLevel, ServiceMetrics metrics) {
+    this.metrics = metrics;
     this.debug = logLevel != null && "DEBUG".equals(logLevel.trim().toUpperCase(Locale.ROOT));
     LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
     LogstashEncoder encoder = new LogstashEncoder();
@@ -98,6 +102,7 @@ public final class ProviderCallLog implements AutoCloseable {
             .addKeyValue("job_id", providerJobId)
             .addKeyValue("outcome", outcome)
             .addKeyValue("latency_ms", latencyMicros / 1000.0);
+    metrics.providerCall(op, provider, mode, outcome == null ? "none" : outcome, latencyMicros);
     if (debug && payload != null) {
       e = e.addKeyValue("payload", payload);
     }

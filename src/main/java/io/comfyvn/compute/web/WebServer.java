@@ -8,6 +8,7 @@ import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.gpu.ProviderWebhooks;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
+import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.registry.ProviderRegistryService;
 import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.TaskRegistry;
@@ -17,6 +18,7 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
+import io.javalin.router.Endpoint;
 import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -31,6 +33,7 @@ public final class WebServer implements AutoCloseable {
   public static final long MAX_BODY_BYTES = 1_048_576;
 
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+  private static final String STARTED = "comfyvn.started_nanos";
 
   private final Javalin javalin;
   private final JobsRoutes jobs;
@@ -45,6 +48,7 @@ public final class WebServer implements AutoCloseable {
    * @param tasks the task registry
    * @param hooks the modder hook bus
    * @param webhooks modders' webhook registrations
+   * @param metrics the service's metrics, served at {@code GET /metrics}
    * @param advisor the compute advisor
    * @param catalog the pricing catalog
    * @param sim Sim mode
@@ -63,6 +67,7 @@ public final class WebServer implements AutoCloseable {
       PricingCatalog catalog,
       SimService sim,
       ProviderRegistryService registry,
+      ServiceMetrics metrics,
       java.time.Clock clock) {}
 
   public WebServer(Services services) {
@@ -96,6 +101,24 @@ public final class WebServer implements AutoCloseable {
                               "comfyvn-compute",
                               "version",
                               services.version())));
+              config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+              config.routes.after(
+                  ctx -> {
+                    Long started = ctx.attribute(STARTED);
+                    Endpoint e = ctx.endpoints().lastHttpEndpoint();
+                    services
+                        .metrics()
+                        .http(
+                            ctx.method().name(),
+                            e == null ? "unmatched" : e.path,
+                            ctx.statusCode(),
+                            started == null ? 0 : System.nanoTime() - started);
+                  });
+              config.routes.get(
+                  "/metrics",
+                  ctx ->
+                      ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                          .result(services.metrics().scrape()));
               gpu.register(config.routes);
               registry.register(config.routes);
               advisor.register(config.routes);
