@@ -535,15 +535,28 @@ public final class GpuService {
       String slug = providers.require(mock.get().slug()).descriptor().slug();
       return new Target(slug, tasks.findByProviderJob(slug, id));
     }
-    if (hinted != null) {
-      Optional<Task> byJob = tasks.findByProviderJob(hinted, id);
+    // Sim job ids name their provider (sim-<slug>-<seed>); other provider ids need ?provider=.
+    String slug = hinted != null ? hinted : simSlug(id);
+    if (slug != null) {
+      Optional<Task> byJob = tasks.findByProviderJob(slug, id);
       if (byJob.isPresent()) {
-        return new Target(hinted, byJob);
+        return new Target(slug, byJob);
       }
     }
     throw ComputeException.notFound(
         "unknown_job",
         "no job with id '" + (id.length() > 64 ? id.substring(0, 64) + "..." : id) + "'");
+  }
+
+  /** The provider of a {@code sim-<slug>-<seed>} id, when it names a known one. */
+  private String simSlug(String id) {
+    if (!id.startsWith("sim-") || id.lastIndexOf('-') <= 4) {
+      return null;
+    }
+    return providers
+        .find(id.substring(4, id.lastIndexOf('-')))
+        .map(p -> p.descriptor().slug())
+        .orElse(null);
   }
 
   private Results.Submit submitAnswer(Task task, Call call, List<String> ignored) {

@@ -275,6 +275,8 @@ class AdvisorSimIT {
     JsonNode byJobId =
         call(app, "GET", "/api/providers/gpu/poll/sim-runpod-9?provider=runpod", null).body();
     assertThat(byJobId.path("task_id").asText()).isEqualTo(task);
+    JsonNode bySimIdAlone = call(app, "GET", "/api/providers/gpu/poll/sim-runpod-9", null).body();
+    assertThat(bySimIdAlone.path("task_id").asText()).isEqualTo(task);
     assertThat(poll.path("status").asText()).isIn("done", "error", "canceled");
     assertThat(poll.path("logs").size()).isGreaterThan(1);
     JsonNode jobs = call(app, "GET", "/jobs/all", null).body().path("jobs");
