@@ -3,6 +3,7 @@ package io.comfyvn.compute.tasks;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.errors.ComputeException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.statement.StatementContext;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
@@ -34,7 +36,9 @@ public final class JdbiTaskStore implements TaskStore {
       // Another writer inserted the same id or key between our read and our write.
       Optional<Task> winner =
           idempotencyKey == null ? get(task.id()) : findByIdempotencyKey(idempotencyKey);
-      return winner.orElseThrow(() -> raced);
+      return winner.orElseThrow(() -> unavailable(raced));
+    } catch (JdbiException e) {
+      throw unavailable(e);
     }
   }
 
@@ -71,7 +75,7 @@ public final class JdbiTaskStore implements TaskStore {
 
   @Override
   public void update(Task task) {
-    jdbi.useHandle(
+    write(
         h ->
             h.createUpdate(
                     "UPDATE tasks SET status = :status, progress = :progress, message = :message,"
@@ -89,17 +93,17 @@ public final class JdbiTaskStore implements TaskStore {
 
   @Override
   public Optional<Task> get(String id) {
-    return jdbi.withHandle(h -> byId(h, id));
+    return read(h -> byId(h, id));
   }
 
   @Override
   public Optional<Task> findByIdempotencyKey(String key) {
-    return jdbi.withHandle(h -> byKey(h, key));
+    return read(h -> byKey(h, key));
   }
 
   @Override
   public Optional<Task> findByProviderJob(String providerSlug, String providerJobId) {
-    return jdbi.withHandle(
+    return read(
         h ->
             h.createQuery(
                     "SELECT "
@@ -114,7 +118,7 @@ public final class JdbiTaskStore implements TaskStore {
 
   @Override
   public List<Task> list(int limit) {
-    return jdbi.withHandle(
+    return read(
         h ->
             h.createQuery(
                     "SELECT " + COLUMNS + " FROM tasks ORDER BY created_at DESC, id LIMIT :limit")
@@ -125,7 +129,7 @@ public final class JdbiTaskStore implements TaskStore {
 
   @Override
   public List<Task> unfinished(int limit) {
-    return jdbi.withHandle(
+    return read(
         h ->
             h.createQuery(
                     "SELECT "
@@ -135,6 +139,33 @@ public final class JdbiTaskStore implements TaskStore {
                 .bind("limit", limit)
                 .map(this::row)
                 .list());
+  }
+
+  /** A read; a store that cannot answer is a 503 for the caller, not a 500. */
+  private <T> T read(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
+    try {
+      return jdbi.withHandle(work);
+    } catch (JdbiException e) {
+      throw unavailable(e);
+    }
+  }
+
+  private void write(org.jdbi.v3.core.HandleConsumer<RuntimeException> work) {
+    try {
+      jdbi.useHandle(work);
+    } catch (JdbiException e) {
+      throw unavailable(e);
+    }
+  }
+
+  private static ComputeException unavailable(JdbiException e) {
+    // The cause's text can quote SQL and values; the caller gets the kind of failure only.
+    return new ComputeException(
+        ComputeException.Kind.UNAVAILABLE,
+        "store_unavailable",
+        "the task store cannot be used right now (" + e.getClass().getSimpleName() + ")",
+        true,
+        e);
   }
 
   private Optional<Task> byId(Handle h, String id) {

@@ -69,6 +69,36 @@ class TaskRegistryTest {
   }
 
   @Test
+  void aStoreThatCannotAnswerIsUnavailableNotABug() {
+    Database db = Database.sqlite(dir);
+    TaskStore store = new JdbiTaskStore(db.jdbi(), Json.mapper());
+    db.close();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.get("any"))
+        .isInstanceOfSatisfying(
+            io.comfyvn.compute.errors.ComputeException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("store_unavailable");
+              assertThat(e.kind())
+                  .isEqualTo(io.comfyvn.compute.errors.ComputeException.Kind.UNAVAILABLE);
+              assertThat(e.retryable()).isTrue();
+            });
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                store.insertIfAbsent(
+                    new Task(
+                        "x",
+                        "k",
+                        TaskStatus.QUEUED,
+                        0,
+                        "",
+                        TaskRegistry.newMeta(),
+                        java.time.Instant.EPOCH,
+                        java.time.Instant.EPOCH),
+                    null))
+        .hasMessageContaining("task store cannot be used");
+  }
+
+  @Test
   void tasksSurviveReopening() {
     try (Database db = Database.sqlite(dir)) {
       new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock)
