@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code /api/modder/hooks}: ComfyVN's modder hook surface for GPU jobs. {@code GET} lists the
@@ -30,13 +29,14 @@ final class HooksRoutes {
   private final HookWebhooks webhooks;
   private final Bodies bodies;
   private final ObjectMapper mapper;
-  private final Map<WsContext, Set<String>> sockets = new ConcurrentHashMap<>();
+  private final Sockets<Set<String>> sockets;
 
   HooksRoutes(HookBus bus, HookWebhooks webhooks, Bodies bodies, ObjectMapper mapper) {
     this.bus = bus;
     this.webhooks = webhooks;
     this.bodies = bodies;
     this.mapper = mapper;
+    this.sockets = new Sockets<>(mapper);
     bus.subscribe(this::stream);
   }
 
@@ -138,35 +138,12 @@ final class HooksRoutes {
       return;
     }
     sockets.put(ctx, Set.copyOf(topics));
-    try {
-      ctx.send(
-          mapper.writeValueAsString(
-              Map.of("ok", true, "subscribed", topics.stream().sorted().toList())));
-    } catch (Exception ignored) {
-      sockets.remove(ctx);
-    }
+    sockets.send(ctx, Map.of("ok", true, "subscribed", topics.stream().sorted().toList()));
   }
 
   private void stream(HookEvent e) {
-    if (sockets.isEmpty()) {
-      return;
-    }
-    String text;
-    try {
-      text = mapper.writeValueAsString(e);
-    } catch (Exception ex) {
-      return;
-    }
     String topic = "modder." + e.event();
-    sockets.forEach(
-        (ctx, topics) -> {
-          if (topics.contains(topic) || topics.contains(e.event()) || topics.contains("*")) {
-            try {
-              ctx.send(text);
-            } catch (RuntimeException ex) {
-              sockets.remove(ctx);
-            }
-          }
-        });
+    sockets.broadcast(
+        e, topics -> topics.contains(topic) || topics.contains(e.event()) || topics.contains("*"));
   }
 }

@@ -7,11 +7,8 @@ import io.comfyvn.compute.tasks.TaskEvent;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.websocket.WsContext;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +24,7 @@ final class JobsRoutes implements AutoCloseable {
   private final TaskRegistry tasks;
   private final ObjectMapper mapper;
   private final java.util.function.Consumer<TaskEvent> listener = this::broadcast;
-  private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
+  private final Sockets<Boolean> sessions;
   private final ScheduledExecutorService pinger =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -39,6 +36,7 @@ final class JobsRoutes implements AutoCloseable {
   JobsRoutes(TaskRegistry tasks, ObjectMapper mapper) {
     this.tasks = tasks;
     this.mapper = mapper;
+    this.sessions = new Sockets<>(mapper);
     tasks.subscribe(listener);
     pinger.scheduleAtFixedRate(() -> send(Map.of("type", "ping")), 15, 15, TimeUnit.SECONDS);
   }
@@ -51,12 +49,11 @@ final class JobsRoutes implements AutoCloseable {
         ws -> {
           ws.onConnect(
               ctx -> {
-                sessions.add(ctx);
-                ctx.send(
-                    mapper.writeValueAsString(Map.of("type", "snapshot", "jobs", tasks.list(100))));
+                sessions.put(ctx, true);
+                sessions.send(ctx, Map.of("type", "snapshot", "jobs", tasks.list(100)));
               });
-          ws.onClose(ctx -> sessions.remove(ctx));
-          ws.onError(ctx -> sessions.remove(ctx));
+          ws.onClose(sessions::remove);
+          ws.onError(sessions::remove);
         });
   }
 
@@ -96,26 +93,7 @@ final class JobsRoutes implements AutoCloseable {
   }
 
   private void send(Object message) {
-    if (sessions.isEmpty()) {
-      return;
-    }
-    String text;
-    try {
-      text = mapper.writeValueAsString(message);
-    } catch (Exception e) {
-      return;
-    }
-    for (WsContext s : sessions) {
-      try {
-        if (s.session.isOpen()) {
-          s.send(text);
-        } else {
-          sessions.remove(s);
-        }
-      } catch (RuntimeException e) {
-        sessions.remove(s);
-      }
-    }
+    sessions.broadcast(message, everyone -> true);
   }
 
   @Override
