@@ -42,12 +42,7 @@ public final class LiveGatewayBench {
   /** Part 1: submit+poll through the gateway vs directly against the fake. */
   private static void latency(int n) throws Exception {
     FakeCredentials creds = FakeCredentials.random();
-    try (FakeProviders fake =
-        new FakeProviders(
-                Clock.systemUTC(),
-                FakeSettings.defaults().withJobTimes(Duration.ofHours(1), Duration.ofHours(1)),
-                creds)
-            .start(0)) {
+    try (FakeProviders fake = hourLongJobs(creds)) {
       Path home = Files.createTempDirectory("bench-live");
       // The tracker's first poll waits a minute, so this part isolates the request path; part 2
       // measures the tracker's load on its own.
@@ -84,12 +79,7 @@ public final class LiveGatewayBench {
   /** Part 2: N tasks in flight at once, followed by the tracker. */
   private static void tracker(int n, int seconds) throws Exception {
     FakeCredentials creds = FakeCredentials.random();
-    try (FakeProviders fake =
-        new FakeProviders(
-                Clock.systemUTC(),
-                FakeSettings.defaults().withJobTimes(Duration.ofHours(1), Duration.ofHours(1)),
-                creds)
-            .start(0)) {
+    try (FakeProviders fake = hourLongJobs(creds)) {
       Path home = Files.createTempDirectory("bench-track");
       write(home, fake, creds, 1000, false);
       App app = App.start(new App.Options(home, "127.0.0.1", 0, Map.of(), Clock.systemUTC()));
@@ -137,6 +127,15 @@ public final class LiveGatewayBench {
    * @param unlimited lift the documented rate limits (the latency part measures our overhead, not
    *     the limiter; the tracker part keeps the documented limits and checks them)
    */
+  /** Fakes on the real clock whose jobs stay in flight for the whole run. */
+  private static FakeProviders hourLongJobs(FakeCredentials creds) {
+    return new FakeProviders(
+            Clock.systemUTC(),
+            FakeSettings.defaults().withJobTimes(Duration.ofHours(1), Duration.ofHours(1)),
+            creds)
+        .start(0);
+  }
+
   private static void write(
       Path home, FakeProviders fake, FakeCredentials c, int initialPollMs, boolean unlimited)
       throws Exception {

@@ -13,13 +13,6 @@ public record Bad(String method, String path, String body) {
 
   /** Sends it to the server and returns the reply. */
   public Server.Reply sendTo(Server server) {
-    java.net.http.HttpRequest.Builder b =
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.base() + path));
-    java.net.http.HttpRequest.BodyPublisher publisher =
-        body == null
-            ? java.net.http.HttpRequest.BodyPublishers.noBody()
-            : java.net.http.HttpRequest.BodyPublishers.ofString(body);
-    b.method(method, publisher).header("Content-Type", "application/json");
-    return server.send(b);
+    return server.request(method, path, body);
   }
 }

@@ -58,6 +58,18 @@ public final class Server implements AutoCloseable {
     return send(b);
   }
 
+  /** Any method with an optional JSON body (null for none). */
+  public Reply request(String method, String path, String body) {
+    return send(
+        HttpRequest.newBuilder(URI.create(base() + path))
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body)));
+  }
+
   public Reply send(HttpRequest.Builder builder) {
     try {
       HttpResponse<String> r =

@@ -6,17 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.App;
 import io.comfyvn.compute.Json;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.comfyvn.compute.support.Server;
+import io.comfyvn.compute.support.TestHome;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,8 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The advisor, /simulate and sim-mode submit on a real server (port 0, temp home). */
 class AdvisorSimIT {
   private static final ObjectMapper M = Json.mapper();
-  private final HttpClient http = HttpClient.newHttpClient();
-  private App app;
+  private Server app;
 
   @TempDir Path home;
 
@@ -38,25 +31,17 @@ class AdvisorSimIT {
     }
   }
 
-  private App start(Path dir, String advisorSection) throws Exception {
-    Files.createDirectories(dir.resolve("config"));
-    Files.writeString(dir.resolve("config/comfyvn.json"), "{\"advisor\": " + advisorSection + "}");
-    return App.start(new App.Options(dir, "127.0.0.1", 0, Map.of(), Clock.systemUTC()));
+  private Server start(Path dir, String advisorSection) {
+    new TestHome(dir).config("{\"advisor\": " + advisorSection + "}");
+    return Server.start(dir);
   }
 
   /** Status and parsed body. */
   private record Answer(int status, JsonNode body, String raw) {}
 
-  private Answer call(App a, String method, String path, String body) throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.port() + path))
-            .timeout(Duration.ofSeconds(30));
-    b =
-        body == null
-            ? b.method(method, HttpRequest.BodyPublishers.noBody())
-            : b.method(method, HttpRequest.BodyPublishers.ofString(body));
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    return new Answer(r.statusCode(), M.readTree(r.body()), r.body());
+  private Answer call(Server a, String method, String path, String body) {
+    Server.Reply r = a.request(method, path, body);
+    return new Answer(r.status(), r.json(), r.body());
   }
 
   private static String adviseBody(ObjectNode workflow) {
@@ -181,7 +166,7 @@ class AdvisorSimIT {
     Answer two = call(app, "POST", "/api/providers/gpu/simulate", body);
     assertThat(one.status()).isEqualTo(200);
     assertThat(two.raw()).isEqualTo(one.raw());
-    try (App second = start(other, "{}")) {
+    try (Server second = start(other, "{}")) {
       assertThat(call(second, "POST", "/api/providers/gpu/simulate", body).raw())
           .isEqualTo(one.raw());
     }
