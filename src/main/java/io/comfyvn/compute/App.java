@@ -9,13 +9,15 @@ import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.gpu.GpuProviders;
-import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.gpu.LiveClients;
-import io.comfyvn.compute.gpu.LiveTracker;
-import io.comfyvn.compute.gpu.ProviderWebhooks;
 import io.comfyvn.compute.gpu.http.JdkHttpTransport;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
+import io.comfyvn.compute.jobs.GpuService;
+import io.comfyvn.compute.jobs.LiveTracker;
+import io.comfyvn.compute.jobs.ProviderWebhooks;
+import io.comfyvn.compute.jobs.SimScheduler;
+import io.comfyvn.compute.jobs.SimTaskRunner;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.provenance.ArtifactStore;
@@ -26,9 +28,7 @@ import io.comfyvn.compute.registry.ProviderRegistryService;
 import io.comfyvn.compute.registry.ProviderTemplates;
 import io.comfyvn.compute.secrets.SecretStore;
 import io.comfyvn.compute.sim.SimProfiles;
-import io.comfyvn.compute.sim.SimScheduler;
 import io.comfyvn.compute.sim.SimService;
-import io.comfyvn.compute.sim.SimTaskRunner;
 import io.comfyvn.compute.tasks.Database;
 import io.comfyvn.compute.tasks.JdbiTaskStore;
 import io.comfyvn.compute.tasks.TaskRegistry;
@@ -139,7 +139,7 @@ public final class App implements AutoCloseable {
             tasks,
             callLog,
             new GpuService.Live(live, tracker, webhookBase),
-            sim,
+            sim::estimate,
             simTasks);
     Advisor advisor = new Advisor(catalog, analyzer, profiles, advisorSettings.localGpu());
     HookBus hooks = new HookBus(options.clock(), mapper);

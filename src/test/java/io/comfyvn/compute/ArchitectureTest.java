@@ -1,5 +1,7 @@
 package io.comfyvn.compute;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -15,23 +17,81 @@ class ArchitectureTest {
           .importPackages("io.comfyvn.compute");
 
   @Test
-  void providerPackagesDependOnNeitherWebNorStore() {
+  void providerPackagesDependOnNeitherWebNorTasksNorWhatRunsThem() {
+    // The contract and the providers speak the shared words (status) and nothing above them.
     noClasses()
         .that()
         .resideInAPackage("io.comfyvn.compute.gpu..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.comfyvn.compute.web..",
+            "io.javalin..",
+            "org.jdbi..",
+            "io.comfyvn.compute.tasks..",
+            "io.comfyvn.compute.jobs..",
+            "io.comfyvn.compute.sim..",
+            "io.comfyvn.compute.hooks..")
+        .check(MAIN);
+  }
+
+  @Test
+  void theTransportNeedsNothingFromTheProviderContract() {
+    // gpu/http has its own failure and limit types; the contract above it hands values down.
+    noClasses()
+        .that()
+        .resideInAPackage("io.comfyvn.compute.gpu.http..")
+        .should()
+        .dependOnClassesThat(
+            resideInAPackage("io.comfyvn.compute.gpu..")
+                .and(not(resideInAPackage("io.comfyvn.compute.gpu.http.."))))
+        .check(MAIN);
+  }
+
+  @Test
+  void theSharedWordsAreALeaf() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.comfyvn.compute.status..")
+        .should()
+        .dependOnClassesThat(
+            resideInAPackage("io.comfyvn.compute..")
+                .and(not(resideInAPackage("io.comfyvn.compute.status.."))))
+        .check(MAIN);
+  }
+
+  @Test
+  void onlyTheWebLayerAndWiringUseWhatRunsTasks() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("io.comfyvn.compute.web..", "io.comfyvn.compute.jobs..")
+        .and()
+        .doNotHaveFullyQualifiedName("io.comfyvn.compute.App")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.comfyvn.compute.jobs..")
+        .check(MAIN);
+    noClasses()
+        .that()
+        .resideInAPackage("io.comfyvn.compute.jobs..")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage("io.comfyvn.compute.web..", "io.javalin..", "org.jdbi..")
         .check(MAIN);
+  }
+
+  @Test
+  void hooksSeeTasksOnlyThroughTheirEvents() {
     noClasses()
         .that()
-        .resideInAPackage("io.comfyvn.compute.gpu..")
+        .resideInAPackage("io.comfyvn.compute.hooks..")
         .should()
         .dependOnClassesThat()
-        .haveFullyQualifiedName("io.comfyvn.compute.tasks.JdbiTaskStore")
+        .resideInAnyPackage(
+            "io.comfyvn.compute.gpu..", "io.comfyvn.compute.jobs..", "io.comfyvn.compute.sim..")
         .orShould()
         .dependOnClassesThat()
-        .haveFullyQualifiedName("io.comfyvn.compute.tasks.Database")
+        .haveFullyQualifiedName("io.comfyvn.compute.tasks.Task")
         .check(MAIN);
   }
 
@@ -66,7 +126,12 @@ class ArchitectureTest {
         .resideInAPackage("io.comfyvn.compute.tasks..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("io.comfyvn.compute.gpu..", "io.comfyvn.compute.web..")
+        .resideInAnyPackage(
+            "io.comfyvn.compute.gpu..",
+            "io.comfyvn.compute.jobs..",
+            "io.comfyvn.compute.sim..",
+            "io.comfyvn.compute.hooks..",
+            "io.comfyvn.compute.web..")
         .check(MAIN);
   }
 }

@@ -3,7 +3,6 @@ package io.comfyvn.compute.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -26,7 +25,8 @@ public record ProviderSettings(ConfiguredMode mode, ObjectNode settings) {
     LIVE;
 
     static ConfiguredMode parse(String text) {
-      return "live".equals(text.trim().toLowerCase(Locale.ROOT)) ? LIVE : DRY_RUN;
+      // the config file's word; anything but "live" (any case) is the safe default
+      return text.trim().equalsIgnoreCase(LIVE.name()) ? LIVE : DRY_RUN;
     }
   }
 

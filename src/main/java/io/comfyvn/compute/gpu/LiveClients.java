@@ -52,7 +52,7 @@ public final class LiveClients {
                 new ProviderHttp(
                     slug,
                     transport,
-                    ResilienceSettings.of(d, settings),
+                    ResilienceSettings.of(d.limits(), settings),
                     () -> current(d).values(),
                     mapper));
     return p.live(new GpuProvider.LiveContext(settings, current(d), http, mapper));

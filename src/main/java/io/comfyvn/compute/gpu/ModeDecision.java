@@ -2,6 +2,7 @@ package io.comfyvn.compute.gpu;
 
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ProviderSettings.ConfiguredMode;
+import io.comfyvn.compute.status.Mode;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.comfyvn.compute.gpu.http.RateLimit;
 import io.comfyvn.compute.secrets.SecretKey;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,14 +55,6 @@ public record ProviderDescriptor(
     capabilities = List.copyOf(capabilities);
     limits = limits == null ? Map.of() : Map.copyOf(limits);
   }
-
-  /**
-   * A documented rate limit.
-   *
-   * @param permits calls allowed per period
-   * @param periodMs the period in milliseconds
-   */
-  public record RateLimit(int permits, long periodMs) {}
 
   /**
    * One secret as the data file describes it.

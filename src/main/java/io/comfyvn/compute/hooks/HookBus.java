@@ -3,8 +3,9 @@ package io.comfyvn.compute.hooks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.tasks.Task;
+import io.comfyvn.compute.tasks.Artifact;
 import io.comfyvn.compute.tasks.TaskEvent;
+import io.comfyvn.compute.tasks.TaskView;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -32,9 +33,12 @@ public final class HookBus {
     this.mapper = mapper;
   }
 
-  /** Feeds a task change in (subscribe this to the task registry). */
+  /**
+   * Feeds a task change in (subscribe this to the task registry). Hook data is cut from the task's
+   * public view, so it carries nothing a caller of {@code /jobs} could not read.
+   */
   public void onTask(TaskEvent e) {
-    Task t = e.task();
+    TaskView t = e.task();
     if (!GPU_KIND.equals(t.kind())) {
       return;
     }
@@ -42,8 +46,8 @@ public final class HookBus {
     if ("job.created".equals(e.type())) {
       ObjectNode d = base(t);
       d.put("dry_run", m.path("dry_run").asBoolean(true));
-      d.put("seed", m.path("seed").asLong());
-      d.put("provider_job_id", m.path("provider_job_id").asText(null));
+      d.put("seed", t.seed());
+      d.put("provider_job_id", t.providerJobId());
       d.put("status", t.status().wire());
       publish("on_gpu_job_submitted", d);
       if (!t.status().terminal()) {
@@ -63,15 +67,18 @@ public final class HookBus {
       d.put("message", t.message());
       d.set("artifacts", m.path("artifacts").deepCopy());
       publish("on_gpu_job_finished", d);
-      for (JsonNode a : m.path("artifacts")) {
+      for (Artifact a : t.artifacts()) {
+        if (a.path() == null) {
+          continue; // named only (Sim mode): no asset was saved
+        }
         ObjectNode s = mapper.createObjectNode();
         s.put("task_id", t.id());
-        s.put("provider", t.providerSlug());
-        s.put("path", a.path("path").asText());
-        s.put("sidecar", a.path("path").asText() + ".prov.json");
-        s.put("sha256", a.path("sha256").asText());
-        s.put("bytes", a.path("bytes").asLong());
-        s.put("mime", a.path("mime").asText());
+        s.put("provider", t.provider());
+        s.put("path", a.path());
+        s.put("sidecar", a.path() + ".prov.json");
+        s.put("sha256", a.sha256());
+        s.put("bytes", a.bytes() == null ? 0 : a.bytes());
+        s.put("mime", a.mime());
         publish("on_asset_saved", s);
       }
     }
@@ -112,11 +119,11 @@ public final class HookBus {
     listeners.remove(listener);
   }
 
-  private ObjectNode base(Task t) {
+  private ObjectNode base(TaskView t) {
     ObjectNode d = mapper.createObjectNode();
     d.put("task_id", t.id());
-    d.put("provider", t.providerSlug());
-    d.put("mode", t.meta().path("mode").asText());
+    d.put("provider", t.provider());
+    d.put("mode", t.mode() == null ? "" : t.mode().wire());
     return d;
   }
 }

@@ -5,6 +5,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.FileAppender;
 import io.comfyvn.compute.metrics.ServiceMetrics;
+import io.comfyvn.compute.status.Mode;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -85,7 +86,7 @@ public final class ProviderCallLog implements AutoCloseable {
   public void call(
       String op,
       String provider,
-      String mode,
+      Mode mode,
       String taskId,
       String providerJobId,
       String outcome,
@@ -96,13 +97,14 @@ public final class ProviderCallLog implements AutoCloseable {
             .atInfo()
             .addKeyValue("event", "providers_gpu." + op)
             .addKeyValue("provider", provider)
-            .addKeyValue("mode", mode)
-            .addKeyValue("dry_run", !"live".equals(mode))
+            .addKeyValue("mode", mode.wire())
+            .addKeyValue("dry_run", mode != Mode.LIVE)
             .addKeyValue("task_id", taskId)
             .addKeyValue("job_id", providerJobId)
             .addKeyValue("outcome", outcome)
             .addKeyValue("latency_ms", latencyMicros / 1000.0);
-    metrics.providerCall(op, provider, mode, outcome == null ? "none" : outcome, latencyMicros);
+    metrics.providerCall(
+        op, provider, mode.wire(), outcome == null ? "none" : outcome, latencyMicros);
     if (debug && payload != null) {
       e = e.addKeyValue("payload", payload);
     }

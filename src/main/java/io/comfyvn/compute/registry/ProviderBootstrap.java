@@ -3,8 +3,8 @@ package io.comfyvn.compute.registry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.tasks.TaskRegistry;
-import io.comfyvn.compute.tasks.TaskStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,7 +77,7 @@ public final class ProviderBootstrap {
     String run = UUID.randomUUID().toString().replace("-", "");
     Path dir = home.resolve("data/remote").resolve(p.id()).resolve(run);
     Path log = dir.resolve("bootstrap.log");
-    ObjectNode meta = TaskRegistry.newMeta();
+    ObjectNode meta = TaskRegistry.newDetails();
     meta.put("provider_id", p.id());
     meta.put("logs_path", rel(log));
     meta.put("output_dir", rel(dir));
@@ -85,7 +85,7 @@ public final class ProviderBootstrap {
         tasks
             .register(
                 new TaskRegistry.Draft(
-                    null, TASK_KIND, TaskStatus.QUEUED, 0, "Bootstrap " + p.name(), meta, null))
+                    null, TASK_KIND, TaskStatus.QUEUED, 0, "Bootstrap " + p.name(), null, meta))
             .task()
             .id();
     tasks.update(job, TaskStatus.RUNNING, 0.05, "Bootstrap " + p.name(), null);

@@ -12,7 +12,6 @@ import io.comfyvn.compute.advisor.WorkflowAnalysis;
 import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.errors.ComputeException;
-import io.comfyvn.compute.gpu.CostEstimator;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.ProviderDescriptor;
 import java.util.Optional;
@@ -23,7 +22,7 @@ import java.util.Optional;
  * provider's first offer) and the job's size (its ComfyUI workflow), then runs {@link SimEngine} or
  * {@link CostModel}. No I/O: config and catalog are data handed in at construction.
  */
-public final class SimService implements CostEstimator {
+public final class SimService {
   /** The longest run a job may state. */
   static final double MAX_ESTIMATED_SECONDS = 86_400;
 
@@ -148,7 +147,6 @@ public final class SimService implements CostEstimator {
    * workflow or hardware is unusable is priced as a default job on the configured hardware, and the
    * basis says so. Dry-run submit accepts any job object, and pricing must not change that.
    */
-  @Override
   public Estimate estimate(String slug, ObjectNode job) {
     try {
       return estimate(plan(slug, job));

@@ -23,7 +23,12 @@ public final class Database implements AutoCloseable {
 
   private Database(HikariDataSource dataSource) {
     this.dataSource = dataSource;
-    Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+    Flyway.configure()
+        .dataSource(dataSource)
+        .locations("classpath:db/migration")
+        .javaMigrations(new V2__TypedTasks())
+        .load()
+        .migrate();
     this.jdbi = Jdbi.create(dataSource);
   }
 

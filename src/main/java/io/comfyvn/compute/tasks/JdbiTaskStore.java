@@ -1,9 +1,14 @@
 package io.comfyvn.compute.tasks;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.advisor.Estimate;
 import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.status.Mode;
+import io.comfyvn.compute.status.SubmitState;
+import io.comfyvn.compute.status.TaskStatus;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -12,13 +17,22 @@ import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
+import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.StatementContext;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /** {@link TaskStore} on Jdbi; the same SQL runs on SQLite and PostgreSQL. */
 public final class JdbiTaskStore implements TaskStore {
   private static final String COLUMNS =
-      "id, kind, status, progress, message, meta, created_at, updated_at";
+      "id, kind, status, progress, message, details, provider_slug, provider_job_id,"
+          + " idempotency_key, mode, submit_state, seed, fingerprint, estimate, artifacts,"
+          + " missing_secrets, webhook_token_sha256, version, created_at, updated_at";
+
+  /** The submit states a unique index keeps to one per idempotency key and mode. */
+  static final String MAY_EXIST_UPSTREAM = "('sent', 'accepted', 'ambiguous')";
+
+  private static final TypeReference<List<Artifact>> ARTIFACTS = new TypeReference<>() {};
+  private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
   private final Jdbi jdbi;
   private final ObjectMapper mapper;
@@ -29,66 +43,101 @@ public final class JdbiTaskStore implements TaskStore {
   }
 
   @Override
-  public Task insertIfAbsent(Task task, String idempotencyKey) {
+  public Task insertIfAbsent(Task task) {
     try {
-      return jdbi.withHandle(h -> insert(h, task, idempotencyKey));
+      return jdbi.withHandle(h -> insert(h, task));
     } catch (UnableToExecuteStatementException raced) {
       // Another writer inserted the same id or key between our read and our write.
-      Optional<Task> winner =
-          idempotencyKey == null ? get(task.id()) : findByIdempotencyKey(idempotencyKey);
-      return winner.orElseThrow(() -> unavailable(raced));
+      return existing(task).orElseThrow(() -> unavailable(raced));
     } catch (JdbiException e) {
       throw unavailable(e);
     }
   }
 
-  private Task insert(Handle h, Task task, String idempotencyKey) {
-    // One statement on the common path: ON CONFLICT DO NOTHING is shared by SQLite and PostgreSQL.
+  private Task insert(Handle h, Task task) {
+    // One statement on the common path: ON CONFLICT DO NOTHING is shared by SQLite and PostgreSQL,
+    // and covers both the primary key and the partial unique index on (idempotency_key, mode).
     int inserted =
-        h.createUpdate(
-                "INSERT INTO tasks (id, kind, status, progress, message, meta, provider_slug,"
-                    + " provider_job_id, idempotency_key, created_at, updated_at) VALUES (:id,"
-                    + " :kind, :status, :progress, :message, :meta, :slug, :jobId, :key,"
-                    + " :created, :updated) ON CONFLICT DO NOTHING")
-            .bind("id", task.id())
+        bindAll(
+                h.createUpdate(
+                    "INSERT INTO tasks ("
+                        + COLUMNS
+                        + ") VALUES (:id, :kind, :status, :progress, :message, :details, :slug,"
+                        + " :jobId, :key, :mode, :state, :seed, :fingerprint, :estimate,"
+                        + " :artifacts, :missing, :webhook, :version, :created, :updated)"
+                        + " ON CONFLICT DO NOTHING"),
+                task)
             .bind("kind", task.kind())
-            .bind("status", task.status().wire())
-            .bind("progress", task.progress())
-            .bind("message", task.message())
-            .bind("meta", json(task.meta()))
-            .bind("slug", emptyToNull(task.providerSlug()))
-            .bind("jobId", emptyToNull(task.providerJobId()))
-            .bind("key", idempotencyKey)
             .bind("created", task.createdAt().toEpochMilli())
-            .bind("updated", task.updatedAt().toEpochMilli())
             .execute();
     if (inserted == 1) {
       return task;
     }
-    Optional<Task> existing = byId(h, task.id());
-    if (existing.isEmpty() && idempotencyKey != null) {
-      existing = byKey(h, idempotencyKey);
+    return existing(h, task)
+        .orElseThrow(
+            () ->
+                new IllegalStateException("task " + task.id() + " conflicted but cannot be read"));
+  }
+
+  private Optional<Task> existing(Task task) {
+    return read(h -> existing(h, task));
+  }
+
+  private Optional<Task> existing(Handle h, Task task) {
+    Optional<Task> byId = byId(h, task.id());
+    Submission s = task.submission();
+    if (byId.isPresent() || s == null || s.idempotencyKey() == null) {
+      return byId;
     }
-    return existing.orElseThrow(
-        () -> new IllegalStateException("task " + task.id() + " conflicted but cannot be read"));
+    return h.createQuery(
+            "SELECT "
+                + COLUMNS
+                + " FROM tasks WHERE idempotency_key = :key AND mode = :mode AND submit_state IN "
+                + MAY_EXIST_UPSTREAM)
+        .bind("key", s.idempotencyKey())
+        .bind("mode", s.mode().wire())
+        .map(this::row)
+        .findFirst();
   }
 
   @Override
-  public void update(Task task) {
-    write(
+  public boolean update(Task next, long expectedVersion) {
+    return write(
         h ->
-            h.createUpdate(
-                    "UPDATE tasks SET status = :status, progress = :progress, message = :message,"
-                        + " meta = :meta, provider_job_id = :jobId, updated_at = :updated WHERE id"
-                        + " = :id")
-                .bind("id", task.id())
-                .bind("status", task.status().wire())
-                .bind("progress", task.progress())
-                .bind("message", task.message())
-                .bind("meta", json(task.meta()))
-                .bind("jobId", emptyToNull(task.providerJobId()))
-                .bind("updated", task.updatedAt().toEpochMilli())
-                .execute());
+            bindAll(
+                        h.createUpdate(
+                            "UPDATE tasks SET status = :status, progress = :progress, message ="
+                                + " :message, details = :details, provider_job_id = :jobId,"
+                                + " submit_state = :state, artifacts = :artifacts, version ="
+                                + " :version, updated_at = :updated WHERE id = :id AND version ="
+                                + " :expected"),
+                        next)
+                    .bind("expected", expectedVersion)
+                    .execute()
+                == 1);
+  }
+
+  /** Binds the columns an insert and an update share. */
+  private <S extends SqlStatement<S>> S bindAll(S st, Task t) {
+    Submission s = t.submission();
+    return st.bind("id", t.id())
+        .bind("status", t.status().wire())
+        .bind("progress", t.progress())
+        .bind("message", t.message())
+        .bind("details", json(t.details()))
+        .bind("slug", s == null ? null : s.provider())
+        .bind("jobId", s == null ? null : s.providerJobId())
+        .bind("key", s == null ? null : s.idempotencyKey())
+        .bind("mode", s == null ? null : s.mode().wire())
+        .bind("state", s == null ? null : s.state().wire())
+        .bind("seed", s == null ? null : s.seed())
+        .bind("fingerprint", s == null ? null : s.fingerprint())
+        .bind("estimate", s == null || s.estimate() == null ? null : json(s.estimate()))
+        .bind("artifacts", json(t.artifacts()))
+        .bind("missing", json(s == null ? List.of() : s.missingSecrets()))
+        .bind("webhook", s == null ? null : s.webhookTokenSha256())
+        .bind("version", t.version())
+        .bind("updated", t.updatedAt().toEpochMilli());
   }
 
   @Override
@@ -97,8 +146,16 @@ public final class JdbiTaskStore implements TaskStore {
   }
 
   @Override
-  public Optional<Task> findByIdempotencyKey(String key) {
-    return read(h -> byKey(h, key));
+  public List<Task> attempts(String key) {
+    return read(
+        h ->
+            h.createQuery(
+                    "SELECT "
+                        + COLUMNS
+                        + " FROM tasks WHERE idempotency_key = :key ORDER BY created_at DESC, id")
+                .bind("key", key)
+                .map(this::row)
+                .list());
   }
 
   @Override
@@ -150,9 +207,9 @@ public final class JdbiTaskStore implements TaskStore {
     }
   }
 
-  private void write(org.jdbi.v3.core.HandleConsumer<RuntimeException> work) {
+  private <T> T write(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
     try {
-      jdbi.useHandle(work);
+      return jdbi.withHandle(work);
     } catch (JdbiException e) {
       throw unavailable(e);
     }
@@ -175,40 +232,49 @@ public final class JdbiTaskStore implements TaskStore {
         .findOne();
   }
 
-  private Optional<Task> byKey(Handle h, String key) {
-    return h.createQuery("SELECT " + COLUMNS + " FROM tasks WHERE idempotency_key = :key")
-        .bind("key", key)
-        .map(this::row)
-        .findOne();
-  }
-
   private Task row(ResultSet rs, StatementContext ctx) throws SQLException {
-    ObjectNode meta;
+    String id = rs.getString("id");
     try {
-      meta = (ObjectNode) mapper.readTree(rs.getString("meta"));
-    } catch (JsonProcessingException e) {
-      throw new SQLException("task " + rs.getString("id") + " has unreadable meta", e);
+      String mode = rs.getString("mode");
+      Submission submission = null;
+      if (mode != null) {
+        String estimate = rs.getString("estimate");
+        long seed = rs.getLong("seed");
+        submission =
+            new Submission(
+                Mode.parse(mode),
+                rs.getString("provider_slug"),
+                rs.getString("provider_job_id"),
+                SubmitState.parse(rs.getString("submit_state")),
+                seed,
+                rs.getString("fingerprint"),
+                estimate == null ? null : mapper.readValue(estimate, Estimate.class),
+                mapper.readValue(rs.getString("missing_secrets"), STRINGS),
+                rs.getString("idempotency_key"),
+                rs.getString("webhook_token_sha256"));
+      }
+      return new Task(
+          id,
+          rs.getString("kind"),
+          TaskStatus.parse(rs.getString("status")),
+          rs.getDouble("progress"),
+          rs.getString("message"),
+          submission,
+          mapper.readValue(rs.getString("artifacts"), ARTIFACTS),
+          (ObjectNode) mapper.readTree(rs.getString("details")),
+          rs.getLong("version"),
+          Instant.ofEpochMilli(rs.getLong("created_at")),
+          Instant.ofEpochMilli(rs.getLong("updated_at")));
+    } catch (JsonProcessingException | IllegalArgumentException | ClassCastException e) {
+      throw new SQLException("task " + id + " has an unreadable column", e);
     }
-    return new Task(
-        rs.getString("id"),
-        rs.getString("kind"),
-        TaskStatus.parse(rs.getString("status")),
-        rs.getDouble("progress"),
-        rs.getString("message"),
-        meta,
-        Instant.ofEpochMilli(rs.getLong("created_at")),
-        Instant.ofEpochMilli(rs.getLong("updated_at")));
   }
 
-  private String json(ObjectNode node) {
+  private String json(Object value) {
     try {
-      return mapper.writeValueAsString(node);
+      return mapper.writeValueAsString(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("meta is not serializable", e);
+      throw new IllegalStateException("a task field is not serializable", e);
     }
-  }
-
-  private static String emptyToNull(String s) {
-    return s == null || s.isEmpty() ? null : s;
   }
 }

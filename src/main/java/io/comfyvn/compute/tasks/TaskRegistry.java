@@ -2,6 +2,8 @@ package io.comfyvn.compute.tasks;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.status.TaskStatus;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -13,12 +15,17 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * ComfyVN's task registry: every accepted job is written here before its answer goes out, and every
  * change is persisted before it is announced to subscribers (WebSocket, modder hooks).
+ *
+ * <p>Changes are compare-and-set by version: a change is computed from the task as read and written
+ * only if nobody wrote in between; otherwise it is computed again from the newer task. A terminal
+ * task (done, error, canceled) never changes again, whoever asks.
  */
 public final class TaskRegistry {
   private static final Logger log = LoggerFactory.getLogger(TaskRegistry.class);
@@ -26,10 +33,14 @@ public final class TaskRegistry {
   /** How many recently written tasks are kept in memory for reads. */
   static final int CACHE_SIZE = 10_000;
 
+  /** How often a change is recomputed when other writers keep winning, before giving up. */
+  static final int MAX_ATTEMPTS = 16;
+
   private final TaskStore store;
   private final Clock clock;
   private final List<Consumer<TaskEvent>> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Task> recent;
+  private final Object[] stripes = new Object[64];
 
   /** A registry whose reads always go to the store (safe when other processes write too). */
   public TaskRegistry(TaskStore store, Clock clock) {
@@ -56,6 +67,13 @@ public final class TaskRegistry {
                   }
                 })
             : null;
+    for (int i = 0; i < stripes.length; i++) {
+      stripes[i] = new Object();
+    }
+  }
+
+  private Object stripe(String id) {
+    return stripes[Math.floorMod(id.hashCode(), stripes.length)];
   }
 
   /**
@@ -66,8 +84,8 @@ public final class TaskRegistry {
    * @param status initial status
    * @param progress initial progress
    * @param message initial message
-   * @param meta metadata
-   * @param idempotencyKey a caller key making the register idempotent, or null
+   * @param submission a GPU submit's typed facts, or null for other kinds of task
+   * @param details display data (logs, payload...)
    */
   public record Draft(
       String id,
@@ -75,11 +93,12 @@ public final class TaskRegistry {
       TaskStatus status,
       double progress,
       String message,
-      ObjectNode meta,
-      String idempotencyKey) {}
+      Submission submission,
+      ObjectNode details) {}
 
   /**
-   * Registers a task, or returns the existing one with the same id or idempotency key.
+   * Registers a task, or returns the existing one with the same id, or the same idempotency key and
+   * mode whose job may exist upstream (see {@link TaskStore#insertIfAbsent}).
    *
    * @return the stored task and whether this call created it
    */
@@ -91,17 +110,20 @@ public final class TaskRegistry {
             id,
             draft.kind(),
             draft.status(),
-            draft.progress(),
+            clamp(draft.progress()),
             draft.message(),
-            draft.meta().deepCopy(),
+            draft.submission(),
+            List.of(),
+            draft.details() == null ? newDetails() : draft.details().deepCopy(),
+            0,
             now,
             now);
-    Task stored = store.insertIfAbsent(fresh, draft.idempotencyKey());
+    Task stored = store.insertIfAbsent(fresh);
     remember(stored);
     // The store hands back the very object it inserted; anything else is an earlier task.
     boolean created = stored == fresh;
     if (created) {
-      announce(new TaskEvent("job.created", stored));
+      announce(new TaskEvent("job.created", TaskView.of(stored)));
     }
     return new Registered(stored, created);
   }
@@ -115,37 +137,64 @@ public final class TaskRegistry {
   public record Registered(Task task, boolean created) {}
 
   /**
-   * Changes a task's state; {@code metaPatch} fields are merged into its meta. A terminal task is
-   * not changed again (a late poll cannot resurrect a canceled job).
+   * Changes a task: {@code change} computes the next state from the current one, and the result is
+   * written only over the version it was computed from. When another writer got there first, the
+   * change is computed again from what they wrote, so it must not have side effects. A terminal
+   * task is returned unchanged (a late poll cannot resurrect a canceled job or rewrite a done one).
+   *
+   * @return the task after the change (unchanged when terminal or when the change changed nothing),
+   *     or empty when there is no such task
    */
-  public Optional<Task> update(
-      String id, TaskStatus status, double progress, String message, ObjectNode metaPatch) {
-    synchronized (this) {
-      Optional<Task> current = get(id);
-      if (current.isEmpty()) {
-        return Optional.empty();
+  public Optional<Task> update(String id, UnaryOperator<Task> change) {
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      Optional<Task> current = attempt == 0 ? get(id) : fresh(id);
+      if (current.isEmpty() || current.get().status().terminal()) {
+        return current;
       }
       Task t = current.get();
-      if (t.status().terminal() && status != t.status()) {
+      Task wanted = change.apply(t);
+      if (wanted == null || wanted.sameStateAs(t)) {
         return current;
-      }
-      ObjectNode meta = t.meta().deepCopy();
-      if (metaPatch != null) {
-        meta.setAll(metaPatch);
       }
       Task next =
-          new Task(t.id(), t.kind(), status, clamp(progress), message, meta, t.createdAt(), now());
-      if (next.status() == t.status()
-          && next.progress() == t.progress()
-          && next.message().equals(t.message())
-          && next.meta().equals(t.meta())) {
-        return current;
+          new Task(
+                  t.id(),
+                  t.kind(),
+                  wanted.status(),
+                  clamp(wanted.progress()),
+                  wanted.message(),
+                  wanted.submission(),
+                  wanted.artifacts(),
+                  wanted.details(),
+                  t.version(),
+                  t.createdAt(),
+                  t.updatedAt())
+              .stored(t.version() + 1, now());
+      // Per task, writes and their announcements happen in version order: listeners never see
+      // an older state after a newer one.
+      synchronized (stripe(id)) {
+        if (store.update(next, t.version())) {
+          remember(next);
+          announce(new TaskEvent("job.update", TaskView.of(next)));
+          return Optional.of(next);
+        }
       }
-      store.update(next);
-      remember(next);
-      announce(new TaskEvent("job.update", next));
-      return Optional.of(next);
     }
+    throw new ComputeException(
+        ComputeException.Kind.UNAVAILABLE,
+        "store_contended",
+        "task " + id + " kept changing under this update; try again",
+        true,
+        null);
+  }
+
+  /**
+   * Changes a task's state; {@code detailsPatch} fields are set on its details. Shorthand for
+   * {@link #update(String, UnaryOperator)}.
+   */
+  public Optional<Task> update(
+      String id, TaskStatus status, double progress, String message, ObjectNode detailsPatch) {
+    return update(id, t -> t.withState(status, progress, message).withDetails(detailsPatch));
   }
 
   public Optional<Task> get(String id) {
@@ -160,9 +209,17 @@ public final class TaskRegistry {
     return t;
   }
 
+  /** Reads past the cache (after losing a compare-and-set, the cached copy is stale). */
+  private Optional<Task> fresh(String id) {
+    Optional<Task> t = store.get(id);
+    t.ifPresent(this::remember);
+    return t;
+  }
+
   private void remember(Task t) {
     if (recent != null) {
-      recent.put(t.id(), t);
+      // never replace a newer copy with an older one (two writers' answers may arrive out of order)
+      recent.merge(t.id(), t, (old, nu) -> nu.version() >= old.version() ? nu : old);
     }
   }
 
@@ -170,8 +227,9 @@ public final class TaskRegistry {
     return store.findByProviderJob(providerSlug, providerJobId);
   }
 
-  public Optional<Task> findByIdempotencyKey(String key) {
-    return store.findByIdempotencyKey(key);
+  /** Every task submitted under an idempotency key, newest first. */
+  public List<Task> attempts(String key) {
+    return store.attempts(key);
   }
 
   /** Newest first. */
@@ -193,8 +251,8 @@ public final class TaskRegistry {
     listeners.remove(listener);
   }
 
-  /** An empty meta object to fill. */
-  public static ObjectNode newMeta() {
+  /** An empty details object to fill. */
+  public static ObjectNode newDetails() {
     return JsonNodeFactory.instance.objectNode();
   }
 

@@ -7,20 +7,26 @@ import java.util.Optional;
 public interface TaskStore {
 
   /**
-   * Inserts a task unless one with the same id exists; returns the stored one either way.
-   *
-   * @param task the task to insert
-   * @param idempotencyKey an optional caller key; a second insert with the same key returns the
-   *     first task
+   * Inserts a task unless it would duplicate one; returns the stored one either way (the very
+   * instance given when it was inserted). A duplicate is a task with the same id, or, for a keyed
+   * submit, one with the same idempotency key and mode whose job may exist upstream ({@link
+   * io.comfyvn.compute.status.SubmitState#mayExistUpstream()}): at most one such task exists per
+   * key and mode, however many writers race.
    */
-  Task insertIfAbsent(Task task, String idempotencyKey);
+  Task insertIfAbsent(Task task);
 
-  /** Replaces the mutable fields (status, progress, message, meta, updated_at) of a task. */
-  void update(Task task);
+  /**
+   * Writes {@code next} (whose version is {@code expectedVersion + 1}) only if the stored task is
+   * still at {@code expectedVersion}: compare-and-set.
+   *
+   * @return false when another writer changed the task first (nothing was written)
+   */
+  boolean update(Task next, long expectedVersion);
 
   Optional<Task> get(String id);
 
-  Optional<Task> findByIdempotencyKey(String key);
+  /** Every task submitted under an idempotency key, newest first. */
+  List<Task> attempts(String idempotencyKey);
 
   Optional<Task> findByProviderJob(String providerSlug, String providerJobId);
 

@@ -7,8 +7,8 @@ import io.comfyvn.compute.advisor.AdviceRequest;
 import io.comfyvn.compute.advisor.Advisor;
 import io.comfyvn.compute.advisor.CatalogProvider;
 import io.comfyvn.compute.advisor.PricingCatalog;
-import io.comfyvn.compute.gpu.GpuService;
-import io.comfyvn.compute.gpu.Results;
+import io.comfyvn.compute.jobs.GpuService;
+import io.comfyvn.compute.jobs.Results;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
@@ -54,7 +54,7 @@ final class AdvisorRoutes {
     // The advisor reads the one mode decision GpuService makes; it never decides modes itself.
     Map<String, AdapterState> adapters = new TreeMap<>();
     for (Results.ProviderStatus p : gpu.providers().providers()) {
-      adapters.put(p.slug(), new AdapterState(p.mode().wire(), p.modeReasons()));
+      adapters.put(p.slug(), new AdapterState(p.mode(), p.modeReasons()));
     }
     Advisor.Result r = advisor.advise(req, adapters);
     ctx.json(new AdviseAnswer(true, r.advice(), r.decision(), gpu.feature()));

@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.advisor.Estimate;
 import io.comfyvn.compute.advisor.WorkflowAnalysis;
 import io.comfyvn.compute.errors.ComputeException;
-import io.comfyvn.compute.gpu.GpuRequest;
-import io.comfyvn.compute.gpu.GpuService;
 import io.comfyvn.compute.gpu.ModeDecision;
-import io.comfyvn.compute.gpu.ProviderWebhooks;
-import io.comfyvn.compute.gpu.Results;
 import io.comfyvn.compute.gpu.Seeds;
+import io.comfyvn.compute.jobs.GpuRequest;
+import io.comfyvn.compute.jobs.GpuService;
+import io.comfyvn.compute.jobs.ProviderWebhooks;
+import io.comfyvn.compute.jobs.Results;
 import io.comfyvn.compute.sim.SimEvent;
 import io.comfyvn.compute.sim.SimRun;
 import io.comfyvn.compute.sim.SimService;
@@ -190,7 +190,7 @@ final class GpuRoutes {
       String gpu,
       double vramGb,
       String hardwareSource,
-      io.comfyvn.compute.gpu.Mode liveMode,
+      io.comfyvn.compute.status.Mode liveMode,
       List<String> liveReasons) {}
 
   /** The answer of {@code POST /simulate}. */

@@ -2,9 +2,9 @@ package io.comfyvn.compute.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.errors.ComputeException;
-import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskEvent;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.tasks.TaskView;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
@@ -50,7 +50,7 @@ final class JobsRoutes implements AutoCloseable {
           ws.onConnect(
               ctx -> {
                 sessions.put(ctx, true);
-                sessions.send(ctx, Map.of("type", "snapshot", "jobs", tasks.list(100)));
+                sessions.send(ctx, Map.of("type", "snapshot", "jobs", views(tasks.list(100))));
               });
           ws.onClose(sessions::remove);
           ws.onError(sessions::remove);
@@ -70,23 +70,29 @@ final class JobsRoutes implements AutoCloseable {
         throw ComputeException.badRequest("invalid_value", "'limit' must be 1 to " + MAX_LIMIT);
       }
     }
-    ctx.json(new JobList(true, tasks.list(limit)));
+    ctx.json(new JobList(true, views(tasks.list(limit))));
   }
 
   private void status(Context ctx) {
     String id = ctx.pathParam("id");
-    Task task =
+    TaskView task =
         tasks
             .get(id)
+            .map(TaskView::of)
             .orElseThrow(() -> ComputeException.notFound("unknown_job", "no task with that id"));
     ctx.json(new JobStatus(true, task));
   }
 
+  /** Answers carry tasks' public views, never the stored records. */
+  private static List<TaskView> views(List<io.comfyvn.compute.tasks.Task> stored) {
+    return stored.stream().map(TaskView::of).toList();
+  }
+
   /** {@code GET /jobs/all}. */
-  record JobList(boolean ok, List<Task> jobs) {}
+  record JobList(boolean ok, List<TaskView> jobs) {}
 
   /** {@code GET /jobs/status/{id}}. */
-  record JobStatus(boolean ok, Task job) {}
+  record JobStatus(boolean ok, TaskView job) {}
 
   private void broadcast(TaskEvent event) {
     send(Map.of("type", "job.update", "event", event.type(), "job", event.task()));

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.sim.SimProfiles;
+import io.comfyvn.compute.status.Mode;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -24,7 +25,7 @@ class AdvisorTest {
 
   private static Map<String, AdapterState> allDryRun() {
     Map<String, AdapterState> m = new TreeMap<>();
-    SLUGS.forEach(s -> m.put(s, new AdapterState("dry_run", List.of("feature flag is off"))));
+    SLUGS.forEach(s -> m.put(s, new AdapterState(Mode.DRY_RUN, List.of("feature flag is off"))));
     return m;
   }
 
@@ -226,7 +227,7 @@ class AdvisorTest {
     assertThat(dry.advice().candidates()).allMatch(Advice.Candidate::dryRun);
 
     Map<String, AdapterState> live = allDryRun();
-    live.put("runpod", new AdapterState("live", List.of()));
+    live.put("runpod", new AdapterState(Mode.LIVE, List.of()));
     Advisor.Result real =
         advise("{'provider': 'runpod', 'workload': {'type': 'voice_synthesis'}}", live);
     assertThat(real.decision().dryRun()).isFalse();
@@ -245,7 +246,7 @@ class AdvisorTest {
     assertThat(unraid.decision().dryRun()).isTrue();
     assertThat(unraid.advice().estimatedCost()).isEqualTo("$0.00");
     Map<String, AdapterState> live = allDryRun();
-    live.put("comfyui", new AdapterState("live", List.of()));
+    live.put("comfyui", new AdapterState(Mode.LIVE, List.of()));
     Advisor.Result liveUnraid =
         advise("{'workload': {'type': 'cg_batch', 'provider': 'unraid'}}", live);
     assertThat(liveUnraid.decision().mode()).isEqualTo("live");

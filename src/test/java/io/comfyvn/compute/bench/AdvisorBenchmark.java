@@ -60,7 +60,9 @@ public class AdvisorBenchmark {
     request = AdviceRequest.parse(body);
     adapters = new TreeMap<>();
     for (String s : List.of("huggingface", "modal", "replicate", "runpod")) {
-      adapters.put(s, new AdapterState("dry_run", List.of("feature flag is off")));
+      adapters.put(
+          s,
+          new AdapterState(io.comfyvn.compute.status.Mode.DRY_RUN, List.of("feature flag is off")));
     }
   }
 

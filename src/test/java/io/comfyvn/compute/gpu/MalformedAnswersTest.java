@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.comfyui.ComfyUiProvider;
+import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.gpu.huggingface.HuggingFaceProvider;
 import io.comfyvn.compute.gpu.modal.ModalProvider;
 import io.comfyvn.compute.gpu.replicate.ReplicateProvider;

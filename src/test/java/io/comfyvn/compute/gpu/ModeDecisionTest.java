@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.comfyvn.compute.config.ProviderSettings.ConfiguredMode;
 import io.comfyvn.compute.gpu.ModeDecision.Requested;
+import io.comfyvn.compute.status.Mode;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -39,7 +39,7 @@ public final class LiveContexts {
         new ProviderHttp(
             provider.descriptor().slug(),
             transport,
-            ResilienceSettings.of(provider.descriptor(), settings),
+            ResilienceSettings.of(provider.descriptor().limits(), settings),
             s::values,
             MAPPER);
     return new LiveContext(settings, s, http, MAPPER);

@@ -1,14 +1,20 @@
 package io.comfyvn.compute.tasks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.comfyvn.compute.Json;
+import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.status.Mode;
+import io.comfyvn.compute.status.SubmitState;
+import io.comfyvn.compute.status.TaskStatus;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,28 +24,62 @@ class TaskRegistryTest {
   private final Clock clock =
       Clock.fixed(Instant.parse("2026-11-29T12:00:00.123456Z"), ZoneOffset.UTC);
 
-  private TaskRegistry.Draft draft(String id, String key) {
-    var meta =
-        TaskRegistry.newMeta().put("provider_slug", "runpod").put("provider_job_id", "job-1");
+  static Submission submission(Mode mode, SubmitState state, String key) {
+    return new Submission(
+        mode, "runpod", "job-1", state, 42, "fp-1", null, List.of(), key, "hash-of-token");
+  }
+
+  private static TaskRegistry.Draft draft(String id, Submission s) {
     return new TaskRegistry.Draft(
-        id, "public.gpu.submit", TaskStatus.QUEUED, 0, "queued", meta, key);
+        id, "public.gpu.submit", TaskStatus.QUEUED, 0, "queued", s, TaskRegistry.newDetails());
+  }
+
+  private TaskRegistry registry(Database db) {
+    return new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
   }
 
   @Test
-  void registerIsIdempotentByIdAndKeyAndAnnouncesOnce() {
+  void registerIsIdempotentByIdAndAnnouncesOnce() {
     try (Database db = Database.sqlite(dir)) {
-      TaskRegistry r = new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
+      TaskRegistry r = registry(db);
       List<TaskEvent> events = new ArrayList<>();
       r.subscribe(events::add);
-      var first = r.register(draft("t1", null));
-      var again = r.register(draft("t1", null));
+      var first = r.register(draft("t1", submission(Mode.LIVE, SubmitState.SENT, null)));
+      var again = r.register(draft("t1", submission(Mode.LIVE, SubmitState.SENT, null)));
       assertThat(first.created()).isTrue();
       assertThat(again.created()).isFalse();
-      var keyed = r.register(draft(null, "k-1"));
-      var keyedAgain = r.register(draft(null, "k-1"));
-      assertThat(keyedAgain.task().id()).isEqualTo(keyed.task().id());
-      assertThat(events).extracting(TaskEvent::type).containsExactly("job.created", "job.created");
+      assertThat(events).extracting(TaskEvent::type).containsExactly("job.created");
       assertThat(first.task().createdAt()).isEqualTo(Instant.parse("2026-11-29T12:00:00.123Z"));
+      assertThat(first.task().version()).isZero();
+    }
+  }
+
+  @Test
+  void aKeyHoldsOneCreatePerModeThatMayExistUpstream() {
+    try (Database db = Database.sqlite(dir)) {
+      TaskRegistry r = registry(db);
+      var sent = r.register(draft(null, submission(Mode.LIVE, SubmitState.SENT, "k-1")));
+      var racing = r.register(draft(null, submission(Mode.LIVE, SubmitState.SENT, "k-1")));
+      assertThat(sent.created()).isTrue();
+      assertThat(racing.created()).isFalse();
+      assertThat(racing.task().id()).isEqualTo(sent.task().id());
+      // another mode under the same key is another attempt
+      var dry = r.register(draft(null, submission(Mode.DRY_RUN, SubmitState.ACCEPTED, "k-1")));
+      assertThat(dry.created()).isTrue();
+      // once refused, the create may be tried again under the key
+      r.update(
+          sent.task().id(),
+          t ->
+              t.withSubmission(t.submission().withState(SubmitState.REFUSED))
+                  .withState(TaskStatus.ERROR, 0, "Rejected"));
+      var retry = r.register(draft(null, submission(Mode.LIVE, SubmitState.SENT, "k-1")));
+      assertThat(retry.created()).isTrue();
+      assertThat(r.attempts("k-1"))
+          .extracting(Task::id)
+          .containsExactlyInAnyOrder(sent.task().id(), dry.task().id(), retry.task().id());
+      // refused attempts never block, however many there are
+      var notSent = r.register(draft(null, submission(Mode.LIVE, SubmitState.NOT_SENT, "k-1")));
+      assertThat(notSent.created()).isTrue();
     }
   }
 
@@ -48,7 +88,7 @@ class TaskRegistryTest {
     try (Database db = Database.sqlite(dir)) {
       TaskStore store = new JdbiTaskStore(db.jdbi(), Json.mapper());
       TaskRegistry r = new TaskRegistry(store, clock);
-      r.register(draft("t1", null));
+      r.register(draft("t1", submission(Mode.LIVE, SubmitState.ACCEPTED, null)));
       List<TaskStatus> seenInStore = new ArrayList<>();
       r.subscribe(e -> seenInStore.add(store.get(e.task().id()).orElseThrow().status()));
       r.update(
@@ -56,15 +96,73 @@ class TaskRegistryTest {
           TaskStatus.RUNNING,
           0.5,
           "half",
-          TaskRegistry.newMeta().put("provider_status", "IN_PROGRESS"));
+          TaskRegistry.newDetails().put("provider_status", "IN_PROGRESS"));
       r.update("t1", TaskStatus.CANCELED, 0.5, "canceled", null);
       r.update("t1", TaskStatus.DONE, 1.0, "late poll", null);
+      r.update("t1", t -> t.withArtifacts(List.of(Artifact.named("late.png", "image/png"))));
       assertThat(seenInStore).containsExactly(TaskStatus.RUNNING, TaskStatus.CANCELED);
       Task t = r.get("t1").orElseThrow();
       assertThat(t.status()).isEqualTo(TaskStatus.CANCELED);
-      assertThat(t.meta().get("provider_status").asText()).isEqualTo("IN_PROGRESS");
+      assertThat(t.artifacts()).isEmpty();
+      assertThat(t.version()).isEqualTo(2);
+      assertThat(t.details().get("provider_status").asText()).isEqualTo("IN_PROGRESS");
       assertThat(r.unfinished(10)).isEmpty();
       assertThat(r.findByProviderJob("runpod", "job-1")).isPresent();
+    }
+  }
+
+  @Test
+  void aStaleWriteLosesAndTheChangeIsRecomputedOnTheNewerTask() {
+    try (Database db = Database.sqlite(dir)) {
+      TaskStore store = new JdbiTaskStore(db.jdbi(), Json.mapper());
+      TaskRegistry r = new TaskRegistry(store, clock);
+      Task t0 = r.register(draft("t1", submission(Mode.LIVE, SubmitState.ACCEPTED, null))).task();
+      assertThat(
+              store.update(t0.withState(TaskStatus.RUNNING, 0.2, "x").stored(1, t0.createdAt()), 7))
+          .isFalse();
+      // Another writer slips in between our read and our write, once: ours is computed again.
+      AtomicBoolean interfered = new AtomicBoolean();
+      List<Double> computedFrom = new ArrayList<>();
+      Task after =
+          r.update(
+                  "t1",
+                  t -> {
+                    computedFrom.add(t.progress());
+                    if (interfered.compareAndSet(false, true)) {
+                      Task other =
+                          t.withState(TaskStatus.RUNNING, 0.5, "other").stored(1, t.createdAt());
+                      assertThat(store.update(other, 0)).isTrue();
+                    }
+                    return t.withState(TaskStatus.RUNNING, t.progress() + 0.1, "mine");
+                  })
+              .orElseThrow();
+      assertThat(computedFrom).containsExactly(0.0, 0.5);
+      assertThat(after.progress()).isEqualTo(0.6);
+      assertThat(after.version()).isEqualTo(2);
+      assertThat(store.get("t1").orElseThrow().message()).isEqualTo("mine");
+    }
+  }
+
+  @Test
+  void theViewLeavesOutWhatNoCallerMayRead() throws Exception {
+    try (Database db = Database.sqlite(dir)) {
+      TaskRegistry r = registry(db);
+      List<TaskEvent> events = new ArrayList<>();
+      r.subscribe(events::add);
+      Task t =
+          r.register(draft("t1", submission(Mode.LIVE, SubmitState.AMBIGUOUS, "secret-key-1")))
+              .task();
+      String json = Json.mapper().writeValueAsString(TaskView.of(t));
+      String event = Json.mapper().writeValueAsString(events.get(0));
+      for (String answer : List.of(json, event)) {
+        assertThat(answer).doesNotContain("hash-of-token", "webhook", "secret-key-1");
+        assertThat(answer).contains("\"submit_state\":\"ambiguous\"", "\"reconcile\":true");
+      }
+      var meta = TaskView.of(t).meta();
+      assertThat(meta.get("dry_run").asBoolean()).isFalse();
+      assertThat(meta.get("provider_slug").asText()).isEqualTo("runpod");
+      assertThat(meta.get("public_adapter").asBoolean()).isTrue();
+      assertThat(meta.get("seed").asLong()).isEqualTo(42);
     }
   }
 
@@ -73,16 +171,15 @@ class TaskRegistryTest {
     Database db = Database.sqlite(dir);
     TaskStore store = new JdbiTaskStore(db.jdbi(), Json.mapper());
     db.close();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.get("any"))
+    assertThatThrownBy(() -> store.get("any"))
         .isInstanceOfSatisfying(
-            io.comfyvn.compute.errors.ComputeException.class,
+            ComputeException.class,
             e -> {
               assertThat(e.code()).isEqualTo("store_unavailable");
-              assertThat(e.kind())
-                  .isEqualTo(io.comfyvn.compute.errors.ComputeException.Kind.UNAVAILABLE);
+              assertThat(e.kind()).isEqualTo(ComputeException.Kind.UNAVAILABLE);
               assertThat(e.retryable()).isTrue();
             });
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    assertThatThrownBy(
             () ->
                 store.insertIfAbsent(
                     new Task(
@@ -91,23 +188,30 @@ class TaskRegistryTest {
                         TaskStatus.QUEUED,
                         0,
                         "",
-                        TaskRegistry.newMeta(),
-                        java.time.Instant.EPOCH,
-                        java.time.Instant.EPOCH),
-                    null))
+                        null,
+                        List.of(),
+                        TaskRegistry.newDetails(),
+                        0,
+                        Instant.EPOCH,
+                        Instant.EPOCH)))
         .hasMessageContaining("task store cannot be used");
   }
 
   @Test
   void tasksSurviveReopening() {
+    Submission s = submission(Mode.SIM, SubmitState.ACCEPTED, "k-9");
     try (Database db = Database.sqlite(dir)) {
-      new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock)
-          .register(draft("keep", null));
+      registry(db).register(draft("keep", s));
+      registry(db)
+          .register(
+              new TaskRegistry.Draft(
+                  "other", "provider.bootstrap", TaskStatus.QUEUED, 0, "b", null, null));
     }
     try (Database db = Database.sqlite(dir)) {
-      TaskRegistry r = new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
-      assertThat(r.get("keep")).isPresent();
-      assertThat(r.unfinished(10)).extracting(Task::id).containsExactly("keep");
+      TaskRegistry r = registry(db);
+      assertThat(r.get("keep").orElseThrow().submission()).isEqualTo(s);
+      assertThat(r.get("other").orElseThrow().submission()).isNull();
+      assertThat(r.unfinished(10)).extracting(Task::id).containsExactlyInAnyOrder("keep", "other");
     }
   }
 }

@@ -6,8 +6,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.errors.ComputeException.Kind;
-import io.comfyvn.compute.gpu.ProviderException;
-import io.comfyvn.compute.gpu.ProviderException.Sent;
+import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import java.io.IOException;
 

@@ -3,9 +3,7 @@ package io.comfyvn.compute.gpu.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.errors.ComputeException.Kind;
-import io.comfyvn.compute.gpu.ProviderDescriptor;
-import io.comfyvn.compute.gpu.ProviderException;
-import io.comfyvn.compute.gpu.ProviderException.Sent;
+import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.Secret;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -76,7 +74,7 @@ public final class ProviderHttp {
    * would allow up to twice the limit across a period boundary). So the period is a tenth of the
    * documented window, with a tenth of the permits less 10% headroom.
    */
-  static RateLimiter limiter(String name, ProviderDescriptor.RateLimit limit) {
+  static RateLimiter limiter(String name, RateLimit limit) {
     long period = Math.max(1, limit.periodMs() / 10);
     int permits = Math.max(1, (int) Math.floor(limit.permits() / 10.0 * 0.9));
     return RateLimiter.of(

@@ -2,7 +2,6 @@ package io.comfyvn.compute.gpu.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.comfyvn.compute.config.ProviderSettings;
-import io.comfyvn.compute.gpu.ProviderDescriptor;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -22,7 +21,7 @@ import java.util.Map;
  * }</pre>
  */
 public record ResilienceSettings(
-    Map<Op, ProviderDescriptor.RateLimit> limits,
+    Map<Op, RateLimit> limits,
     int maxAttempts,
     Duration baseDelay,
     Duration maxDelay,
@@ -47,18 +46,22 @@ public record ResilienceSettings(
     limits = Map.copyOf(limits);
   }
 
-  /** The settings of a provider: its documented limits, then the config file's overrides. */
-  public static ResilienceSettings of(ProviderDescriptor d, ProviderSettings s) {
+  /**
+   * The settings of a provider: its documented limits, then the config file's overrides.
+   *
+   * @param documented the provider's documented limits by operation name ({@code create}, ...)
+   * @param s the provider's settings from {@code config/comfyvn.json}
+   */
+  public static ResilienceSettings of(Map<String, RateLimit> documented, ProviderSettings s) {
     JsonNode r = s.settings().path("resilience");
-    Map<Op, ProviderDescriptor.RateLimit> limits = new EnumMap<>(Op.class);
+    Map<Op, RateLimit> limits = new EnumMap<>(Op.class);
     for (Op op : Op.values()) {
       String key = op.name().toLowerCase(java.util.Locale.ROOT);
-      ProviderDescriptor.RateLimit base =
-          d.limits().getOrDefault(key, new ProviderDescriptor.RateLimit(50, 1000));
+      RateLimit base = documented.getOrDefault(key, new RateLimit(50, 1000));
       JsonNode o = r.path("rate_limits").path(key);
       limits.put(
           op,
-          new ProviderDescriptor.RateLimit(
+          new RateLimit(
               o.path("permits").asInt(base.permits()),
               o.path("period_ms").asLong(base.periodMs())));
     }

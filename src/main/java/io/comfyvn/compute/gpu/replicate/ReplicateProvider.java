@@ -26,7 +26,7 @@ public final class ReplicateProvider implements GpuProvider {
     return Optional.of(
         new ReplicateClient(
             context,
-            ResilienceSettings.of(DESCRIPTOR, context.settings()).readTimeout(),
+            ResilienceSettings.of(DESCRIPTOR.limits(), context.settings()).readTimeout(),
             Clock.systemUTC(),
             accountKey));
   }

@@ -10,7 +10,7 @@ import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
-import io.comfyvn.compute.tasks.TaskStatus;
+import io.comfyvn.compute.status.TaskStatus;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

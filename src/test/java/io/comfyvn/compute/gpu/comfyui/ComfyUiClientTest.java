@@ -11,12 +11,12 @@ import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.LiveJob;
 import io.comfyvn.compute.gpu.LiveClient.Output;
 import io.comfyvn.compute.gpu.LiveClient.Submitted;
-import io.comfyvn.compute.gpu.ProviderException;
-import io.comfyvn.compute.gpu.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.HttpCall;
+import io.comfyvn.compute.gpu.http.ProviderException;
+import io.comfyvn.compute.gpu.http.ProviderException.Sent;
+import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
-import io.comfyvn.compute.tasks.TaskStatus;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
 

@@ -3,8 +3,7 @@ package io.comfyvn.compute.gpu.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.comfyvn.compute.gpu.ProviderException;
-import io.comfyvn.compute.gpu.ProviderException.Sent;
+import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;

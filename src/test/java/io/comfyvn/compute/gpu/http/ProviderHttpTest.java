@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.comfyvn.compute.Json;
-import io.comfyvn.compute.gpu.ProviderDescriptor.RateLimit;
-import io.comfyvn.compute.gpu.ProviderException;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.support.ScriptedTransport;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
-import io.comfyvn.compute.tasks.TaskStatus;
+import io.comfyvn.compute.status.TaskStatus;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 

@@ -1,4 +1,4 @@
-package io.comfyvn.compute.gpu;
+package io.comfyvn.compute.jobs;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.advisor.Estimate;

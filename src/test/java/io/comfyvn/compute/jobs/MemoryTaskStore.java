@@ -1,5 +1,6 @@
-package io.comfyvn.compute.sim;
+package io.comfyvn.compute.jobs;
 
+import io.comfyvn.compute.tasks.Submission;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskStore;
 import java.util.ArrayList;
@@ -9,29 +10,39 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** An in-memory {@link TaskStore} for unit tests. */
+/** An in-memory {@link TaskStore} for unit tests, with the real store's rules. */
 final class MemoryTaskStore implements TaskStore {
   private final Map<String, Task> byId = new LinkedHashMap<>();
-  private final Map<String, String> byKey = new LinkedHashMap<>();
 
   @Override
-  public synchronized Task insertIfAbsent(Task task, String idempotencyKey) {
+  public synchronized Task insertIfAbsent(Task task) {
     if (byId.containsKey(task.id())) {
       return byId.get(task.id());
     }
-    if (idempotencyKey != null && byKey.containsKey(idempotencyKey)) {
-      return byId.get(byKey.get(idempotencyKey));
+    Submission s = task.submission();
+    if (s != null && s.idempotencyKey() != null && s.state().mayExistUpstream()) {
+      for (Task t : byId.values()) {
+        Submission o = t.submission();
+        if (o != null
+            && s.idempotencyKey().equals(o.idempotencyKey())
+            && o.mode() == s.mode()
+            && o.state().mayExistUpstream()) {
+          return t;
+        }
+      }
     }
     byId.put(task.id(), task);
-    if (idempotencyKey != null) {
-      byKey.put(idempotencyKey, task.id());
-    }
     return task;
   }
 
   @Override
-  public synchronized void update(Task task) {
-    byId.put(task.id(), task);
+  public synchronized boolean update(Task next, long expectedVersion) {
+    Task current = byId.get(next.id());
+    if (current == null || current.version() != expectedVersion) {
+      return false;
+    }
+    byId.put(next.id(), next);
+    return true;
   }
 
   @Override
@@ -40,8 +51,14 @@ final class MemoryTaskStore implements TaskStore {
   }
 
   @Override
-  public synchronized Optional<Task> findByIdempotencyKey(String key) {
-    return Optional.ofNullable(byKey.get(key)).map(byId::get);
+  public synchronized List<Task> attempts(String key) {
+    List<Task> out = new ArrayList<>();
+    for (Task t : byId.values()) {
+      if (t.submission() != null && key.equals(t.submission().idempotencyKey())) {
+        out.add(0, t);
+      }
+    }
+    return out;
   }
 
   @Override

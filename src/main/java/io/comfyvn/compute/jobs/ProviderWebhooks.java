@@ -1,13 +1,17 @@
-package io.comfyvn.compute.gpu;
+package io.comfyvn.compute.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.gpu.GpuProvider;
+import io.comfyvn.compute.gpu.GpuProviders;
+import io.comfyvn.compute.gpu.LiveClient;
+import io.comfyvn.compute.gpu.LiveClients;
 import io.comfyvn.compute.logging.ProviderCallLog;
+import io.comfyvn.compute.status.Mode;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
 
@@ -59,12 +63,7 @@ public final class ProviderWebhooks {
             .orElseThrow(
                 () -> ComputeException.notFound("unknown_job", "no such task for this provider"));
     LiveClient client = clients.require(p);
-    String expected = task.meta().path("webhook_token").asText("");
-    boolean tokenOk =
-        token != null
-            && !expected.isEmpty()
-            && java.security.MessageDigest.isEqual(
-                expected.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+    boolean tokenOk = WebhookTokens.matches(token, task.submission().webhookTokenSha256());
     if (!tokenOk && !client.verifyWebhook(headers, body)) {
       throw new ComputeException(
           ComputeException.Kind.UNAUTHORIZED, "bad_webhook_signature", "webhook not authentic");
@@ -95,7 +94,7 @@ public final class ProviderWebhooks {
     callLog.call(
         "webhook",
         p.descriptor().slug(),
-        "live",
+        Mode.LIVE,
         after.id(),
         parsed.get().providerJobId(),
         after.status().wire(),

@@ -1,4 +1,4 @@
-package io.comfyvn.compute.gpu;
+package io.comfyvn.compute.gpu.http;
 
 import io.comfyvn.compute.errors.ComputeException;
 import java.time.Duration;

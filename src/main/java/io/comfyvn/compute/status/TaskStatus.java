@@ -1,4 +1,4 @@
-package io.comfyvn.compute.tasks;
+package io.comfyvn.compute.status;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;

@@ -1,14 +1,21 @@
-package io.comfyvn.compute.gpu;
+package io.comfyvn.compute.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.AppConfig;
+import io.comfyvn.compute.gpu.GpuProvider;
+import io.comfyvn.compute.gpu.GpuProviders;
+import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
+import io.comfyvn.compute.gpu.LiveClients;
+import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.provenance.ArtifactStore;
+import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.tasks.Artifact;
+import io.comfyvn.compute.tasks.Submission;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
-import io.comfyvn.compute.tasks.TaskStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -104,7 +111,7 @@ public final class LiveTracker implements AutoCloseable {
   public int resume() {
     int n = 0;
     for (Task t : tasks.unfinished(100_000)) {
-      if (GpuService.TASK_KIND.equals(t.kind()) && "live".equals(t.meta().path("mode").asText())) {
+      if (GpuService.TASK_KIND.equals(t.kind()) && t.live()) {
         follow(t.id());
         n++;
       }
@@ -119,24 +126,32 @@ public final class LiveTracker implements AutoCloseable {
 
   /**
    * Applies a provider state to a task (from a poll or a webhook): status, progress, provider
-   * status, logs, error; on done, stores the artifacts first.
+   * status, logs, error; on done, stores the artifacts first. A terminal task is not changed.
+   *
+   * @param providerJobId the provider's job id when this state comes with one (a create answer, a
+   *     webhook), else null
    */
   public Optional<Task> apply(String taskId, String providerJobId, JobState state) {
     Optional<Task> current = tasks.get(taskId);
     if (current.isEmpty() || current.get().status().terminal()) {
       return current;
     }
-    Task task = current.get();
-    ObjectNode patch = TaskRegistry.newMeta();
+    List<Artifact> stored =
+        state.status() == TaskStatus.DONE ? store(current.get(), providerJobId, state) : null;
+    return tasks.update(taskId, t -> next(t, providerJobId, state, stored));
+  }
+
+  /** The task after a provider state (pure: the registry may call it again after a race). */
+  private Task next(Task task, String providerJobId, JobState state, List<Artifact> stored) {
+    ObjectNode patch = TaskRegistry.newDetails();
     patch.put("provider_status", state.providerStatus());
-    if (providerJobId != null && task.providerJobId().isEmpty()) {
-      patch.put("provider_job_id", providerJobId);
-      patch.put("submit_state", "accepted");
-      patch.put("reconcile", false);
+    Submission s = task.submission();
+    if (providerJobId != null && s.providerJobId() == null) {
+      s = s.accepted(providerJobId);
     }
     if (!state.logs().isEmpty()) {
       ArrayNode logs = patch.putArray("logs");
-      task.meta().path("logs").forEach(l -> logs.add(l.asText()));
+      task.details().path("logs").forEach(l -> logs.add(l.asText()));
       state.logs().stream().filter(l -> !contains(logs, l)).forEach(logs::add);
     }
     if (!state.metrics().isEmpty()) {
@@ -144,14 +159,14 @@ public final class LiveTracker implements AutoCloseable {
       state.metrics().forEach((k, v) -> m.put(k, v.doubleValue()));
     }
     TaskStatus status = state.status();
-    String message = message(state);
     double progress =
         state.progress() != null
             ? state.progress()
             : (status == TaskStatus.RUNNING ? Math.max(task.progress(), 0.1) : task.progress());
+    Task next = task;
     if (status == TaskStatus.DONE) {
       progress = 1.0;
-      patch.set("artifacts", store(task, providerJobId, state));
+      next = next.withArtifacts(stored == null ? List.of() : stored);
     }
     if (state.error() != null) {
       patch.put("error", state.error());
@@ -159,11 +174,10 @@ public final class LiveTracker implements AutoCloseable {
     if (status.terminal()) {
       patch.put("completed_at", clock.instant().toString());
     }
-    return tasks.update(taskId, status, progress, message, patch);
+    return next.withSubmission(s).withState(status, progress, message(state)).withDetails(patch);
   }
 
-  private ArrayNode store(Task task, String providerJobId, JobState state) {
-    ArrayNode out = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+  private List<Artifact> store(Task task, String providerJobId, JobState state) {
     List<ArtifactStore.Download> downloads = new ArrayList<>();
     state
         .outputs()
@@ -171,33 +185,33 @@ public final class LiveTracker implements AutoCloseable {
             o ->
                 downloads.add(new ArtifactStore.Download(o.name(), o.url(), o.base64(), o.mime())));
     if (downloads.isEmpty()) {
-      return out;
+      return List.of();
     }
-    JsonNode payload = task.meta().path("payload");
+    JsonNode payload = task.details().path("payload");
     String pov = payload.path("pov").isTextual() ? payload.path("pov").asText() : null;
-    JsonNode est = task.meta().path("estimate").path("usd");
+    Submission s = task.submission();
     ArtifactStore.Result r =
         artifacts.save(
             new ArtifactStore.Origin(
                 task.id(),
-                task.providerSlug(),
+                s.provider(),
                 providerJobId != null ? providerJobId : task.providerJobId(),
-                task.meta().path("seed").asLong(),
-                task.meta().path("job_sha256").asText(),
+                s.seed(),
+                s.fingerprint(),
                 pov,
-                est.isNumber() ? est.asDouble() : null,
+                s.estimate() == null ? null : s.estimate().usd(),
                 task.createdAt().toString()),
             downloads);
-    for (ArtifactStore.Saved s : r.saved()) {
-      ObjectNode a = out.addObject();
-      a.put("name", s.name());
-      a.put("path", s.path());
-      if (s.url() != null) {
-        a.put("url", s.url());
-      }
-      a.put("mime", s.mime());
-      a.put("sha256", s.sha256());
-      a.put("bytes", s.bytes());
+    List<Artifact> out = new ArrayList<>();
+    for (ArtifactStore.Saved saved : r.saved()) {
+      out.add(
+          new Artifact(
+              saved.name(),
+              saved.url(),
+              saved.path(),
+              saved.mime(),
+              saved.sha256(),
+              saved.bytes()));
     }
     r.problems()
         .forEach(
@@ -265,7 +279,7 @@ public final class LiveTracker implements AutoCloseable {
             TaskStatus.ERROR,
             task.progress(),
             "Submit outcome unknown and no provider job appeared; not resubmitted",
-            TaskRegistry.newMeta().put("reconcile", false));
+            null);
         return -1;
       }
       return grow(taskId);
@@ -285,22 +299,21 @@ public final class LiveTracker implements AutoCloseable {
             TaskStatus.ERROR,
             task.progress(),
             "The provider no longer knows this job (expired or deleted)",
-            TaskRegistry.newMeta().put("error", e.getMessage()));
+            TaskRegistry.newDetails().put("error", e.getMessage()));
         return -1;
       }
-      return e.retryAfter()
-          .map(Duration::toMillis)
-          .map(ms -> Math.max(ms, grow(taskId)))
-          .orElse(grow(taskId));
+      // grow once, whether or not the provider said when to come back
+      long grown = grow(taskId);
+      return e.retryAfter().map(Duration::toMillis).map(ms -> Math.max(ms, grown)).orElse(grown);
     }
-    String before = task.status().wire() + "|" + task.meta().path("provider_status").asText();
+    String before = task.status().wire() + "|" + task.details().path("provider_status").asText();
     Optional<Task> after = apply(taskId, null, state);
     if (after.isPresent() && after.get().status().terminal()) {
       return -1;
     }
     String now =
         after
-            .map(t -> t.status().wire() + "|" + t.meta().path("provider_status").asText())
+            .map(t -> t.status().wire() + "|" + t.details().path("provider_status").asText())
             .orElse(before);
     if (!now.equals(before)) {
       intervals.put(taskId, settings.initialPoll().toMillis());

@@ -1,4 +1,4 @@
-package io.comfyvn.compute.sim;
+package io.comfyvn.compute.jobs;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;

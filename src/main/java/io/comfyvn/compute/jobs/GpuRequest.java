@@ -1,7 +1,8 @@
-package io.comfyvn.compute.gpu;
+package io.comfyvn.compute.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.gpu.ModeDecision;
 
 /**
  * A parsed submit request.

@@ -1,7 +1,12 @@
-package io.comfyvn.compute.gpu;
+package io.comfyvn.compute.jobs;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.advisor.Estimate;
+import io.comfyvn.compute.gpu.ProviderDescriptor;
+import io.comfyvn.compute.status.Mode;
+import io.comfyvn.compute.status.SubmitState;
+import io.comfyvn.compute.tasks.Artifact;
 import java.util.List;
 
 /** The answers of the {@code /api/providers/gpu} operations, serialized as they are. */
@@ -15,20 +20,6 @@ public final class Results {
    * @param enabled whether it is on
    */
   public record FeatureState(String name, boolean enabled) {}
-
-  /**
-   * One output of a job.
-   *
-   * @param name file name
-   * @param url where the provider serves it, when it does
-   * @param path where this service stored it, relative to the home folder
-   * @param mime media type
-   * @param sha256 hex digest of the stored bytes
-   * @param bytes size of the stored bytes
-   */
-  @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Artifact(
-      String name, String url, String path, String mime, String sha256, Long bytes) {}
 
   /** The answer to {@code POST /health}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -46,7 +37,12 @@ public final class Results {
       String secretsProblem,
       FeatureState feature) {}
 
-  /** The answer to {@code POST /submit}. */
+  /**
+   * The answer to {@code POST /submit}.
+   *
+   * @param submitState what is known of the create request
+   * @param replayed true when an idempotency key answered with an earlier task (else absent)
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Submit(
       boolean ok,
@@ -56,12 +52,14 @@ public final class Results {
       String id,
       String taskId,
       String status,
+      SubmitState submitState,
       Long seed,
       String reason,
       List<String> missingSecrets,
       List<String> modeReasons,
       List<String> ignoredConfigKeys,
-      io.comfyvn.compute.advisor.Estimate estimate,
+      Estimate estimate,
+      Boolean replayed,
       FeatureState feature) {}
 
   /** The answer to {@code GET /poll/{id}}. */

@@ -1,4 +1,4 @@
-package io.comfyvn.compute.sim;
+package io.comfyvn.compute.jobs;
 
 import static io.comfyvn.compute.advisor.Workflows.json;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,11 +12,16 @@ import io.comfyvn.compute.advisor.VramRules;
 import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.gpu.GpuProviders;
-import io.comfyvn.compute.gpu.SimTasks;
+import io.comfyvn.compute.sim.SimProfiles;
+import io.comfyvn.compute.sim.SimRun;
+import io.comfyvn.compute.sim.SimService;
+import io.comfyvn.compute.status.Mode;
+import io.comfyvn.compute.status.SubmitState;
+import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.tasks.Submission;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskEvent;
 import io.comfyvn.compute.tasks.TaskRegistry;
-import io.comfyvn.compute.tasks.TaskStatus;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -67,17 +72,16 @@ class SimTaskRunnerTest {
   }
 
   private Task start(String slug, long seed) {
-    ObjectNode meta = TaskRegistry.newMeta();
-    meta.put("provider_slug", slug).put("mode", "sim").put("dry_run", true).put("seed", seed);
-    return runner.start(
-        new SimTasks.Start(
+    Submission submission =
+        new Submission(
+            Mode.SIM, slug, null, SubmitState.ACCEPTED, seed, "fp", null, null, null, null);
+    return runner
+        .start(
             "task-" + slug + "-" + seed,
-            "public.gpu.submit",
-            slug,
+            submission,
             (ObjectNode) json("{}"),
-            seed,
-            meta,
-            null));
+            TaskRegistry.newDetails())
+        .task();
   }
 
   @Test
@@ -86,8 +90,9 @@ class SimTaskRunnerTest {
     SimRun expected = sim.simulate(sim.plan("runpod", (ObjectNode) json("{}")), seed);
     Task t = start("runpod", seed);
     assertThat(t.status()).isEqualTo(TaskStatus.QUEUED);
-    assertThat(t.meta().path("sim_events")).hasSize(expected.events().size());
-    assertThat(t.meta().path("provider_job_id").asText()).isEqualTo("sim-runpod-" + seed);
+    assertThat(t.details().path("sim_events")).hasSize(expected.events().size());
+    assertThat(t.providerJobId()).isEqualTo("sim-runpod-" + seed);
+    assertThat(t.submission().state()).isEqualTo(SubmitState.ACCEPTED);
 
     List<TaskStatus> statuses = new ArrayList<>();
     List<Double> progress = new ArrayList<>();
@@ -106,9 +111,9 @@ class SimTaskRunnerTest {
         .contains(TaskStatus.RUNNING)
         .endsWith(TaskStatus.DONE);
     Task done = tasks.get(t.id()).orElseThrow();
-    assertThat(done.meta().path("artifacts")).hasSize(1);
-    assertThat(done.meta().path("logs")).hasSize(expected.events().size());
-    assertThat(done.meta().path("provider_status").asText()).isEqualTo("COMPLETED");
+    assertThat(done.artifacts()).hasSize(1);
+    assertThat(done.details().path("logs")).hasSize(expected.events().size());
+    assertThat(done.details().path("provider_status").asText()).isEqualTo("COMPLETED");
     assertThat(done.message())
         .isEqualTo(expected.events().get(expected.events().size() - 1).message());
     assertThat(scheduler.pending()).isZero();
@@ -136,7 +141,7 @@ class SimTaskRunnerTest {
     Task end = tasks.get(t.id()).orElseThrow();
     assertThat(end.status()).isEqualTo(TaskStatus.ERROR);
     assertThat(end.message()).contains("Timed out");
-    assertThat(end.meta().path("artifacts")).isEmpty();
+    assertThat(end.artifacts()).isEmpty();
   }
 
   @Test
@@ -149,7 +154,7 @@ class SimTaskRunnerTest {
     scheduler.runAll();
     Task end = tasks.get(t.id()).orElseThrow();
     assertThat(end.status()).isEqualTo(TaskStatus.CANCELED);
-    assertThat(end.meta().path("artifacts")).isEmpty();
+    assertThat(end.artifacts()).isEmpty();
     assertThat(seen).hasSize(before);
     assertThat(scheduler.pending()).isZero();
   }
@@ -167,7 +172,7 @@ class SimTaskRunnerTest {
   void unfinishedSimTasksResumeAfterARestart() {
     Task t = start("runpod", seedWithOutcome("runpod", "done", false));
     scheduler.advance(1);
-    JsonNode stepBefore = tasks.get(t.id()).orElseThrow().meta().path("sim_step");
+    JsonNode stepBefore = tasks.get(t.id()).orElseThrow().details().path("sim_step");
     // The old scheduler dies with the old process; a new runner resumes from the registry.
     ManualScheduler after = new ManualScheduler();
     SimTaskRunner restarted = new SimTaskRunner(sim, tasks, after, SCALE);
@@ -175,7 +180,7 @@ class SimTaskRunnerTest {
     after.runAll();
     Task end = tasks.get(t.id()).orElseThrow();
     assertThat(end.status()).isEqualTo(TaskStatus.DONE);
-    assertThat(end.meta().path("sim_step").asInt()).isGreaterThan(stepBefore.asInt());
+    assertThat(end.details().path("sim_step").asInt()).isGreaterThan(stepBefore.asInt());
     assertThat(restarted.resumeAll()).isZero();
   }
 }

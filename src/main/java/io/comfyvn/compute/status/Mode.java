@@ -1,4 +1,4 @@
-package io.comfyvn.compute.gpu;
+package io.comfyvn.compute.status;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 
@@ -20,5 +20,15 @@ public enum Mode {
   @JsonValue
   public String wire() {
     return wire;
+  }
+
+  /** Parses a stored or configured word ({@code dry_run}, {@code sim}, {@code live}). */
+  public static Mode parse(String word) {
+    for (Mode m : values()) {
+      if (m.wire.equals(word)) {
+        return m;
+      }
+    }
+    throw new IllegalArgumentException("not a mode: " + word);
   }
 }

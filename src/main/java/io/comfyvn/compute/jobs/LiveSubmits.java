@@ -1,0 +1,147 @@
+package io.comfyvn.compute.jobs;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.config.ProviderSettings;
+import io.comfyvn.compute.gpu.GpuProvider;
+import io.comfyvn.compute.gpu.LiveClient;
+import io.comfyvn.compute.gpu.LiveClients;
+import io.comfyvn.compute.gpu.http.ProviderException;
+import io.comfyvn.compute.status.SubmitState;
+import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.tasks.Task;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The live submit flow. The task is written first, in submit state {@code sent} (from here on the
+ * create may reach the provider), then the create goes upstream once. The answer decides the state:
+ * {@code accepted} with the provider's job id; {@code refused} or {@code not_sent} (an error task,
+ * which the same idempotency key may try again); {@code ambiguous} (no usable answer after sending:
+ * a job may exist, so it is never resent, and the task waits queued for reconciliation, e.g. by a
+ * webhook that carries our task id).
+ */
+final class LiveSubmits {
+  private final TaskRegistry tasks;
+  private final LiveClients clients;
+  private final LiveTracker tracker;
+  private final Supplier<Optional<String>> webhookBase;
+
+  LiveSubmits(
+      TaskRegistry tasks,
+      LiveClients clients,
+      LiveTracker tracker,
+      Supplier<Optional<String>> webhookBase) {
+    this.tasks = tasks;
+    this.clients = clients;
+    this.tracker = tracker;
+    this.webhookBase = webhookBase;
+  }
+
+  /**
+   * Submits a job live.
+   *
+   * @return the task and whether this call created it (false: a racing submit under the same key
+   *     did, and nothing was sent by this one)
+   * @throws ProviderException when the create failed; its details name the task
+   */
+  TaskRegistry.Registered submit(SubmitJob j) {
+    GpuProvider p = j.call().provider();
+    String token = WebhookTokens.create();
+    ObjectNode details = j.details();
+    TaskRegistry.Registered reg =
+        tasks.register(
+            new TaskRegistry.Draft(
+                null,
+                GpuService.TASK_KIND,
+                TaskStatus.QUEUED,
+                0.0,
+                "Submitting to " + p.descriptor().name(),
+                j.submission(SubmitState.SENT, null, WebhookTokens.hash(token)),
+                details));
+    if (!reg.created()) {
+      return reg;
+    }
+    Task task = reg.task();
+    LiveClient.Submitted submitted;
+    try {
+      submitted =
+          clients
+              .require(p)
+              .submit(
+                  new LiveClient.LiveJob(
+                      task.id(), j.job(), j.seed(), settings(j), webhookUrl(j, task, token)));
+    } catch (ProviderException e) {
+      recordFailure(task, e);
+      e.detail("task_id", task.id()).detail("provider", j.slug());
+      if (e.sent() == ProviderException.Sent.AMBIGUOUS) {
+        e.detail("reconcile", true);
+      }
+      throw e;
+    }
+    Task updated =
+        tracker.apply(task.id(), submitted.providerJobId(), submitted.state()).orElse(task);
+    tracker.follow(task.id());
+    return new TaskRegistry.Registered(updated, true);
+  }
+
+  private void recordFailure(Task task, ProviderException e) {
+    ObjectNode patch =
+        TaskRegistry.newDetails().put("error", e.getMessage()).put("error_code", e.code());
+    switch (e.sent()) {
+      case AMBIGUOUS -> {
+        tasks.update(
+            task.id(),
+            t ->
+                t.withSubmission(t.submission().withState(SubmitState.AMBIGUOUS))
+                    .withState(
+                        TaskStatus.QUEUED,
+                        0.0,
+                        "Submit outcome unknown; waiting to reconcile (not resubmitted)")
+                    .withDetails(patch));
+        tracker.follow(task.id());
+      }
+      case REFUSED ->
+          tasks.update(
+              task.id(),
+              t ->
+                  t.withSubmission(t.submission().withState(SubmitState.REFUSED))
+                      .withState(TaskStatus.ERROR, 0.0, "Rejected: " + e.getMessage())
+                      .withDetails(patch));
+      case NOT_SENT ->
+          tasks.update(
+              task.id(),
+              t ->
+                  t.withSubmission(t.submission().withState(SubmitState.NOT_SENT))
+                      .withState(TaskStatus.ERROR, 0.0, "Not sent: " + e.getMessage())
+                      .withDetails(patch));
+    }
+  }
+
+  /** The provider's settings with the request's honoured overrides on top. */
+  private static ProviderSettings settings(SubmitJob j) {
+    ProviderSettings base = j.call().settings();
+    ObjectNode merged = base.settings().deepCopy();
+    j.config().properties().forEach(e -> merged.set(e.getKey(), e.getValue().deepCopy()));
+    return new ProviderSettings(base.mode(), merged);
+  }
+
+  /** Where the provider should call back, when it sends webhooks and the service is reachable. */
+  private String webhookUrl(SubmitJob j, Task task, String token) {
+    if (!j.call().provider().descriptor().capabilities().contains("webhooks")) {
+      return null;
+    }
+    return webhookBase
+        .get()
+        .map(
+            b ->
+                b
+                    + "/api/providers/gpu/webhooks/"
+                    + j.slug()
+                    + "?task="
+                    + task.id()
+                    + "&token="
+                    + token)
+        .orElse(null);
+  }
+}

@@ -1,0 +1,77 @@
+package io.comfyvn.compute.jobs;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.advisor.Estimate;
+import io.comfyvn.compute.status.Mode;
+import io.comfyvn.compute.status.SubmitState;
+import io.comfyvn.compute.tasks.Submission;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A submit request after resolution: where it goes and how, the job with its seed and fingerprint,
+ * the request config that is honoured and the keys that are not.
+ *
+ * @param call the resolved call (provider, settings, missing secrets, mode decision)
+ * @param job the job payload
+ * @param seed the job's seed
+ * @param fingerprint sha256 of the job's canonical JSON
+ * @param config the request's config without the ignored keys
+ * @param ignored request config keys not taken from a request
+ * @param idempotencyKey the caller's key, or null
+ * @param estimate the job's cost and time estimate
+ */
+record SubmitJob(
+    Modes.Call call,
+    ObjectNode job,
+    long seed,
+    String fingerprint,
+    ObjectNode config,
+    List<String> ignored,
+    String idempotencyKey,
+    Estimate estimate) {
+
+  String slug() {
+    return call.slug();
+  }
+
+  /** The submission facts of a task for this job. */
+  Submission submission(SubmitState state, String providerJobId, String webhookTokenSha256) {
+    return new Submission(
+        call.mode(),
+        slug(),
+        providerJobId,
+        state,
+        seed,
+        fingerprint,
+        estimate,
+        // only a dry-run answer is about missing secrets: sim needs none, live has them all
+        call.mode() == Mode.DRY_RUN ? call.missing() : List.of(),
+        idempotencyKey,
+        webhookTokenSha256);
+  }
+
+  /** The display data every submit task starts with: the payload, the honoured config, logs. */
+  ObjectNode details() {
+    ObjectNode d = TaskRegistry.newDetails();
+    d.set("payload", job.deepCopy());
+    d.set("config", config.deepCopy());
+    d.putArray("logs");
+    return d;
+  }
+
+  /**
+   * A task id derived from what makes the answer what it is (used where the answer is
+   * deterministic: dry-run and sim), so the same request finds the same task, across restarts.
+   * Without a key the formula is the one tasks were always named by.
+   */
+  String stableTaskId(String outcome) {
+    String name = outcome + "|" + slug() + "|" + seed + "|" + fingerprint;
+    if (idempotencyKey != null) {
+      name += "|key|" + idempotencyKey;
+    }
+    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+}
