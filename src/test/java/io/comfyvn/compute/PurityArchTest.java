@@ -64,4 +64,45 @@ class PurityArchTest {
         .resideInAnyPackage("..compute.gpu..", "..compute.sim..", "..compute.secrets..")
         .check(MAIN);
   }
+
+  @Test
+  void theWorkflowPackageIsPureButForItsOneInputReader() {
+    // Graph checks, seeds, canonical bytes and classification are the same on every machine;
+    // DataAndWebInputs is the one class that reads files and fetches URLs.
+    noClasses()
+        .that()
+        .resideInAPackage("..compute.workflow..")
+        .and()
+        .doNotBelongToAnyOf(io.comfyvn.compute.workflow.DataAndWebInputs.class)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "java.nio.file..",
+            "java.net.http..",
+            "java.time..",
+            "java.sql..",
+            "..compute.gpu..",
+            "..compute.sim..",
+            "..compute.advisor..",
+            "..compute.tasks..",
+            "..compute.web..",
+            "io.javalin..",
+            "org.jdbi..")
+        .orShould()
+        .dependOnClassesThat()
+        .belongToAnyOf(
+            java.io.File.class,
+            java.net.Socket.class,
+            java.net.URL.class,
+            java.util.Random.class,
+            java.util.HashMap.class,
+            java.util.HashSet.class)
+        .orShould()
+        .callMethod(System.class, "currentTimeMillis")
+        .orShould()
+        .callMethod(java.net.InetAddress.class, "getByName", String.class)
+        .orShould()
+        .callMethod(java.net.InetAddress.class, "getAllByName", String.class)
+        .check(MAIN);
+  }
 }

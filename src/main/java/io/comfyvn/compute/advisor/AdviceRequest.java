@@ -199,6 +199,12 @@ public record AdviceRequest(
     if (workflow != null && workflow.isNull()) {
       workflow = null;
     }
+    if (workflow == null) {
+      // the submit's own job object, so a submit and its advice read the same graph
+      JsonNode job = object(body, "job", "job");
+      workflow =
+          job.get("workflow") != null && !job.get("workflow").isNull() ? job.get("workflow") : null;
+    }
     String provider = text(body, "provider", "provider");
     if (provider == null) {
       provider = text(workload, "provider", "workload.provider");

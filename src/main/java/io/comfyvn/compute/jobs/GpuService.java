@@ -21,6 +21,8 @@ import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.WorkflowJobs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -189,11 +191,14 @@ public final class GpuService {
     List<String> ignored = ignoredConfigKeys(call.provider().descriptor(), req.config());
     ObjectNode honoured = req.config().deepCopy();
     honoured.remove(ignored);
+    long seed = Seeds.resolve(req.seed(), req.job());
+    // A workflow job is checked whole before any task is written or anything is sent.
+    WorkflowJobs.read(req.job(), seed, Limits.DEFAULT);
     SubmitJob j =
         new SubmitJob(
             call,
             req.job(),
-            Seeds.resolve(req.seed(), req.job()),
+            seed,
             Seeds.fingerprint(req.job()),
             honoured,
             ignored,

@@ -9,6 +9,8 @@ import io.comfyvn.compute.advisor.CatalogProvider;
 import io.comfyvn.compute.advisor.PricingCatalog;
 import io.comfyvn.compute.jobs.GpuService;
 import io.comfyvn.compute.jobs.Results;
+import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.WorkflowJobs;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
@@ -50,6 +52,10 @@ final class AdvisorRoutes {
 
   private void advise(Context ctx) {
     ObjectNode body = bodies.object(ctx, true);
+    if (body.get("job") instanceof ObjectNode job) {
+      // a workflow job is refused here exactly as /submit would refuse it
+      WorkflowJobs.read(job, 0, Limits.DEFAULT);
+    }
     AdviceRequest req = AdviceRequest.parse(body);
     // The advisor reads the one mode decision GpuService makes; it never decides modes itself.
     Map<String, AdapterState> adapters = new TreeMap<>();

@@ -15,6 +15,8 @@ import io.comfyvn.compute.jobs.Results;
 import io.comfyvn.compute.sim.SimEvent;
 import io.comfyvn.compute.sim.SimRun;
 import io.comfyvn.compute.sim.SimService;
+import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.WorkflowJobs;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
@@ -121,6 +123,8 @@ final class GpuRoutes {
       job = JsonNodeFactory.instance.objectNode();
     }
     long seed = Seeds.resolve(body.get("seed"), job);
+    // the same checks as a submit: a workflow a submit would refuse is not simulated either
+    WorkflowJobs.read(job, seed, Limits.DEFAULT);
     SimService.Plan plan = sim.plan(provider, job);
     SimRun run = sim.simulate(plan, seed);
     Results.ProviderStatus live =

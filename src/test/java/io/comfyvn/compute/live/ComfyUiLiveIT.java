@@ -193,7 +193,8 @@ class ComfyUiLiveIT {
           h.server.post(
               "/api/providers/gpu/submit",
               "{\"provider\":\"comfyui\",\"job\":{\"workflow\":{\"1\":{\"class_type\":"
-                  + "\"NoSuchNode\",\"inputs\":{}}}}}");
+                  + "\"NoSuchNode\",\"inputs\":{}},\"9\":{\"class_type\":\"SaveImage\","
+                  + "\"inputs\":{\"images\":[\"1\",0]}}}}}");
       assertThat(unknownNode.status()).as(unknownNode.body()).isEqualTo(422);
       assertThat(unknownNode.json().get("code").asText()).isEqualTo("provider_rejected");
       assertThat(unknownNode.json().get("message").asText())
