@@ -1,6 +1,7 @@
 package io.comfyvn.compute;
 
 import io.comfyvn.compute.config.ConfigException;
+import io.comfyvn.compute.config.Home;
 import io.comfyvn.compute.fakes.FakeProvidersCommand;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -16,14 +17,20 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "ComfyVN Compute: one contract to run GPU jobs on public providers.",
-    subcommands = {Main.Serve.class, FakeProvidersCommand.class})
+    subcommands = {Main.Serve.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
-    int code = new CommandLine(new Main()).execute(args);
+    int code = commandLine().execute(args);
     if (code != 0) {
       System.exit(code);
     }
+  }
+
+  /** The whole command line: the service's commands and the fakes. */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main())
+        .addSubcommand(new FakeProvidersCommand(() -> Home.resolve(null)));
   }
 
   @Override
@@ -47,8 +54,11 @@ public final class Main implements Runnable {
 
     @Option(
         names = "--home",
-        description = "Folder holding config/, logs/ and data/ (default: the current folder).")
-    Path home = Path.of(".");
+        paramLabel = "DIR",
+        description =
+            "Folder holding config/, logs/ and data/ (default: $COMFYVN_HOME, else"
+                + " ~/.comfyvn-compute).")
+    Path home;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -56,9 +66,17 @@ public final class Main implements Runnable {
         System.err.println("error: --port must be 0 to 65535");
         return 2;
       }
+      Path dir = Home.resolve(home);
+      System.err.println("home: " + dir);
+      Path here = Path.of("").toAbsolutePath();
+      if (!dir.equals(here) && java.nio.file.Files.exists(here.resolve("config/comfyvn.json"))) {
+        // Settings in the current folder were the home before it moved to ~/.comfyvn-compute.
+        System.err.println(
+            "note: " + here.resolve("config/comfyvn.json") + " is not read; use --home . for it");
+      }
       App app;
       try {
-        app = App.start(new App.Options(home, host, port, System.getenv(), Clock.systemUTC()));
+        app = App.start(new App.Options(dir, host, port, System.getenv(), Clock.systemUTC()));
       } catch (ConfigException e) {
         System.err.println("error: " + e.getMessage());
         return 2;

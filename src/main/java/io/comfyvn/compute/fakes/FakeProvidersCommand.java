@@ -1,9 +1,13 @@
 package io.comfyvn.compute.fakes;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,9 +24,10 @@ import picocli.CommandLine.Spec;
       "Serve fake RunPod, Replicate, Hugging Face, Modal and ComfyUI APIs on 127.0.0.1 to try"
           + " live mode"
           + " without accounts or a GPU.",
-      "Prints 'fake providers on http://127.0.0.1:N', then one JSON line with the providers_gpu"
-          + " settings and the secrets to paste into config/comfyvn.json and"
-          + " config/comfyvn.secrets.json."
+      "Prints 'fake providers on http://127.0.0.1:N', then one JSON line with the live-mode"
+          + " settings and the secrets. With --write-config it also merges them into"
+          + " HOME/config/comfyvn.json (turning enable_public_gpu_adapters on) and"
+          + " HOME/config/comfyvn.secrets.json (chmod 600); restart 'serve' to use them."
     })
 public final class FakeProvidersCommand implements Callable<Integer> {
   @Option(
@@ -30,7 +35,27 @@ public final class FakeProvidersCommand implements Callable<Integer> {
       description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int port = 9100;
 
+  @Option(
+      names = "--write-config",
+      arity = "0..1",
+      paramLabel = "HOME",
+      fallbackValue = "",
+      description =
+          "Write the live-mode settings and secrets into HOME/config/ (HOME defaults to the"
+              + " service's default home, as 'serve' uses it).")
+  String writeConfig;
+
   @Spec CommandSpec spec;
+
+  private final Supplier<Path> defaultHome;
+
+  /**
+   * @param defaultHome the home folder {@code --write-config} without a value writes into (the
+   *     service decides it; the fakes do not know the service)
+   */
+  public FakeProvidersCommand(Supplier<Path> defaultHome) {
+    this.defaultHome = defaultHome;
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -57,8 +82,24 @@ public final class FakeProvidersCommand implements Callable<Integer> {
                   stopped.countDown();
                 }));
     PrintWriter out = spec.commandLine().getOut();
+    ObjectNode handshake = fakes.cliConfig();
+    if (writeConfig != null) {
+      Path home = writeConfig.isBlank() ? defaultHome.get() : Path.of(writeConfig).toAbsolutePath();
+      try {
+        FakeConfigWriter.Written w = new FakeConfigWriter(Json.mapper()).write(home, handshake);
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("wrote live-mode settings to " + w.config() + " and " + w.secrets());
+        w.backups().forEach(b -> err.println("kept the previous file as " + b));
+        err.println("(re)start the service to use them: bin/comfyvn-compute serve --home " + home);
+        err.flush();
+      } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+        fakes.close();
+        spec.commandLine().getErr().println("error: " + e.getMessage());
+        return 1;
+      }
+    }
     out.println("fake providers on " + fakes.baseUrl());
-    out.println(io.comfyvn.compute.Json.mapper().writeValueAsString(fakes.cliConfig()));
+    out.println(Json.mapper().writeValueAsString(handshake));
     out.flush();
     stopped.await();
     return 0;

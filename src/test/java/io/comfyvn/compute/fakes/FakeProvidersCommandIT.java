@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.comfyvn.compute.support.Server;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -13,9 +14,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code fake-providers} as a user runs it: the packaged jar in its own process. */
 class FakeProvidersCommandIT {
@@ -116,6 +119,48 @@ class FakeProvidersCommandIT {
       p.destroy();
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
     }
+  }
+
+  @Test
+  void writeConfigPutsLiveSettingsIntoAHomeTheServiceRunsLiveFrom(@TempDir Path home)
+      throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    java,
+                    "-jar",
+                    JAR.toString(),
+                    "fake-providers",
+                    "--port",
+                    "0",
+                    "--write-config",
+                    home.toString()))
+            .redirectError(home.resolve("fakes.err").toFile())
+            .start();
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      // the files are written before the first line
+      assertThat(out.readLine()).startsWith("fake providers on http://127.0.0.1:");
+      assertThat(home.resolve("config/comfyvn.json")).exists();
+      assertThat(
+              PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(home.resolve("config/comfyvn.secrets.json"))))
+          .isEqualTo("rw-------");
+      try (Server server = Server.start(home)) {
+        JsonNode providers = server.get("/api/providers/gpu/providers").json();
+        assertThat(providers.at("/feature/enabled").asBoolean()).isTrue();
+        for (JsonNode pr : providers.get("providers")) {
+          assertThat(pr.get("mode").asText()).as(pr.get("slug").asText()).isEqualTo("live");
+          assertThat(pr.get("ready").asBoolean()).as(pr.get("slug").asText()).isTrue();
+        }
+      }
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    }
+    String err = Files.readString(home.resolve("fakes.err"));
+    assertThat(err).contains("wrote live-mode settings to " + home.resolve("config/comfyvn.json"));
   }
 
   private static int call(HttpClient http, String url, String... headers) throws Exception {
