@@ -16,7 +16,7 @@ import io.comfyvn.compute.hooks.HookWebhooks;
 import io.comfyvn.compute.jobs.GpuService;
 import io.comfyvn.compute.jobs.LiveTracker;
 import io.comfyvn.compute.jobs.ProviderWebhooks;
-import io.comfyvn.compute.jobs.SimScheduler;
+import io.comfyvn.compute.jobs.Scheduler;
 import io.comfyvn.compute.jobs.SimTaskRunner;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.metrics.ServiceMetrics;
@@ -32,6 +32,7 @@ import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.Database;
 import io.comfyvn.compute.tasks.JdbiTaskStore;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.tasks.TaskRetention;
 import io.comfyvn.compute.web.WebServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,6 +44,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
@@ -54,7 +58,8 @@ public final class App implements AutoCloseable {
   private final LiveTracker tracker;
   private final HookWebhooks webhooks;
   private final WebServer web;
-  private final SimScheduler simScheduler;
+  private final Scheduler simScheduler;
+  private final ScheduledExecutorService housekeeping;
 
   /**
    * How to start.
@@ -77,7 +82,8 @@ public final class App implements AutoCloseable {
       ProviderCallLog callLog,
       LiveTracker tracker,
       HookWebhooks webhooks,
-      SimScheduler simScheduler,
+      Scheduler simScheduler,
+      ScheduledExecutorService housekeeping,
       WebServer web) {
     this.database = database;
     this.callLog = callLog;
@@ -85,6 +91,7 @@ public final class App implements AutoCloseable {
     this.webhooks = webhooks;
     this.web = web;
     this.simScheduler = simScheduler;
+    this.housekeeping = housekeeping;
   }
 
   /**
@@ -103,6 +110,22 @@ public final class App implements AutoCloseable {
     TaskRegistry tasks =
         // The embedded SQLite file has this process as its only writer: reads may be cached.
         new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock(), true);
+    // Retention runs at start, every ten minutes, and after each burst of dry-run/sim tasks.
+    ScheduledExecutorService housekeeping =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "task-retention");
+              t.setDaemon(true);
+              return t;
+            });
+    TaskRetention retention =
+        new TaskRetention(
+            tasks,
+            options.clock(),
+            TaskRetention.Settings.of(config.section("tasks").path("retention")),
+            housekeeping);
+    tasks.subscribe(retention::onEvent);
+    housekeeping.scheduleWithFixedDelay(retention::prune, 0, 10, TimeUnit.MINUTES);
     ServiceMetrics metrics = new ServiceMetrics();
     ProviderCallLog callLog =
         new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"), metrics);
@@ -129,7 +152,7 @@ public final class App implements AutoCloseable {
     SimProfiles profiles = SimProfiles.load();
     WorkflowAnalyzer analyzer = new WorkflowAnalyzer(VramRules.load());
     SimService sim = new SimService(providers, config, catalog, profiles, analyzer);
-    SimScheduler scheduler = SimScheduler.daemon();
+    Scheduler scheduler = Scheduler.daemon("sim-tasks");
     SimTaskRunner simTasks = new SimTaskRunner(sim, tasks, scheduler, advisorSettings.timeScale());
     GpuService gpu =
         new GpuService(
@@ -191,7 +214,7 @@ public final class App implements AutoCloseable {
     metrics.gauge("live_tracker_following", "live tasks the tracker follows", tracker::following);
     tracker.resume();
     simTasks.resumeAll();
-    return new App(database, callLog, tracker, webhooks, scheduler, web);
+    return new App(database, callLog, tracker, webhooks, scheduler, housekeeping, web);
   }
 
   /** The port the service listens on. */
@@ -202,6 +225,7 @@ public final class App implements AutoCloseable {
   @Override
   public void close() {
     simScheduler.close();
+    housekeeping.shutdownNow();
     web.close();
     tracker.close();
     webhooks.close();

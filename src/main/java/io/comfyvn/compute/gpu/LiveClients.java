@@ -38,9 +38,12 @@ public final class LiveClients {
     this.mapper = mapper;
   }
 
-  /** A client for the provider, when it has a live protocol. */
+  /**
+   * A client for the provider, when it has a live protocol and its required secrets are present now
+   * (a client is never built without them: it could not authenticate, and building one would fail).
+   */
   public Optional<LiveClient> client(GpuProvider p) {
-    if (!p.hasLiveClient()) {
+    if (!p.hasLiveClient() || !secrets.missing(p.descriptor().secretKeys()).isEmpty()) {
       return Optional.empty();
     }
     ProviderDescriptor d = p.descriptor();
@@ -58,7 +61,7 @@ public final class LiveClients {
     return p.live(new GpuProvider.LiveContext(settings, current(d), http, mapper));
   }
 
-  /** A client for the provider, or a 503 when it has no live protocol. */
+  /** A client for the provider, or a 503 when it has no live protocol or lacks its secrets. */
   public LiveClient require(GpuProvider p) {
     return client(p)
         .orElseThrow(
@@ -66,7 +69,13 @@ public final class LiveClients {
                 new ComputeException(
                     ComputeException.Kind.UNAVAILABLE,
                     "no_live_client",
-                    p.descriptor().slug() + " has no live client"));
+                    p.descriptor().slug()
+                        + (p.hasLiveClient()
+                            ? " cannot run live now: missing secrets "
+                                + String.join(", ", secrets.missing(p.descriptor().secretKeys()))
+                            : " has no live client"),
+                    true,
+                    null));
   }
 
   /** The provider's required and optional secrets that are present now. */

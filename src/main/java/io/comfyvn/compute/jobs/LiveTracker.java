@@ -24,9 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +52,9 @@ public final class LiveTracker implements AutoCloseable {
   private final ArtifactStore artifacts;
   private final Clock clock;
   private final Settings settings;
-  private final ScheduledExecutorService scheduler;
-  private final ExecutorService workers;
+  private final Scheduler scheduler;
+  private final Executor workers;
+  private final ExecutorService ownedWorkers;
   private final Map<String, Long> intervals = new ConcurrentHashMap<>();
 
   /**
@@ -83,6 +84,7 @@ public final class LiveTracker implements AutoCloseable {
     }
   }
 
+  /** A tracker on its own threads: one scheduler thread and {@code settings.workers()} pollers. */
   public LiveTracker(
       TaskRegistry tasks,
       GpuProviders providers,
@@ -90,14 +92,39 @@ public final class LiveTracker implements AutoCloseable {
       ArtifactStore artifacts,
       Clock clock,
       Settings settings) {
+    this(
+        tasks,
+        providers,
+        clients,
+        artifacts,
+        clock,
+        settings,
+        Scheduler.daemon("live-tracker-scheduler"),
+        Executors.newFixedThreadPool(settings.workers(), daemon("live-tracker-poll")));
+  }
+
+  /**
+   * A tracker on the given scheduler and poll workers (tests pass a manual scheduler and a direct
+   * executor, so polls run when the test says, on the test's thread).
+   */
+  public LiveTracker(
+      TaskRegistry tasks,
+      GpuProviders providers,
+      LiveClients clients,
+      ArtifactStore artifacts,
+      Clock clock,
+      Settings settings,
+      Scheduler scheduler,
+      Executor workers) {
     this.tasks = tasks;
     this.providers = providers;
     this.clients = clients;
     this.artifacts = artifacts;
     this.clock = clock;
     this.settings = settings;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("live-tracker-scheduler"));
-    this.workers = Executors.newFixedThreadPool(settings.workers(), daemon("live-tracker-poll"));
+    this.scheduler = scheduler;
+    this.workers = workers;
+    this.ownedWorkers = workers instanceof ExecutorService e ? e : null;
   }
 
   /** Starts following a task (idempotent). */
@@ -240,11 +267,7 @@ public final class LiveTracker implements AutoCloseable {
   }
 
   private void schedule(String taskId, long delayMs) {
-    if (scheduler.isShutdown()) {
-      return;
-    }
-    scheduler.schedule(
-        () -> workers.execute(() -> pollOnce(taskId)), delayMs, TimeUnit.MILLISECONDS);
+    scheduler.schedule(() -> workers.execute(() -> pollOnce(taskId)), delayMs);
   }
 
   private void pollOnce(String taskId) {
@@ -343,12 +366,14 @@ public final class LiveTracker implements AutoCloseable {
 
   @Override
   public void close() {
-    scheduler.shutdownNow();
-    workers.shutdownNow();
-    try {
-      workers.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    scheduler.close();
+    if (ownedWorkers != null) {
+      ownedWorkers.shutdownNow();
+      try {
+        ownedWorkers.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

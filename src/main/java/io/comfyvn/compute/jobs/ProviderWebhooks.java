@@ -44,8 +44,18 @@ public final class ProviderWebhooks {
   }
 
   /**
-   * A provider's webhook. Authentic when the provider's signature verifies, or when the per-task
-   * token in the URL matches (providers that do not sign, such as RunPod).
+   * A provider's webhook. In this order, so that a stranger learns nothing and nothing is built or
+   * fetched for a task that cannot take a webhook:
+   *
+   * <ol>
+   *   <li>the task must be a live submit to this provider (else 404, the same answer as an unknown
+   *       id: no live client is built for a dry-run or sim task);
+   *   <li>the call must be authentic: the per-task token in the URL matches the stored SHA-256
+   *       (providers that do not sign, such as RunPod), or the provider's signature verifies
+   *       (Replicate); both compared in constant time (else 401);
+   *   <li>the task must not be finished (else 409: a terminal task never changes);
+   *   <li>the body must be a job state this provider sends, for this task's job (else 400/409).
+   * </ol>
    */
   public Result receive(
       String providerName, String taskId, String token, Map<String, String> headers, byte[] body) {
@@ -59,14 +69,25 @@ public final class ProviderWebhooks {
             .filter(
                 t ->
                     GpuService.TASK_KIND.equals(t.kind())
+                        && t.live()
                         && p.descriptor().slug().equals(t.providerSlug()))
             .orElseThrow(
-                () -> ComputeException.notFound("unknown_job", "no such task for this provider"));
-    LiveClient client = clients.require(p);
-    boolean tokenOk = WebhookTokens.matches(token, task.submission().webhookTokenSha256());
-    if (!tokenOk && !client.verifyWebhook(headers, body)) {
+                () ->
+                    ComputeException.notFound(
+                        "unknown_job", "no live task with that id for this provider"));
+    LiveClient client = null;
+    if (!WebhookTokens.matches(token, task.submission().webhookTokenSha256())) {
+      client = clients.require(p);
+      if (!client.verifyWebhook(headers, body)) {
+        throw new ComputeException(
+            ComputeException.Kind.UNAUTHORIZED, "bad_webhook_signature", "webhook not authentic");
+      }
+    }
+    if (task.status().terminal()) {
       throw new ComputeException(
-          ComputeException.Kind.UNAUTHORIZED, "bad_webhook_signature", "webhook not authentic");
+          ComputeException.Kind.CONFLICT,
+          "task_finished",
+          "the task is already " + task.status().wire() + "; a finished task does not change");
     }
     JsonNode json;
     try {
@@ -76,6 +97,9 @@ public final class ProviderWebhooks {
     }
     if (json == null || !json.isObject()) {
       throw ComputeException.badRequest("invalid_body", "the webhook body must be a JSON object");
+    }
+    if (client == null) {
+      client = clients.require(p);
     }
     Optional<LiveClient.Submitted> parsed = client.parseWebhook(json);
     if (parsed.isEmpty()) {

@@ -36,11 +36,10 @@ public final class SimTaskRunner {
 
   private final SimService sim;
   private final TaskRegistry tasks;
-  private final SimScheduler scheduler;
+  private final Scheduler scheduler;
   private final double timeScale;
 
-  public SimTaskRunner(
-      SimService sim, TaskRegistry tasks, SimScheduler scheduler, double timeScale) {
+  public SimTaskRunner(SimService sim, TaskRegistry tasks, Scheduler scheduler, double timeScale) {
     this.sim = sim;
     this.tasks = tasks;
     this.scheduler = scheduler;

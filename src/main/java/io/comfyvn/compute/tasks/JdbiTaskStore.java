@@ -12,6 +12,7 @@ import io.comfyvn.compute.status.TaskStatus;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
@@ -196,6 +197,66 @@ public final class JdbiTaskStore implements TaskStore {
                 .bind("limit", limit)
                 .map(this::row)
                 .list());
+  }
+
+  /** Finished dry-run and sim submits: what retention may delete (see TaskRetention). */
+  private static final String DISPOSABLE =
+      "mode IN ('dry_run', 'sim') AND status IN ('done', 'error', 'canceled')";
+
+  /** Deleted per transaction, so pruning never holds the (single-writer) database for long. */
+  static final int PRUNE_BATCH = 500;
+
+  @Override
+  public List<String> pruneDisposable(Instant createdBefore, int keepNewest) {
+    List<String> deleted = new ArrayList<>();
+    pruneWhile(
+        deleted,
+        h ->
+            h.createQuery(
+                    "SELECT id FROM tasks WHERE "
+                        + DISPOSABLE
+                        + " AND created_at < :cutoff LIMIT :batch")
+                .bind("cutoff", createdBefore.toEpochMilli())
+                .bind("batch", PRUNE_BATCH)
+                .mapTo(String.class)
+                .list());
+    pruneWhile(
+        deleted,
+        h ->
+            h.createQuery(
+                    "SELECT id FROM tasks WHERE "
+                        + DISPOSABLE
+                        + " ORDER BY created_at DESC, id LIMIT :batch OFFSET :keep")
+                .bind("batch", PRUNE_BATCH)
+                .bind("keep", keepNewest)
+                .mapTo(String.class)
+                .list());
+    return deleted;
+  }
+
+  /** Deletes batch after batch of the ids {@code select} finds, until it finds no full batch. */
+  private void pruneWhile(
+      List<String> deleted,
+      org.jdbi.v3.core.HandleCallback<List<String>, RuntimeException> select) {
+    while (true) {
+      List<String> ids =
+          write(
+              h ->
+                  h.inTransaction(
+                      tx -> {
+                        List<String> found = select.withHandle(tx);
+                        if (!found.isEmpty()) {
+                          tx.createUpdate("DELETE FROM tasks WHERE id IN (<ids>)")
+                              .bindList("ids", found)
+                              .execute();
+                        }
+                        return found;
+                      }));
+      deleted.addAll(ids);
+      if (ids.size() < PRUNE_BATCH) {
+        return;
+      }
+    }
   }
 
   /** A read; a store that cannot answer is a 503 for the caller, not a 500. */

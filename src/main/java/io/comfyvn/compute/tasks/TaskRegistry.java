@@ -242,6 +242,20 @@ public final class TaskRegistry {
     return store.unfinished(limit);
   }
 
+  /**
+   * Deletes disposable tasks (finished dry-run and sim submits) created before {@code
+   * createdBefore} and beyond the {@code keepNewest} newest; live tasks are kept.
+   *
+   * @return how many were deleted
+   */
+  public int prune(Instant createdBefore, int keepNewest) {
+    List<String> deleted = store.pruneDisposable(createdBefore, keepNewest);
+    if (recent != null) {
+      deleted.forEach(recent::remove);
+    }
+    return deleted.size();
+  }
+
   /** Adds a listener; it is called on the writer's thread after each persisted change. */
   public void subscribe(Consumer<TaskEvent> listener) {
     listeners.add(listener);

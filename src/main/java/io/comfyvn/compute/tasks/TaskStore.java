@@ -35,4 +35,13 @@ public interface TaskStore {
 
   /** Tasks that are not terminal, oldest first (for trackers resuming after a restart). */
   List<Task> unfinished(int limit);
+
+  /**
+   * Deletes disposable tasks: finished dry-run and sim submits created before {@code
+   * createdBefore}, and those beyond the {@code keepNewest} newest of them. Live submits,
+   * unfinished tasks and other kinds of task are never deleted.
+   *
+   * @return the ids deleted
+   */
+  List<String> pruneDisposable(java.time.Instant createdBefore, int keepNewest);
 }

@@ -2,8 +2,8 @@ package io.comfyvn.compute.jobs;
 
 import java.util.PriorityQueue;
 
-/** A {@link SimScheduler} on virtual time: steps run only when the test advances the clock. */
-final class ManualScheduler implements SimScheduler {
+/** A {@link Scheduler} on virtual time: steps run only when the test advances the clock. */
+final class ManualScheduler implements Scheduler {
   private record Due(long at, long order, Runnable step) {}
 
   private final PriorityQueue<Due> queue =

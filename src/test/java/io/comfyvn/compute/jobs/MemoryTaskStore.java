@@ -1,8 +1,10 @@
 package io.comfyvn.compute.jobs;
 
+import io.comfyvn.compute.status.Mode;
 import io.comfyvn.compute.tasks.Submission;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskStore;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -79,5 +81,23 @@ final class MemoryTaskStore implements TaskStore {
   @Override
   public synchronized List<Task> unfinished(int limit) {
     return byId.values().stream().filter(t -> !t.status().terminal()).limit(limit).toList();
+  }
+
+  @Override
+  public synchronized List<String> pruneDisposable(Instant createdBefore, int keepNewest) {
+    List<Task> disposable =
+        byId.values().stream()
+            .filter(t -> t.mode() != null && t.mode() != Mode.LIVE && t.status().terminal())
+            .sorted(Comparator.comparing(Task::createdAt).reversed())
+            .toList();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < disposable.size(); i++) {
+      Task t = disposable.get(i);
+      if (i >= keepNewest || t.createdAt().isBefore(createdBefore)) {
+        out.add(t.id());
+      }
+    }
+    out.forEach(byId::remove);
+    return out;
   }
 }

@@ -82,6 +82,27 @@ class TaskStorePostgresIT {
           new TaskRegistry.Draft(
               "b1", "provider.bootstrap", TaskStatus.QUEUED, 0, "b", null, null));
       assertThat(r.get("b1").orElseThrow().submission()).isNull();
+      // retention's SQL (LIMIT/OFFSET, IN (<ids>)) on PostgreSQL: only finished dry-run/sim go
+      for (int i = 0; i < 3; i++) {
+        Submission dry =
+            new Submission(
+                Mode.DRY_RUN,
+                "modal",
+                null,
+                SubmitState.ACCEPTED,
+                i,
+                "f",
+                null,
+                List.of(),
+                null,
+                null);
+        r.register(
+            new TaskRegistry.Draft(
+                "d" + i, "public.gpu.submit", TaskStatus.DONE, 1, "d", dry, null));
+      }
+      assertThat(r.prune(Instant.parse("2026-11-29T12:00:00Z"), 1)).isEqualTo(2);
+      // same creation instant: ties go by id, the first kept
+      assertThat(r.list(10)).extracting(Task::id).containsExactlyInAnyOrder("p1", "b1", "d0");
     } finally {
       drop(schema);
     }

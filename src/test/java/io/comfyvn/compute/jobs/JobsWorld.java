@@ -1,0 +1,121 @@
+package io.comfyvn.compute.jobs;
+
+import io.comfyvn.compute.Json;
+import io.comfyvn.compute.advisor.AdvisorSettings;
+import io.comfyvn.compute.advisor.PricingCatalog;
+import io.comfyvn.compute.advisor.VramRules;
+import io.comfyvn.compute.advisor.WorkflowAnalyzer;
+import io.comfyvn.compute.config.AppConfig;
+import io.comfyvn.compute.config.ConfigLoader;
+import io.comfyvn.compute.fakes.FakeClock;
+import io.comfyvn.compute.gpu.GpuProviders;
+import io.comfyvn.compute.gpu.LiveClients;
+import io.comfyvn.compute.logging.ProviderCallLog;
+import io.comfyvn.compute.metrics.ServiceMetrics;
+import io.comfyvn.compute.provenance.ArtifactStore;
+import io.comfyvn.compute.secrets.SecretStore;
+import io.comfyvn.compute.sim.SimProfiles;
+import io.comfyvn.compute.sim.SimService;
+import io.comfyvn.compute.support.ScriptedTransport;
+import io.comfyvn.compute.support.TestHome;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The service's task-running room in one process, without a web server or threads: a scripted
+ * transport (every request it sees is recorded; an unscripted one fails), an in-memory task store,
+ * a manual scheduler for tracker polls and sim steps, and a clock the test moves.
+ */
+final class JobsWorld implements AutoCloseable {
+  /** Provider settings that make RunPod and Replicate live against an address never reached. */
+  static final String LIVE_PROVIDERS =
+      "\"providers_gpu\":{"
+          + "\"runpod\":{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:9/runpod/v2\","
+          + "\"endpoint_id\":\"ep\",\"resilience\":{\"retry\":{\"max_attempts\":1}}},"
+          + "\"replicate\":{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:9/replicate/v1\","
+          + "\"model\":\"o/m\",\"resilience\":{\"retry\":{\"max_attempts\":1}}}}";
+
+  /** Where providers would call back. */
+  static final String SELF = "http://127.0.0.1:7";
+
+  final FakeClock clock = new FakeClock(Instant.parse("2026-12-01T12:00:00Z"));
+  final TestHome home;
+  final ScriptedTransport transport = new ScriptedTransport();
+  final MemoryTaskStore store = new MemoryTaskStore();
+  final TaskRegistry tasks = new TaskRegistry(store, clock);
+  final ManualScheduler scheduler = new ManualScheduler();
+  final ManualScheduler simScheduler = new ManualScheduler();
+  final AppConfig config;
+  final SecretStore secrets;
+  final GpuProviders providers = GpuProviders.discover();
+  final LiveClients clients;
+  final LiveTracker tracker;
+  final ProviderCallLog callLog;
+  final GpuService gpu;
+  final ProviderWebhooks webhooks;
+
+  /**
+   * @param flag {@code enable_public_gpu_adapters}
+   * @param withSecrets whether RunPod's and Replicate's secrets are present
+   */
+  JobsWorld(Path dir, boolean flag, boolean withSecrets) {
+    home = new TestHome(dir);
+    home.config(
+        "{\"features\":{\"enable_public_gpu_adapters\":"
+            + flag
+            + "},\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400},"
+            + LIVE_PROVIDERS
+            + "}");
+    if (withSecrets) {
+      home.secrets(
+          "{\"runpod\":{\"api_key\":\"rp-canary-key\"},\"replicate\":{\"api_token\":\"r8-canary\"}}");
+    }
+    config = new ConfigLoader(Json.mapper()).load(dir);
+    secrets = new SecretStore(dir, Json.mapper());
+    clients = new LiveClients(config, secrets, transport, Json.mapper());
+    tracker =
+        new LiveTracker(
+            tasks,
+            providers,
+            clients,
+            new ArtifactStore(dir, Json.mapper(), clock, "test"),
+            clock,
+            LiveTracker.Settings.of(config),
+            scheduler,
+            Runnable::run);
+    callLog = new ProviderCallLog(dir, null, new ServiceMetrics());
+    SimService sim =
+        new SimService(
+            providers,
+            config,
+            PricingCatalog.load(AdvisorSettings.DEFAULTS),
+            SimProfiles.load(),
+            new WorkflowAnalyzer(VramRules.load()));
+    gpu =
+        new GpuService(
+            providers,
+            config,
+            secrets,
+            tasks,
+            callLog,
+            new GpuService.Live(clients, tracker, () -> Optional.of(SELF)),
+            sim::estimate,
+            new SimTaskRunner(sim, tasks, simScheduler, 0.05));
+    webhooks = new ProviderWebhooks(providers, tasks, clients, tracker, callLog);
+  }
+
+  /** Runs every poll due within the next {@code d} (and moves the clock as far). */
+  void advance(Duration d) {
+    clock.advance(d);
+    scheduler.advance(d.toMillis());
+  }
+
+  @Override
+  public void close() {
+    tracker.close();
+    callLog.close();
+  }
+}
