@@ -10,6 +10,8 @@ import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.LiveClients;
+import io.comfyvn.compute.gpu.http.EgressGuard;
+import io.comfyvn.compute.gpu.http.EgressPolicy;
 import io.comfyvn.compute.gpu.http.JdkHttpTransport;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
@@ -130,8 +132,14 @@ public final class App implements AutoCloseable {
     ProviderCallLog callLog =
         new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"), metrics);
     GpuProviders providers = GpuProviders.discover();
+    // Where credentials may go: the providers' documented hosts plus egress.allowed_base_urls.
+    EgressPolicy egress = providers.egressPolicy(config.section("egress"));
     LiveClients live =
-        new LiveClients(config, secrets, new JdkHttpTransport(Duration.ofSeconds(5)), mapper);
+        new LiveClients(
+            config,
+            secrets,
+            new EgressGuard(new JdkHttpTransport(Duration.ofSeconds(5)), egress, secrets::all),
+            mapper);
     LiveTracker tracker =
         new LiveTracker(
             tasks,
@@ -181,7 +189,7 @@ public final class App implements AutoCloseable {
     ProviderChecks checks =
         // Health checks answer a person waiting on a page: short timeouts, no retries.
         new ProviderChecks(
-            new JdkHttpTransport(Duration.ofSeconds(2)),
+            new EgressGuard(new JdkHttpTransport(Duration.ofSeconds(2)), egress, secrets::all),
             secrets,
             mapper,
             options.clock(),

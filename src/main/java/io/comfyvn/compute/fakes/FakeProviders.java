@@ -191,7 +191,10 @@ public final class FakeProviders implements AutoCloseable {
 
   /**
    * What a user pastes to point the service at these fakes: {@code {"providers_gpu": {...},
-   * "secrets": {...}}} for {@code config/comfyvn.json} and {@code config/comfyvn.secrets.json}.
+   * "egress": {"allowed_base_urls": [...]}, "secrets": {...}}}. Every top-level key but {@code
+   * secrets} merges into {@code config/comfyvn.json}; {@code secrets} is {@code
+   * config/comfyvn.secrets.json}. The fakes' loopback origin must be allowed: the service sends
+   * credentials only to each provider's documented hosts and to the allowed base URLs.
    */
   public ObjectNode cliConfig() {
     String base = baseUrl();
@@ -225,6 +228,7 @@ public final class FakeProviders implements AutoCloseable {
         .put("mode", "live")
         .put("base_url", base + "/comfyui")
         .put("hardware", FakeComfyUI.HARDWARE);
+    out.putObject("egress").putArray("allowed_base_urls").add(base);
     ObjectNode secrets = out.putObject("secrets");
     secrets.putObject(RUNPOD).put("api_key", c.runpodApiKey());
     secrets.putObject(HUGGINGFACE).put("api_key", c.huggingfaceToken());

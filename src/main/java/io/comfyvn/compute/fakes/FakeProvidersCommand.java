@@ -24,8 +24,10 @@ import picocli.CommandLine.Spec;
       "Serve fake RunPod, Replicate, Hugging Face, Modal and ComfyUI APIs on 127.0.0.1 to try"
           + " live mode"
           + " without accounts or a GPU.",
-      "Prints 'fake providers on http://127.0.0.1:N', then one JSON line with the live-mode"
-          + " settings and the secrets. With --write-config it also merges them into"
+      "Prints 'fake providers on http://127.0.0.1:N', then one JSON line: every top-level key"
+          + " but 'secrets' (providers_gpu settings, and egress.allowed_base_urls so the service"
+          + " may send the fake keys to loopback) is config for config/comfyvn.json; 'secrets' is"
+          + " config/comfyvn.secrets.json. With --write-config it also merges them into"
           + " HOME/config/comfyvn.json (turning enable_public_gpu_adapters on) and"
           + " HOME/config/comfyvn.secrets.json (chmod 600); restart 'serve' to use them."
     })

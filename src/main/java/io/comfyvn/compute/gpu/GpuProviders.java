@@ -1,6 +1,7 @@
 package io.comfyvn.compute.gpu;
 
 import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.gpu.http.EgressPolicy;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -72,6 +73,30 @@ public final class GpuProviders {
   /** Every provider, sorted by slug. */
   public List<GpuProvider> all() {
     return slugs().stream().map(bySlug::get).toList();
+  }
+
+  /**
+   * Where credentials may go: every provider's documented hosts ({@code egress_hosts} in its {@code
+   * provider.json}), the secrets sections it owns, and the user's allowed base URLs.
+   *
+   * @param egress the {@code egress} section of {@code config/comfyvn.json}
+   */
+  public EgressPolicy egressPolicy(com.fasterxml.jackson.databind.JsonNode egress) {
+    Map<String, List<String>> hosts = new LinkedHashMap<>();
+    Map<String, String> sections = new LinkedHashMap<>();
+    for (GpuProvider p : all()) {
+      ProviderDescriptor d = p.descriptor();
+      hosts.put(d.slug(), d.egressHosts());
+      List<ProviderDescriptor.SecretSpec> specs = new ArrayList<>(d.secrets());
+      specs.addAll(d.optionalSecrets());
+      for (ProviderDescriptor.SecretSpec s : specs) {
+        sections.put(s.section(), d.slug());
+        if (s.sectionAliases() != null) {
+          s.sectionAliases().forEach(a -> sections.put(a, d.slug()));
+        }
+      }
+    }
+    return EgressPolicy.of(hosts, sections, egress);
   }
 
   private static String abbreviate(String s) {

@@ -4,14 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.errors.ComputeException;
-import io.comfyvn.compute.gpu.http.HttpTransport;
+import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.gpu.http.ResilienceSettings;
 import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.secrets.SecretKey;
 import io.comfyvn.compute.secrets.SecretStore;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,16 +21,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * Builds live clients. Each provider keeps ONE {@link ProviderHttp} for the life of the service, so
  * its rate limiter and circuit breaker see every call; clients are cheap and built per use with the
  * secrets as they are now (the secrets file may change at run time).
+ *
+ * <p>Every door sends through the one {@link EgressGuard} (credentials only to the hosts they
+ * belong to; answers scrubbed), and every client is wrapped so that all it returns or throws is
+ * scrubbed of every secret ({@link ScrubbedClient}).
  */
 public final class LiveClients {
   private final AppConfig config;
   private final SecretStore secrets;
-  private final HttpTransport transport;
+  private final EgressGuard transport;
   private final ObjectMapper mapper;
   private final Map<String, ProviderHttp> doors = new ConcurrentHashMap<>();
 
   public LiveClients(
-      AppConfig config, SecretStore secrets, HttpTransport transport, ObjectMapper mapper) {
+      AppConfig config, SecretStore secrets, EgressGuard transport, ObjectMapper mapper) {
     this.config = config;
     this.secrets = secrets;
     this.transport = transport;
@@ -53,12 +56,9 @@ public final class LiveClients {
             d.slug(),
             slug ->
                 new ProviderHttp(
-                    slug,
-                    transport,
-                    ResilienceSettings.of(d.limits(), settings),
-                    () -> current(d).values(),
-                    mapper));
-    return p.live(new GpuProvider.LiveContext(settings, current(d), http, mapper));
+                    slug, transport, ResilienceSettings.of(d.limits(), settings), mapper));
+    return p.live(new GpuProvider.LiveContext(settings, current(d), http, mapper))
+        .map(c -> new ScrubbedClient(c, transport::scrub));
   }
 
   /** A client for the provider, or a 503 when it has no live protocol or lacks its secrets. */
@@ -86,13 +86,6 @@ public final class LiveClients {
     for (SecretKey k : keys) {
       secrets.find(k).ifPresent(s -> out.put(k.qualifiedName(), s));
     }
-    return out;
-  }
-
-  /** Every secret value of every provider (for scrubbing texts that leave the service). */
-  public Collection<Secret> allSecrets(Collection<GpuProvider> providers) {
-    List<Secret> out = new ArrayList<>();
-    providers.forEach(p -> out.addAll(current(p.descriptor()).values()));
     return out;
   }
 }

@@ -31,6 +31,9 @@ import java.util.Map;
  * @param hints config hints: default base URL, regions, hardware profiles, setting keys
  * @param capabilities what the provider can do (webhooks, cancel, logs...)
  * @param limits documented rate limits by operation ({@code create}, {@code read}, {@code cancel})
+ * @param egressHosts the provider's documented API hosts, the only ones (besides the user's {@code
+ *     egress.allowed_base_urls}) its credentials are sent to; {@code *.example.com} for any host
+ *     below a domain (see {@link io.comfyvn.compute.gpu.http.EgressPolicy})
  */
 public record ProviderDescriptor(
     String slug,
@@ -43,7 +46,8 @@ public record ProviderDescriptor(
     String pricingAsOf,
     Hints hints,
     List<String> capabilities,
-    Map<String, RateLimit> limits) {
+    Map<String, RateLimit> limits,
+    List<String> egressHosts) {
 
   private static final ObjectMapper READER =
       JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
@@ -54,6 +58,7 @@ public record ProviderDescriptor(
     optionalSecrets = optionalSecrets == null ? List.of() : List.copyOf(optionalSecrets);
     capabilities = List.copyOf(capabilities);
     limits = limits == null ? Map.of() : Map.copyOf(limits);
+    egressHosts = egressHosts == null ? List.of() : List.copyOf(egressHosts);
   }
 
   /**

@@ -74,6 +74,9 @@ public final class ProviderBootstrap {
 
   /** Runs a bootstrap now, in the caller's thread, as ComfyVN does. */
   public Outcome run(ComputeProvider p) {
+    // Refuse an entry whose checks would send a key where it does not belong before any task or
+    // file exists (egress_denied, 422).
+    checks.admit(p);
     String run = UUID.randomUUID().toString().replace("-", "");
     Path dir = home.resolve("data/remote").resolve(p.id()).resolve(run);
     Path log = dir.resolve("bootstrap.log");

@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.HttpTransport;
+import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.secrets.SecretKey;
 import io.comfyvn.compute.secrets.SecretStore;
@@ -34,22 +37,30 @@ import java.util.Set;
  * </ul>
  *
  * <p>Each check is one request with a short timeout and no retry (a health check that retries hides
- * the very slowness it should show). Every answer is a JSON object with {@code ok}; nothing throws,
- * and no answer holds a secret (provider texts are scrubbed of the key).
+ * the very slowness it should show). Every answer is a JSON object with {@code ok}, and no answer
+ * holds a secret: requests go through the {@link EgressGuard}, whose answers arrive scrubbed.
+ *
+ * <p>Registry entries are written through the API, so their {@code base_url} is not trusted: a
+ * request carrying a key goes only where {@link io.comfyvn.compute.gpu.http.EgressPolicy} allows
+ * for that key's owner, and otherwise the check throws {@code egress_denied} (HTTP 422) without
+ * sending anything ({@link #healthInList} answers instead, so one entry cannot break a list).
+ * RunPod checks also refuse another provider's secrets ({@code meta.credentials: "huggingface"}): a
+ * documented host pattern such as {@code *.endpoints.huggingface.cloud} matches hosts anyone can
+ * create, and RunPod's checks have no business sending a Hugging Face token anywhere.
  */
 public final class ProviderChecks {
   static final Set<String> COMFYUI_SERVICES = Set.of("comfyui", "lan", "unraid", "local");
   static final String QUOTA_UNSUPPORTED = "quota inspection not supported";
   static final String TEMPLATES_UNSUPPORTED = "template enumeration not available";
 
-  private final HttpTransport transport;
+  private final EgressGuard transport;
   private final SecretStore secrets;
   private final ObjectMapper mapper;
   private final Clock clock;
   private final Duration timeout;
 
   public ProviderChecks(
-      HttpTransport transport,
+      EgressGuard transport,
       SecretStore secrets,
       ObjectMapper mapper,
       Clock clock,
@@ -88,6 +99,38 @@ public final class ProviderChecks {
       out = notSupported("health check not supported for service '" + p.service() + "'");
     }
     return stamp(p, out);
+  }
+
+  /**
+   * {@link #health}, but a request that may not be sent is an answer ({@code ok:false, code:
+   * "egress_denied"}) rather than a failure: for "health of all", where one entry must not hide the
+   * others.
+   */
+  public ObjectNode healthInList(ComputeProvider p) {
+    try {
+      return health(p);
+    } catch (ComputeException e) {
+      ObjectNode out = JsonNodeFactory.instance.objectNode();
+      out.put("ok", false);
+      out.put("code", e.code());
+      out.put("error", e.getMessage());
+      return stamp(p, out);
+    }
+  }
+
+  /**
+   * Whether this entry's checks may send what they would send (for bootstrap, before it records a
+   * task).
+   *
+   * @throws ComputeException {@code egress_denied} (422) or {@code credentials_not_allowed} (422)
+   */
+  public void admit(ComputeProvider p) {
+    if (runpod(p)) {
+      Optional<Secret> secret = runpodSecret(p);
+      if (secret.isPresent()) {
+        request(p, "/templates", secret).ifPresent(transport::admit);
+      }
+    }
   }
 
   /** {@code {ok, quota?, error?}}: ComfyVN inspects no quota this service can rely on. */
@@ -142,9 +185,29 @@ public final class ProviderChecks {
     return stamp(p, out);
   }
 
+  private SecretKey runpodKey(ComputeProvider p) {
+    return new SecretKey(p.credentialsSection(), "api_key", List.of(), List.of("token"));
+  }
+
+  /** The entry's RunPod key, refusing another provider's secrets section. */
+  private Optional<Secret> runpodSecret(ComputeProvider p) {
+    String owner = transport.policy().ownerOf(p.credentialsSection());
+    if (transport.policy().isProvider(owner) && !"runpod".equals(owner)) {
+      throw new ComputeException(
+          ComputeException.Kind.UNPROCESSABLE,
+          "credentials_not_allowed",
+          "provider '"
+              + p.id()
+              + "': meta.credentials names "
+              + owner
+              + "'s secrets; RunPod checks use the runpod section or a section of your own");
+    }
+    return secrets.find(runpodKey(p));
+  }
+
   private ObjectNode runpodCall(ComputeProvider p, String path) {
-    SecretKey key = new SecretKey(p.credentialsSection(), "api_key", List.of(), List.of("token"));
-    Optional<Secret> secret = secrets.find(key);
+    SecretKey key = runpodKey(p);
+    Optional<Secret> secret = runpodSecret(p);
     if (secret.isEmpty()) {
       ObjectNode out = JsonNodeFactory.instance.objectNode();
       out.put("ok", false);
@@ -156,27 +219,41 @@ public final class ProviderChecks {
     return call(p, path, secret);
   }
 
-  /** One GET; {@code body} holds the parsed answer when ok. */
-  private ObjectNode call(ComputeProvider p, String path, Optional<Secret> bearer) {
-    ObjectNode out = JsonNodeFactory.instance.objectNode();
+  /** The GET a check sends, or empty when the base URL is not an http(s) URL. */
+  private static Optional<HttpCall> request(
+      ComputeProvider p, String path, Optional<Secret> bearer) {
     URI uri;
     try {
       String base = p.baseUrl().replaceAll("/+$", "");
       uri = URI.create(base + path);
       if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-        return notSupported("base_url must be http(s) for service '" + p.service() + "'");
+        return Optional.empty();
       }
     } catch (IllegalArgumentException e) {
-      return notSupported("base_url is not a valid URL");
+      return Optional.empty();
     }
     Map<String, String> headers =
         bearer
             .map(s -> Map.of("Accept", "application/json", "Authorization", "Bearer " + s.reveal()))
             .orElse(Map.of("Accept", "application/json"));
+    return Optional.of(HttpCall.get(uri, headers));
+  }
+
+  /**
+   * One GET; {@code body} holds the parsed answer when ok.
+   *
+   * @throws ComputeException {@code egress_denied} when the request may not go to the entry's URL
+   */
+  private ObjectNode call(ComputeProvider p, String path, Optional<Secret> bearer) {
+    ObjectNode out = JsonNodeFactory.instance.objectNode();
+    Optional<HttpCall> call = request(p, path, bearer);
+    if (call.isEmpty()) {
+      return notSupported("base_url must be a valid http(s) URL for service '" + p.service() + "'");
+    }
     long start = System.nanoTime();
     HttpReply reply;
     try {
-      reply = transport.send(HttpCall.get(uri, headers), timeout);
+      reply = transport.send(call.get(), timeout);
     } catch (HttpTransport.TransportException e) {
       out.put("ok", false);
       out.put("error", "unreachable: " + e.getMessage());
@@ -187,7 +264,7 @@ public final class ProviderChecks {
     if (reply.status() / 100 != 2) {
       out.put("ok", false);
       out.put("status_code", reply.status());
-      out.put("error", scrub(errorText(reply), bearer));
+      out.put("error", errorText(reply));
       return out;
     }
     try {
@@ -234,12 +311,8 @@ public final class ProviderChecks {
     } catch (IOException notJson) {
       // a plain-text error is used as it is
     }
-    text = text.strip();
-    return text.length() > 200 ? text.substring(0, 200) + "..." : text;
-  }
-
-  private static String scrub(String text, Optional<Secret> secret) {
-    return secret.map(s -> text.replace(s.reveal(), "***")).orElse(text);
+    // the guard scrubbed the answer before it got here, so cutting cannot leave part of a key
+    return ProviderHttp.cut(transport.scrub(text.strip()), 200);
   }
 
   private static ObjectNode notSupported(String error) {

@@ -70,6 +70,14 @@ public final class SecretStore {
     return Optional.empty();
   }
 
+  /**
+   * Every value in the file: section (lower case) -> field (lower case) -> value. The same map
+   * instance is returned while the file is unchanged, so callers may cache what they derive.
+   */
+  public Map<String, Map<String, Secret>> all() {
+    return current().values();
+  }
+
   /** The qualified names of the keys that are missing. */
   public List<String> missing(Collection<SecretKey> keys) {
     List<String> out = new ArrayList<>();

@@ -115,7 +115,7 @@ final class ProvidersRoutes {
     List<ObjectNode> results = new ArrayList<>();
     for (ComputeProvider p : registry().list()) {
       if (p.active()) {
-        ObjectNode status = service.checks().health(p);
+        ObjectNode status = service.checks().healthInList(p);
         registry().recordHealth(p.id(), status);
         status.put("provider_name", p.name());
         results.add(status);

@@ -8,7 +8,9 @@ import io.comfyvn.compute.Json;
 import io.comfyvn.compute.advisor.AdvisorSettings;
 import io.comfyvn.compute.advisor.PricingCatalog;
 import io.comfyvn.compute.fakes.FakeClock;
+import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.secrets.SecretStore;
+import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
 import io.comfyvn.compute.support.TestHome;
 import java.nio.file.Path;
@@ -32,9 +34,10 @@ class ProviderChecksTest {
   private final ScriptedTransport transport = new ScriptedTransport();
 
   private ProviderChecks checks() {
+    SecretStore secrets = new SecretStore(home, Json.mapper());
     return new ProviderChecks(
-        transport,
-        new SecretStore(home, Json.mapper()),
+        new EgressGuard(transport, LiveContexts.testPolicy(), secrets::all),
+        secrets,
         Json.mapper(),
         clock,
         Duration.ofSeconds(1));

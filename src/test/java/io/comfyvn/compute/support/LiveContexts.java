@@ -6,19 +6,70 @@ import io.comfyvn.compute.Json;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
+import io.comfyvn.compute.gpu.GpuProviders;
+import io.comfyvn.compute.gpu.http.EgressGuard;
+import io.comfyvn.compute.gpu.http.EgressPolicy;
 import io.comfyvn.compute.gpu.http.HttpTransport;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.gpu.http.ResilienceSettings;
 import io.comfyvn.compute.secrets.Secret;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Live contexts for client unit tests: the real {@link ProviderHttp} (retries, breaker, limits)
- * over a given transport, with retry delays of a few milliseconds so tests never wait.
+ * behind the real {@link EgressGuard} over a given transport, with retry delays of a few
+ * milliseconds so tests never wait.
  */
 public final class LiveContexts {
   public static final ObjectMapper MAPPER = Json.mapper();
+
+  /**
+   * The made-up origins client tests point at, allowed as a user would list them in {@code
+   * egress.allowed_base_urls}; anything else only gets credentials on a documented host.
+   */
+  public static final List<String> TEST_ORIGINS =
+      List.of(
+          "http://127.0.0.1:9",
+          "http://127.0.0.1:1",
+          "http://127.0.0.1",
+          "https://h",
+          "http://h",
+          "https://a",
+          "https://x",
+          "https://files.example");
+
+  /** The shipped providers' documented hosts plus {@link #TEST_ORIGINS}. */
+  public static EgressPolicy testPolicy() {
+    return policy(TEST_ORIGINS);
+  }
+
+  /** The shipped providers' documented hosts plus these allowed base URLs. */
+  public static EgressPolicy policy(List<String> allowedBaseUrls) {
+    com.fasterxml.jackson.databind.node.ObjectNode egress = MAPPER.createObjectNode();
+    allowedBaseUrls.forEach(u -> egress.withArray("allowed_base_urls").add(u));
+    return GpuProviders.discover().egressPolicy(egress);
+  }
+
+  /**
+   * A guard over a transport holding these secrets.
+   *
+   * @param secrets qualified secret name ({@code section.field}), value pairs
+   */
+  public static EgressGuard guard(HttpTransport transport, EgressPolicy policy, String... secrets) {
+    Map<String, Map<String, Secret>> bySection = new TreeMap<>();
+    for (int i = 0; i + 1 < secrets.length; i += 2) {
+      String name = secrets[i];
+      int dot = name.indexOf('.');
+      bySection
+          .computeIfAbsent(name.substring(0, dot), k -> new TreeMap<>())
+          .put(name.substring(dot + 1), Secret.of(secrets[i + 1]));
+    }
+    Map<String, Map<String, Secret>> fixed = Map.copyOf(bySection);
+    return new EgressGuard(transport, policy, () -> fixed);
+  }
 
   private LiveContexts() {}
 
@@ -38,9 +89,8 @@ public final class LiveContexts {
     ProviderHttp http =
         new ProviderHttp(
             provider.descriptor().slug(),
-            transport,
+            guard(transport, testPolicy(), secrets),
             ResilienceSettings.of(provider.descriptor().limits(), settings),
-            s::values,
             MAPPER);
     return new LiveContext(settings, s, http, MAPPER);
   }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
-import io.comfyvn.compute.secrets.Secret;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.core.IntervalBiFunction;
@@ -16,12 +15,10 @@ import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * A provider's HTTP door: every call goes through its rate limiter (sized to the provider's
@@ -31,12 +28,15 @@ import java.util.function.Supplier;
  * <p>Retry rules: reads and cancels retry on 429, 5xx, timeouts and refused connections; a create
  * retries only when the provider cannot have accepted it (refused connection, 429, 503), never
  * after an ambiguous failure, so a job is never created twice. {@code Retry-After} is honoured.
+ *
+ * <p>It sends through an {@link EgressGuard} (the type is required, so no provider can bypass it):
+ * credentials go only where they belong, and every answer arrives already scrubbed of every secret.
+ * A denied request ({@code egress_denied}) is neither sent nor retried.
  */
 public final class ProviderHttp {
   private final String provider;
-  private final HttpTransport transport;
+  private final EgressGuard transport;
   private final ResilienceSettings settings;
-  private final Supplier<Collection<Secret>> secrets;
   private final ObjectMapper mapper;
   private final CircuitBreaker breaker;
   private final Map<Op, RateLimiter> limiters = new EnumMap<>(Op.class);
@@ -44,15 +44,10 @@ public final class ProviderHttp {
   private final Retry otherRetry;
 
   public ProviderHttp(
-      String provider,
-      HttpTransport transport,
-      ResilienceSettings settings,
-      Supplier<Collection<Secret>> secrets,
-      ObjectMapper mapper) {
+      String provider, EgressGuard transport, ResilienceSettings settings, ObjectMapper mapper) {
     this.provider = provider;
     this.transport = transport;
     this.settings = settings;
-    this.secrets = secrets;
     this.mapper = mapper;
     this.breaker =
         CircuitBreaker.of(
@@ -92,7 +87,11 @@ public final class ProviderHttp {
     return Retry.decorateSupplier(retry, () -> attempt(op, call)).get();
   }
 
-  /** The provider's error text from an answer, without secrets (for messages and task errors). */
+  /**
+   * The provider's error text from an answer, without secrets (for messages and task errors):
+   * scrubbed first (the guard already did; this keeps the rule where the text is cut), then cut to
+   * 300 characters, so a cut can never leave part of a secret behind.
+   */
   public String errorText(HttpReply reply) {
     String text = reply.text();
     try {
@@ -113,16 +112,17 @@ public final class ProviderHttp {
     } catch (java.io.IOException notJson) {
       // plain-text errors (Modal's proxy, HF's management API) are used as they are
     }
-    return scrub(text.length() > 300 ? text.substring(0, 300) + "..." : text).strip();
+    return cut(scrub(text), 300).strip();
   }
 
-  /** Removes every secret value from a text. */
+  /** A text cut to at most {@code max} characters (plus "..."); scrub before cutting. */
+  public static String cut(String text, int max) {
+    return text.length() > max ? text.substring(0, max) + "..." : text;
+  }
+
+  /** Masks every secret the service holds (every provider's) in a text, in every covered form. */
   public String scrub(String text) {
-    String out = text;
-    for (Secret s : secrets.get()) {
-      out = out.replace(s.reveal(), "***");
-    }
-    return out;
+    return transport.scrub(text);
   }
 
   private HttpReply attempt(Op op, HttpCall call) {
@@ -153,6 +153,10 @@ public final class ProviderHttp {
     HttpReply reply;
     try {
       reply = transport.send(call, settings.readTimeout());
+    } catch (ProviderException denied) {
+      // egress_denied: nothing was sent, so the breaker saw no call
+      breaker.releasePermission();
+      throw denied;
     } catch (HttpTransport.TransportException e) {
       breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
       throw e.maybeSent()

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.Secret;
+import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
 import java.net.URI;
 import java.time.Duration;
@@ -42,7 +43,11 @@ class ProviderHttpTest {
   }
 
   private static ProviderHttp door(ScriptedTransport t) {
-    return new ProviderHttp("testprov", t, fast(4), () -> List.of(KEY), Json.mapper());
+    return new ProviderHttp(
+        "testprov",
+        LiveContexts.guard(t, LiveContexts.testPolicy(), "testprov.api_key", KEY.reveal()),
+        fast(4),
+        Json.mapper());
   }
 
   private static HttpCall create() {
