@@ -148,6 +148,9 @@ public final class LiveGatewayBench {
     Files.writeString(
         home.resolve("config/comfyvn.json"),
         "{\"features\":{\"enable_public_gpu_adapters\":true},"
+            + "\"egress\":"
+            + fake.cliConfig().get("egress")
+            + ","
             + "\"tracker\":{\"initial_poll_ms\":"
             + initialPollMs
             + ",\"max_poll_ms\":30000},"

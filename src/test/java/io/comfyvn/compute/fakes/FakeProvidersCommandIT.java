@@ -38,7 +38,12 @@ class FakeProvidersCommandIT {
       String base = first.substring("fake providers on ".length());
       String port = base.substring(base.lastIndexOf(':') + 1);
       JsonNode cfg = new ObjectMapper().readTree(out.readLine());
-      assertThat(cfg.fieldNames()).toIterable().containsExactly("providers_gpu", "secrets");
+      assertThat(cfg.fieldNames())
+          .toIterable()
+          .containsExactly("providers_gpu", "egress", "secrets");
+      // the service sends the fake keys only to origins it is told to allow
+      assertThat(cfg.get("egress").toString())
+          .isEqualTo("{\"allowed_base_urls\":[\"" + base + "\"]}");
 
       JsonNode gpu = cfg.get("providers_gpu");
       assertThat(gpu.get("runpod").toString())

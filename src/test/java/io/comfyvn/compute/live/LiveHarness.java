@@ -14,7 +14,8 @@ import java.util.function.Predicate;
 
 /**
  * Fake providers on a fake clock, and a service configured to use them live (flag on, secrets
- * present, {@code mode: live}; the self-hosted ComfyUI needs none), with small poll intervals and
+ * present, {@code mode: live}; the self-hosted ComfyUI needs none; the fakes' loopback origin in
+ * {@code egress.allowed_base_urls}, as their handshake prints it), with small poll intervals and
  * retry delays so tests stay fast.
  */
 final class LiveHarness implements AutoCloseable {
@@ -39,6 +40,10 @@ final class LiveHarness implements AutoCloseable {
     home.config(
         "{\"features\":{\"enable_public_gpu_adapters\":true},"
             + "\"webhooks\":{\"public_url\":\"self\"},"
+            // the fakes' handshake names the origin the service may send their keys to
+            + "\"egress\":"
+            + fakes.cliConfig().get("egress")
+            + ","
             + "\"tracker\":{\"initial_poll_ms\":20,\"max_poll_ms\":80,\"workers\":2,\"reconcile_after_ms\":600000},"
             + "\"providers_gpu\":{"
             + "\"runpod\":{\"mode\":\"live\",\"base_url\":\""

@@ -111,11 +111,17 @@ class ProvidersRegistryIT {
     return "http://127.0.0.1:" + upstream.getAddress().getPort();
   }
 
-  /** A local entry pointing at the stand-in, so "health of all" never leaves it. */
+  /**
+   * A local entry pointing at the stand-in, so "health of all" never leaves it; the stand-in's
+   * origin is allowed to receive keys, as a user would allow a RunPod-compatible test server.
+   */
   private TestHome home() {
     return new TestHome(dir)
         .config(
-            "{\"providers\":[{\"id\":\"local\",\"kind\":\"local\",\"service\":\"comfyui\","
+            "{\"egress\":{\"allowed_base_urls\":[\""
+                + upstreamBase()
+                + "\"]},"
+                + "\"providers\":[{\"id\":\"local\",\"kind\":\"local\",\"service\":\"comfyui\","
                 + "\"base_url\":\""
                 + upstreamBase()
                 + "\"}]}");
