@@ -106,6 +106,15 @@ final class FakeKit {
         style.write(ctx, fault.status(), faultMessage(fault.status(), fault.retryAfterSeconds()));
         return;
       }
+      if (fault != null && fault.kind() == Fault.Kind.ECHO) {
+        style.write(
+            ctx,
+            fault.status(),
+            "The request could not be authorized. ".repeat(9)
+                + "Credentials received: "
+                + echoed(ctx));
+        return;
+      }
       if (fault == null && overLimit(ctx, provider, op, style)) {
         return;
       }
@@ -119,6 +128,7 @@ final class FakeKit {
       switch (fault.kind()) {
         case DROP_AFTER -> drop(ctx);
         case SLOW -> Thread.sleep(fault.delay().toMillis());
+        case ECHO_ID -> echoInId(ctx);
         case MALFORMED -> {
           String body = ctx.result() == null ? "{}" : ctx.result();
           ctx.contentType("application/json")
@@ -152,6 +162,44 @@ final class FakeKit {
     }
     style.write(ctx, 429, faultMessage(429, retryAfter));
     return true;
+  }
+
+  /** The request's credential headers, raw, URL-encoded and base64-encoded. */
+  private static String echoed(Context ctx) {
+    StringBuilder b = new StringBuilder();
+    for (String name : new String[] {"Authorization", "Modal-Key", "Modal-Secret"}) {
+      String v = ctx.header(name);
+      if (v != null) {
+        b.append(name)
+            .append(": ")
+            .append(v)
+            .append(" (url: ")
+            .append(java.net.URLEncoder.encode(v, StandardCharsets.UTF_8))
+            .append(", b64: ")
+            .append(
+                java.util.Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8)))
+            .append(") ");
+      }
+    }
+    return b.length() == 0 ? "none" : b.toString().strip();
+  }
+
+  /** Appends the echoed credentials to the job id of a JSON answer the handler wrote. */
+  private void echoInId(Context ctx) throws java.io.IOException {
+    if (ctx.result() == null) {
+      return;
+    }
+    JsonNode j = mapper.readTree(ctx.result());
+    if (!(j instanceof ObjectNode o)) {
+      return;
+    }
+    String echo = echoed(ctx);
+    for (String f : new String[] {"id", "prompt_id", "request_id"}) {
+      if (o.path(f).isTextual()) {
+        o.put(f, o.get(f).asText() + "-" + echo);
+      }
+    }
+    ctx.result(mapper.writeValueAsString(o));
   }
 
   private static String faultMessage(int status, Integer retryAfter) {

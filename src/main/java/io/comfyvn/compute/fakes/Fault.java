@@ -34,15 +34,26 @@ public record Fault(
     /** Handle the request, then hold the answer for {@code delay}. */
     SLOW,
     /** Handle the request, then send a truncated JSON body. */
-    MALFORMED
+    MALFORMED,
+    /**
+     * Answer with an error status whose message is longer than 300 characters and then quotes the
+     * request's credential headers back (raw, URL-encoded and base64), as a careless provider or
+     * proxy might: the service must show none of it.
+     */
+    ECHO,
+    /**
+     * Handle the request, then append the request's credential headers to the job id of the answer
+     * ({@code id}, {@code prompt_id} or {@code request_id}), e.g. {@code "p-Bearer <key>"}.
+     */
+    ECHO_ID
   }
 
   public Fault {
     if (times < 1) {
       throw new IllegalArgumentException("times must be at least 1");
     }
-    if (kind == Kind.STATUS && (status < 400 || status > 599)) {
-      throw new IllegalArgumentException("a STATUS fault needs a 4xx or 5xx status");
+    if ((kind == Kind.STATUS || kind == Kind.ECHO) && (status < 400 || status > 599)) {
+      throw new IllegalArgumentException("a " + kind + " fault needs a 4xx or 5xx status");
     }
     if (kind == Kind.SLOW && (delay == null || delay.isNegative())) {
       throw new IllegalArgumentException("a SLOW fault needs a delay");
@@ -70,6 +81,16 @@ public record Fault(
 
   public static Fault slow(String provider, String operation, Duration delay, int times) {
     return new Fault(provider, operation, Kind.SLOW, times, 0, null, delay);
+  }
+
+  /** The next {@code times} requests get {@code status} with a long error quoting their keys. */
+  public static Fault echo(String provider, String operation, int status, int times) {
+    return new Fault(provider, operation, Kind.ECHO, times, status, null, null);
+  }
+
+  /** The next {@code times} answers carry the request's keys inside their job id. */
+  public static Fault echoInId(String provider, String operation, int times) {
+    return new Fault(provider, operation, Kind.ECHO_ID, times, 0, null, null);
   }
 
   public static Fault malformed(String provider, String operation, int times) {

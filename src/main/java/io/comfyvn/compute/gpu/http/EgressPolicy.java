@@ -142,12 +142,24 @@ public final class EgressPolicy {
     }
     Optional<Origin> target = Origin.of(uri);
     if (target.isEmpty()) {
+      String who = "credentials of " + String.join(", ", new TreeSet<>(owners));
+      String host = uri == null ? null : uri.getHost();
+      if (host == null || !LABELS.matcher(host.toLowerCase(Locale.ROOT)).matches()) {
+        return new Decision(
+            false,
+            who
+                + " may not be sent to a URL whose host cannot be checked"
+                + " (non-ASCII, percent-encoded or malformed)");
+      }
+      // user info is never quoted back: it may itself be a credential
       return new Decision(
           false,
-          "credentials of "
-              + String.join(", ", new TreeSet<>(owners))
-              + " may not be sent to a URL whose host cannot be checked"
-              + " (user info, non-ASCII or malformed host, or a scheme other than http(s))");
+          who
+              + " may not be sent to "
+              + host.toLowerCase(Locale.ROOT)
+              + (uri.getRawUserInfo() != null
+                  ? ": URLs with user info are refused"
+                  : ": only http and https are allowed"));
     }
     Origin t = target.get();
     if (allowed.contains(t)) {

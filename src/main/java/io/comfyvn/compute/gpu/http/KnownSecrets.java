@@ -56,8 +56,14 @@ public final class KnownSecrets {
   /** A form a secret may take, with its owner. */
   private record Form(String text, String owner) {}
 
+  /**
+   * {@value #WINDOW} characters of a form; {@code whole} is the form itself when the window is its
+   * start (a hit there may be the whole form), else null.
+   */
+  private record Window(String text, String owner, String whole) {}
+
   private final List<Form> shortForms = new ArrayList<>();
-  private final Map<Long, List<Form>> windows = new HashMap<>();
+  private final Map<Long, List<Window>> windows = new HashMap<>();
   private final long[] table;
   private final int mask;
   private final boolean empty;
@@ -84,7 +90,9 @@ public final class KnownSecrets {
       }
       for (int i = 0; i + WINDOW <= f.text().length(); i++) {
         String w = f.text().substring(i, i + WINDOW);
-        windows.computeIfAbsent(hash(w, 0), k -> new ArrayList<>()).add(new Form(w, f.owner()));
+        windows
+            .computeIfAbsent(hash(w, 0), k -> new ArrayList<>())
+            .add(new Window(w, f.owner(), i == 0 ? f.text() : null));
       }
     }
     int size = Integer.highestOneBit(Math.max(16, windows.size() * 4) - 1) << 1;
@@ -147,11 +155,21 @@ public final class KnownSecrets {
     return empty;
   }
 
-  /** The owners whose secrets occur in the text, in any covered form. */
+  /**
+   * The owners whose secrets occur whole in the text, in any covered form (raw, URL-encoded,
+   * base64). Partial runs do not count here: two keys may share a run of characters, and a request
+   * carries a credential only when it carries all of it.
+   */
   public Set<String> owners(String text) {
     Set<String> out = new TreeSet<>();
     if (!empty && text != null) {
-      scan(text, (from, to, owner) -> out.add(owner));
+      scan(
+          text,
+          (from, to, owner, whole) -> {
+            if (whole) {
+              out.add(owner);
+            }
+          });
     }
     return out;
   }
@@ -162,7 +180,7 @@ public final class KnownSecrets {
       return text;
     }
     BitSet masked = new BitSet(text.length());
-    scan(text, (from, to, owner) -> masked.set(from, to));
+    scan(text, (from, to, owner, whole) -> masked.set(from, to));
     if (masked.isEmpty()) {
       return text;
     }
@@ -228,15 +246,18 @@ public final class KnownSecrets {
     return node;
   }
 
-  /** A found form: characters [from, to) of the text belong to the owner's secret. */
+  /**
+   * A find: characters [from, to) of the text belong to the owner's secret; {@code whole} when they
+   * are a whole form of it, not only a run of {@value #WINDOW} characters.
+   */
   private interface Hit {
-    void found(int from, int to, String owner);
+    void found(int from, int to, String owner, boolean whole);
   }
 
   private void scan(String text, Hit hit) {
     for (Form f : shortForms) {
       for (int at = text.indexOf(f.text()); at >= 0; at = text.indexOf(f.text(), at + 1)) {
-        hit.found(at, at + f.text().length(), f.owner());
+        hit.found(at, at + f.text().length(), f.owner(), true);
       }
     }
     if (windows.isEmpty() || text.length() < WINDOW) {
@@ -245,11 +266,14 @@ public final class KnownSecrets {
     long h = hash(text, 0);
     for (int i = 0; ; i++) {
       if (contains(h)) {
-        List<Form> candidates = windows.get(h);
+        List<Window> candidates = windows.get(h);
         if (candidates != null) {
-          for (Form w : candidates) {
+          for (Window w : candidates) {
             if (text.regionMatches(i, w.text(), 0, WINDOW)) {
-              hit.found(i, i + WINDOW, w.owner());
+              hit.found(i, i + WINDOW, w.owner(), false);
+              if (w.whole() != null && text.startsWith(w.whole(), i)) {
+                hit.found(i, i + w.whole().length(), w.owner(), true);
+              }
             }
           }
         }
