@@ -36,9 +36,10 @@ public record Fault(
     /** Handle the request, then send a truncated JSON body. */
     MALFORMED,
     /**
-     * Answer with an error status whose message is longer than 300 characters and then quotes the
-     * request's credential headers back (raw, URL-encoded and base64), as a careless provider or
-     * proxy might: the service must show none of it.
+     * Answer with an error status whose message (longer than 300 characters) quotes the request's
+     * credential headers back, raw, URL-encoded and base64, as a careless provider or proxy might;
+     * the first key starts at character 266, so it straddles the 300th, where answers are cut. The
+     * service must show none of it.
      */
     ECHO,
     /**

@@ -13,6 +13,7 @@ import io.comfyvn.compute.gpu.MockIds;
 import io.comfyvn.compute.gpu.ModeDecision;
 import io.comfyvn.compute.gpu.ProviderDescriptor;
 import io.comfyvn.compute.gpu.Seeds;
+import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.secrets.SecretStore;
@@ -153,6 +154,11 @@ public final class GpuService {
       ok = h.ok();
       detail = h.detail();
     } catch (ProviderException e) {
+      if (EgressGuard.isDenial(e)) {
+        // the configured URL may not receive the key: a 422 naming the host, not "unhealthy"
+        log("health", call, null, null, e.code(), start, null);
+        throw e;
+      }
       ok = false;
       detail = e.code() + ": " + e.getMessage();
     }

@@ -29,7 +29,11 @@ final class LiveHarness implements AutoCloseable {
   }
 
   LiveHarness(Path dir, FakeSettings settings) {
-    fakes = new FakeProviders(clock, settings, FakeCredentials.forTests()).start(0);
+    this(dir, settings, FakeCredentials.forTests());
+  }
+
+  LiveHarness(Path dir, FakeSettings settings, FakeCredentials credentials) {
+    fakes = new FakeProviders(clock, settings, credentials).start(0);
     home = new TestHome(dir);
     FakeCredentials c = fakes.credentials();
     String f = fakes.baseUrl();
@@ -89,6 +93,21 @@ final class LiveHarness implements AutoCloseable {
             + c.modalTokenSecret()
             + "\"}}");
     server = Server.start(dir);
+  }
+
+  /** Edits {@code config/comfyvn.json} and restarts the service to read it. */
+  void reconfigure(
+      java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) {
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode cfg =
+          (com.fasterxml.jackson.databind.node.ObjectNode)
+              io.comfyvn.compute.Json.mapper().readTree(home.read("config/comfyvn.json"));
+      edit.accept(cfg);
+      home.config(cfg.toString());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    restart();
   }
 
   /** Restarts the service on the same home folder (the fakes keep running). */

@@ -139,6 +139,15 @@ public final class EgressGuard implements HttpTransport {
     }
   }
 
+  /**
+   * Whether a failure is an egress denial. Clients that turn failures into an unhealthy {@link
+   * io.comfyvn.compute.gpu.LiveClient.Health} rethrow these instead: a URL that may not receive the
+   * key is a configuration error (422 naming the host), not an unhealthy provider.
+   */
+  public static boolean isDenial(ProviderException e) {
+    return "egress_denied".equals(e.code());
+  }
+
   /** The failure of a request that may not be sent. */
   public static ProviderException denied(String reason) {
     return new ProviderException(

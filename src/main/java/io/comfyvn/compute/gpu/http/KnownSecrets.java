@@ -109,7 +109,7 @@ public final class KnownSecrets {
   }
 
   /** The forms of one value: raw, URL-encoded, and the base64 cores. */
-  static Set<String> forms(String value) {
+  public static Set<String> forms(String value) {
     Set<String> out = new LinkedHashSet<>();
     out.add(value);
     if (value.length() < 6) {

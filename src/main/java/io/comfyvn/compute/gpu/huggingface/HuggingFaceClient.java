@@ -9,6 +9,7 @@ import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
@@ -140,6 +141,9 @@ final class HuggingFaceClient implements LiveClient {
       ctx.http().call(Op.READ, call);
       return new Health(true, "HF Jobs answered for namespace " + ns);
     } catch (ProviderException e) {
+      if (EgressGuard.isDenial(e)) {
+        throw e;
+      }
       return new Health(false, e.getMessage());
     }
   }

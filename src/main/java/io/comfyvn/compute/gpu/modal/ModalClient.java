@@ -6,6 +6,7 @@ import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
@@ -135,6 +136,9 @@ final class ModalClient implements LiveClient {
       send(Op.READ, call, base);
       return new Health(true, "web endpoint answered");
     } catch (ProviderException e) {
+      if (EgressGuard.isDenial(e)) {
+        throw e;
+      }
       if (e.httpStatus() == 404) {
         return new Health(true, "web endpoint answered; proxy tokens accepted");
       }

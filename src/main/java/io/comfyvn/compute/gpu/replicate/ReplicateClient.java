@@ -6,6 +6,7 @@ import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ProviderException;
@@ -135,6 +136,9 @@ final class ReplicateClient implements LiveClient {
       String type = account.path("type").asText("");
       return new Health(true, "account " + who + (type.isEmpty() ? "" : " (" + type + ")"));
     } catch (ProviderException e) {
+      if (EgressGuard.isDenial(e)) {
+        throw e;
+      }
       return new Health(false, e.getMessage());
     }
   }

@@ -3,8 +3,7 @@ package io.comfyvn.compute.gpu.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.comfyvn.compute.gpu.ProviderException;
-import io.comfyvn.compute.gpu.ProviderException.Sent;
+import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
@@ -140,9 +139,7 @@ class EgressGuardTest {
         new ProviderHttp(
             "runpod",
             guard,
-            ResilienceSettings.of(
-                io.comfyvn.compute.gpu.GpuProviders.discover().require("runpod").descriptor(),
-                LiveContexts.settings("{}")),
+            ResilienceSettings.of(Map.of(), LiveContexts.settings("{}")),
             LiveContexts.MAPPER);
     HttpCall bad =
         HttpCall.postJson(
