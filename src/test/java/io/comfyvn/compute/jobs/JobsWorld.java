@@ -10,12 +10,14 @@ import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.fakes.FakeClock;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.LiveClients;
+import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.provenance.ArtifactStore;
 import io.comfyvn.compute.secrets.SecretStore;
 import io.comfyvn.compute.sim.SimProfiles;
 import io.comfyvn.compute.sim.SimService;
+import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
 import io.comfyvn.compute.support.TestHome;
 import io.comfyvn.compute.tasks.TaskRegistry;
@@ -75,7 +77,13 @@ final class JobsWorld implements AutoCloseable {
     }
     config = new ConfigLoader(Json.mapper()).load(dir);
     secrets = new SecretStore(dir, Json.mapper());
-    clients = new LiveClients(config, secrets, transport, Json.mapper());
+    clients =
+        new LiveClients(
+            config,
+            secrets,
+            // the real egress door, with the made-up test origins allowed
+            new EgressGuard(transport, LiveContexts.testPolicy(), secrets::all),
+            Json.mapper());
     tracker =
         new LiveTracker(
             tasks,
