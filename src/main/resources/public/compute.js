@@ -60,6 +60,36 @@ async function loadProviders() {
   $("#sample").textContent = JSON.stringify(data.sample_secrets, null, 2);
 }
 
+// Dollars as the page shows them: cents above a dollar, four decimals below (jobs cost fractions).
+function usd(v) {
+  return "$" + (v >= 1 ? v.toFixed(2) : v.toFixed(4));
+}
+
+// Today's estimated spend against the spend guard's limits (read-only; set in config/comfyvn.json).
+async function loadSpend() {
+  const data = await json("/api/providers/gpu/spend");
+  if (!data.ok) return;
+  $("#spend-resets").textContent = "at " + data.resets_at.replace("T", " ").replace(":00Z", " UTC");
+  const body = $("#spend tbody");
+  body.replaceChildren();
+  for (const s of [data.total, ...data.providers]) {
+    const spent = el("td", {}, usd(s.spent_usd));
+    if (s.max_usd_per_day !== null) {
+      const over = s.max_usd_per_day > 0 && s.spent_usd >= s.max_usd_per_day;
+      spent.append(" ", el("progress", { max: String(s.max_usd_per_day || 1), value: String(s.spent_usd) }));
+      if (over) spent.append(" ", badge("limit reached", "error"));
+    }
+    body.append(
+      el("tr", { "data-scope": s.scope },
+        el("td", {}, s.scope === "total" ? el("strong", {}, "all providers") : s.scope),
+        spent,
+        el("td", {}, s.max_usd_per_day === null ? "no limit" : usd(s.max_usd_per_day) + " / day"),
+        el("td", {}, String(s.submits_today)),
+        el("td", {}, String(s.submits_last_minute)),
+        el("td", {}, s.max_submits_per_minute === null ? "no limit" : s.max_submits_per_minute + " / min")));
+  }
+}
+
 async function copySample() {
   const text = $("#sample").textContent;
   const state = $("#copy-state");
@@ -94,6 +124,7 @@ async function submitJob(event) {
   });
   $("#answer").textContent = JSON.stringify(answer, null, 2);
   refreshJobs();
+  loadSpend();
 }
 
 // Sim narration: the seeded handshake as Studio shows it, one line per step, then the outcome.
@@ -172,5 +203,7 @@ $("#copy-sample").addEventListener("click", copySample);
 $("#submit-form").addEventListener("submit", submitJob);
 $("#simulate").addEventListener("click", simulate);
 loadProviders().then(refreshJobs);
+loadSpend();
 connect();
 setInterval(loadProviders, 15000);
+setInterval(loadSpend, 15000);

@@ -20,6 +20,9 @@ import io.comfyvn.compute.jobs.LiveTracker;
 import io.comfyvn.compute.jobs.ProviderWebhooks;
 import io.comfyvn.compute.jobs.Scheduler;
 import io.comfyvn.compute.jobs.SimTaskRunner;
+import io.comfyvn.compute.limits.JdbiSpendLedger;
+import io.comfyvn.compute.limits.SpendGuard;
+import io.comfyvn.compute.limits.SpendLimits;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.provenance.ArtifactStore;
@@ -130,7 +133,11 @@ public final class App implements AutoCloseable {
     housekeeping.scheduleWithFixedDelay(retention::prune, 0, 10, TimeUnit.MINUTES);
     ServiceMetrics metrics = new ServiceMetrics();
     ProviderCallLog callLog =
-        new ProviderCallLog(home, options.env().get("COMFYVN_LOG_LEVEL"), metrics);
+        new ProviderCallLog(
+            home,
+            options.env().get("COMFYVN_LOG_LEVEL"),
+            metrics,
+            ProviderCallLog.Rolling.fromJson(config.section("logs").path("providers_gpu")));
     GpuProviders providers = GpuProviders.discover();
     // Where credentials may go: the providers' documented hosts plus egress.allowed_base_urls.
     EgressPolicy egress = providers.egressPolicy(config.section("egress"));
@@ -162,6 +169,13 @@ public final class App implements AutoCloseable {
     SimService sim = new SimService(providers, config, catalog, profiles, analyzer);
     Scheduler scheduler = Scheduler.daemon("sim-tasks");
     SimTaskRunner simTasks = new SimTaskRunner(sim, tasks, scheduler, advisorSettings.timeScale());
+    SpendGuard spendGuard =
+        new SpendGuard(
+            SpendLimits.fromJson(
+                config.section("limits"),
+                name -> providers.find(name).map(p -> p.descriptor().slug())),
+            new JdbiSpendLedger(database.jdbi()),
+            options.clock());
     GpuService gpu =
         new GpuService(
             providers,
@@ -169,7 +183,7 @@ public final class App implements AutoCloseable {
             secrets,
             tasks,
             callLog,
-            new GpuService.Live(live, tracker, webhookBase),
+            new GpuService.Live(live, tracker, webhookBase, spendGuard),
             sim::estimate,
             simTasks);
     Advisor advisor = new Advisor(catalog, analyzer, profiles, advisorSettings.localGpu());
@@ -214,6 +228,7 @@ public final class App implements AutoCloseable {
                 catalog,
                 sim,
                 registryService,
+                spendGuard,
                 metrics,
                 options.clock()));
     web.start(options.host(), options.port());

@@ -120,6 +120,19 @@ class ArchitectureTest {
   }
 
   @Test
+  void theSpendGuardKnowsNothingOfProvidersOrTheWeb() {
+    // GpuService calls it; it must not call back, so its one decision stays in one place.
+    noClasses()
+        .that()
+        .resideInAPackage("io.comfyvn.compute.limits..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.comfyvn.compute.gpu..", "io.comfyvn.compute.web..", "io.comfyvn.compute.tasks..")
+        .check(MAIN);
+  }
+
+  @Test
   void storeAndTasksKnowNothingOfProviders() {
     noClasses()
         .that()

@@ -21,6 +21,10 @@ public class ComputeException extends RuntimeException {
     TOO_LARGE,
     /** The request is well formed but cannot be processed (HTTP 422). */
     UNPROCESSABLE,
+    /** A spend limit is reached: the request would cost more than the caller allowed (HTTP 402). */
+    OVER_BUDGET,
+    /** Too many requests of this kind for now; {@link #retryAfter()} says when (HTTP 429). */
+    RATE_LIMITED,
     /** An upstream provider failed or answered nonsense (HTTP 502). */
     UPSTREAM_FAILED,
     /** An upstream provider or a local resource is unavailable for now (HTTP 503). */
@@ -33,6 +37,7 @@ public class ComputeException extends RuntimeException {
   private final String code;
   private final boolean retryable;
   private final java.util.Map<String, Object> details = new java.util.TreeMap<>();
+  private transient java.time.Duration retryAfter;
 
   public ComputeException(Kind kind, String code, String message) {
     this(kind, code, message, false, null);
@@ -68,6 +73,17 @@ public class ComputeException extends RuntimeException {
   /** Adds an extra field to the error answer; returns this. */
   public ComputeException detail(String key, Object value) {
     details.put(key, value);
+    return this;
+  }
+
+  /** When the caller may try again, sent as {@code Retry-After}; empty when not known. */
+  public java.util.Optional<java.time.Duration> retryAfter() {
+    return java.util.Optional.ofNullable(retryAfter);
+  }
+
+  /** Sets the {@code Retry-After} the caller is given; returns this. */
+  public ComputeException retryAfter(java.time.Duration after) {
+    this.retryAfter = after;
     return this;
   }
 

@@ -15,6 +15,7 @@ import io.comfyvn.compute.gpu.ProviderDescriptor;
 import io.comfyvn.compute.gpu.Seeds;
 import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.ProviderException;
+import io.comfyvn.compute.limits.SpendGuard;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.secrets.SecretStore;
 import io.comfyvn.compute.status.Mode;
@@ -55,9 +56,13 @@ public final class GpuService {
    * @param clients builds each provider's live client
    * @param tracker follows live tasks until they end
    * @param webhookBase the URL providers can reach this service at, when webhooks are enabled
+   * @param spendGuard admits live submits within the configured spend limits
    */
   public record Live(
-      LiveClients clients, LiveTracker tracker, Supplier<Optional<String>> webhookBase) {}
+      LiveClients clients,
+      LiveTracker tracker,
+      Supplier<Optional<String>> webhookBase,
+      SpendGuard spendGuard) {}
 
   public GpuService(
       GpuProviders providers,
@@ -76,7 +81,9 @@ public final class GpuService {
     this.estimator = estimator;
     this.simTasks = simTasks;
     this.dryRun = new DryRun(tasks);
-    this.liveSubmits = new LiveSubmits(tasks, live.clients(), live.tracker(), live.webhookBase());
+    this.liveSubmits =
+        new LiveSubmits(
+            tasks, live.clients(), live.tracker(), live.webhookBase(), live.spendGuard());
   }
 
   /** The feature flag's state, as every answer carries it. */
@@ -238,7 +245,7 @@ public final class GpuService {
       case LIVE -> {
         try {
           reg = liveSubmits.submit(j);
-        } catch (ProviderException e) {
+        } catch (ComputeException e) { // the provider's failure, or the spend guard's 429/402
           log(
               "submit",
               call,

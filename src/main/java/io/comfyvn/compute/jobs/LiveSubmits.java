@@ -2,10 +2,12 @@ package io.comfyvn.compute.jobs;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.ProviderSettings;
+import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.GpuProvider;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveClients;
 import io.comfyvn.compute.gpu.http.ProviderException;
+import io.comfyvn.compute.limits.SpendGuard;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.tasks.Task;
@@ -14,28 +16,32 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * The live submit flow. The task is written first, in submit state {@code sent} (from here on the
- * create may reach the provider), then the create goes upstream once. The answer decides the state:
- * {@code accepted} with the provider's job id; {@code refused} or {@code not_sent} (an error task,
- * which the same idempotency key may try again); {@code ambiguous} (no usable answer after sending:
- * a job may exist, so it is never resent, and the task waits queued for reconciliation, e.g. by a
- * webhook that carries our task id).
+ * The live submit flow. The spend guard admits it first, or it is refused (429/402) with no task
+ * written and nothing sent. The task is written next, in submit state {@code sent} (from here on
+ * the create may reach the provider), then the create goes upstream once. The answer decides the
+ * state: {@code accepted} with the provider's job id; {@code refused} or {@code not_sent} (an error
+ * task, which the same idempotency key may try again); {@code ambiguous} (no usable answer after
+ * sending: a job may exist, so it is never resent, and the task waits queued for reconciliation,
+ * e.g. by a webhook that carries our task id).
  */
 final class LiveSubmits {
   private final TaskRegistry tasks;
   private final LiveClients clients;
   private final LiveTracker tracker;
   private final Supplier<Optional<String>> webhookBase;
+  private final SpendGuard spendGuard;
 
   LiveSubmits(
       TaskRegistry tasks,
       LiveClients clients,
       LiveTracker tracker,
-      Supplier<Optional<String>> webhookBase) {
+      Supplier<Optional<String>> webhookBase,
+      SpendGuard spendGuard) {
     this.tasks = tasks;
     this.clients = clients;
     this.tracker = tracker;
     this.webhookBase = webhookBase;
+    this.spendGuard = spendGuard;
   }
 
   /**
@@ -44,22 +50,33 @@ final class LiveSubmits {
    * @return the task and whether this call created it (false: a racing submit under the same key
    *     did, and nothing was sent by this one)
    * @throws ProviderException when the create failed; its details name the task
+   * @throws ComputeException 429 {@code submit_rate_limit} or 402 {@code spend_limit} from the
+   *     spend guard (no task, nothing sent)
    */
   TaskRegistry.Registered submit(SubmitJob j) {
     GpuProvider p = j.call().provider();
+    // --- spend guard (limits/SpendGuard): refused here means nothing sent and no task written.
+    SpendGuard.Reservation spend = reserve(j);
     String token = WebhookTokens.create();
     ObjectNode details = j.details();
-    TaskRegistry.Registered reg =
-        tasks.register(
-            new TaskRegistry.Draft(
-                null,
-                GpuService.TASK_KIND,
-                TaskStatus.QUEUED,
-                0.0,
-                "Submitting to " + p.descriptor().name(),
-                j.submission(SubmitState.SENT, null, WebhookTokens.hash(token)),
-                details));
+    TaskRegistry.Registered reg;
+    try {
+      reg =
+          tasks.register(
+              new TaskRegistry.Draft(
+                  null,
+                  GpuService.TASK_KIND,
+                  TaskStatus.QUEUED,
+                  0.0,
+                  "Submitting to " + p.descriptor().name(),
+                  j.submission(SubmitState.SENT, null, WebhookTokens.hash(token)),
+                  details));
+    } catch (RuntimeException e) {
+      spend.release(); // no task, nothing sent
+      throw e;
+    }
     if (!reg.created()) {
+      spend.release(); // a racing submit under the same key answers; this one sends nothing
       return reg;
     }
     Task task = reg.task();
@@ -73,6 +90,9 @@ final class LiveSubmits {
                       task.id(), j.job(), j.seed(), settings(j), webhookUrl(j, task, token)));
     } catch (ProviderException e) {
       recordFailure(task, e);
+      if (e.sent() != ProviderException.Sent.AMBIGUOUS) {
+        spend.release(); // refused or never sent: the provider bills nothing
+      }
       e.detail("task_id", task.id()).detail("provider", j.slug());
       if (e.sent() == ProviderException.Sent.AMBIGUOUS) {
         e.detail("reconcile", true);
@@ -83,6 +103,15 @@ final class LiveSubmits {
         tracker.apply(task.id(), submitted.providerJobId(), submitted.state()).orElse(task);
     tracker.follow(task.id());
     return new TaskRegistry.Registered(updated, true);
+  }
+
+  /** The spend guard's admission of this job at its estimate; a refusal names the provider. */
+  private SpendGuard.Reservation reserve(SubmitJob j) {
+    try {
+      return spendGuard.reserve(j.slug(), j.estimate().usd());
+    } catch (ComputeException e) {
+      throw e.detail("provider", j.slug());
+    }
   }
 
   private void recordFailure(Task task, ProviderException e) {

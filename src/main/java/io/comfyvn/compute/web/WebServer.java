@@ -8,6 +8,7 @@ import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
 import io.comfyvn.compute.jobs.GpuService;
 import io.comfyvn.compute.jobs.ProviderWebhooks;
+import io.comfyvn.compute.limits.SpendGuard;
 import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.registry.ProviderRegistryService;
 import io.comfyvn.compute.sim.SimService;
@@ -53,6 +54,7 @@ public final class WebServer implements AutoCloseable {
    * @param catalog the pricing catalog
    * @param sim Sim mode
    * @param registry the compute provider registry
+   * @param spend the spend guard (today's estimated spend, read-only here)
    * @param clock the clock for answers' timestamps
    */
   public record Services(
@@ -67,6 +69,7 @@ public final class WebServer implements AutoCloseable {
       PricingCatalog catalog,
       SimService sim,
       ProviderRegistryService registry,
+      SpendGuard spend,
       ServiceMetrics metrics,
       java.time.Clock clock) {}
 
@@ -77,6 +80,7 @@ public final class WebServer implements AutoCloseable {
     AdvisorRoutes advisor =
         new AdvisorRoutes(services.advisor(), services.catalog(), services.gpu(), bodies);
     ProvidersRoutes registry = new ProvidersRoutes(services.registry(), bodies, services.clock());
+    SpendRoutes spend = new SpendRoutes(services.spend(), services.gpu()::feature);
     this.jobs = new JobsRoutes(services.tasks(), services.mapper());
     HooksRoutes hooks =
         new HooksRoutes(services.hooks(), services.webhooks(), bodies, services.mapper());
@@ -120,6 +124,7 @@ public final class WebServer implements AutoCloseable {
                       ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                           .result(services.metrics().scrape()));
               gpu.register(config.routes);
+              spend.register(config.routes);
               registry.register(config.routes);
               advisor.register(config.routes);
               jobs.register(config.routes);
@@ -167,6 +172,8 @@ public final class WebServer implements AutoCloseable {
       case CONFLICT -> 409;
       case TOO_LARGE -> 413;
       case UNPROCESSABLE -> 422;
+      case OVER_BUDGET -> 402;
+      case RATE_LIMITED -> 429;
       case UPSTREAM_FAILED -> 502;
       case UNAVAILABLE -> 503;
       case UPSTREAM_TIMEOUT -> 504;
@@ -180,6 +187,12 @@ public final class WebServer implements AutoCloseable {
       extras.putAll(routeExtras);
     }
     boolean upstream = status >= 500;
+    // Whole seconds, rounded up: a client that waits exactly this long is not refused again.
+    e.retryAfter()
+        .ifPresent(
+            d ->
+                ctx.header(
+                    "Retry-After", String.valueOf(Math.max(1, (d.toMillis() + 999) / 1000))));
     ctx.status(status)
         .json(
             new ErrorBody(

@@ -151,6 +151,8 @@ public final class LiveGatewayBench {
             + "\"egress\":"
             + fake.cliConfig().get("egress")
             + ","
+            // thousands of live submits a minute: the spend guard's defaults would refuse them
+            + "\"limits\":{\"max_live_submits_per_minute\":null,\"max_estimated_usd_per_day\":null},"
             + "\"tracker\":{\"initial_poll_ms\":"
             + initialPollMs
             + ",\"max_poll_ms\":30000},"

@@ -11,6 +11,9 @@ import io.comfyvn.compute.fakes.FakeClock;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.LiveClients;
 import io.comfyvn.compute.gpu.http.EgressGuard;
+import io.comfyvn.compute.limits.MemorySpendLedger;
+import io.comfyvn.compute.limits.SpendGuard;
+import io.comfyvn.compute.limits.SpendLimits;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.provenance.ArtifactStore;
@@ -109,7 +112,16 @@ final class JobsWorld implements AutoCloseable {
             secrets,
             tasks,
             callLog,
-            new GpuService.Live(clients, tracker, () -> Optional.of(SELF)),
+            new GpuService.Live(
+                clients,
+                tracker,
+                () -> Optional.of(SELF),
+                new SpendGuard(
+                    SpendLimits.fromJson(
+                        config.section("limits"),
+                        n -> providers.find(n).map(p -> p.descriptor().slug())),
+                    new MemorySpendLedger(),
+                    clock)),
             sim::estimate,
             new SimTaskRunner(sim, tasks, simScheduler, 0.05));
     webhooks = new ProviderWebhooks(providers, tasks, clients, tracker, callLog);

@@ -22,8 +22,13 @@ public final class Server implements AutoCloseable {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  /** A response: status, raw body and parsed JSON (null when not JSON). */
-  public record Reply(int status, String body, JsonNode json) {}
+  /** A response: status, raw body, parsed JSON (null when not JSON) and headers. */
+  public record Reply(int status, String body, JsonNode json, java.net.http.HttpHeaders headers) {
+    /** The first value of a header, when present. */
+    public java.util.Optional<String> header(String name) {
+      return headers.firstValue(name);
+    }
+  }
 
   private Server(App app) {
     this.app = app;
@@ -82,7 +87,7 @@ public final class Server implements AutoCloseable {
       } catch (IOException notJson) {
         json = null;
       }
-      return new Reply(r.statusCode(), r.body(), json);
+      return new Reply(r.statusCode(), r.body(), json, r.headers());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
