@@ -26,6 +26,7 @@ import io.comfyvn.compute.limits.SpendLimits;
 import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.provenance.ArtifactStore;
+import io.comfyvn.compute.provenance.StoredArtifacts;
 import io.comfyvn.compute.registry.ComputeProviderRegistry;
 import io.comfyvn.compute.registry.ProviderBootstrap;
 import io.comfyvn.compute.registry.ProviderChecks;
@@ -230,7 +231,8 @@ public final class App implements AutoCloseable {
                 registryService,
                 spendGuard,
                 metrics,
-                options.clock()));
+                options.clock(),
+                new StoredArtifacts(home)));
     web.start(options.host(), options.port());
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());

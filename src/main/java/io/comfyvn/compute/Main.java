@@ -1,5 +1,6 @@
 package io.comfyvn.compute;
 
+import io.comfyvn.compute.cli.ClientCommands;
 import io.comfyvn.compute.config.ConfigException;
 import io.comfyvn.compute.config.Home;
 import io.comfyvn.compute.fakes.FakeProvidersCommand;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "ComfyVN Compute: one contract to run GPU jobs on public providers.",
-    subcommands = {Main.Serve.class})
+    subcommands = {CommandLine.HelpCommand.class, Main.Serve.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -29,8 +30,10 @@ public final class Main implements Runnable {
 
   /** The whole command line: the service's commands and the fakes. */
   static CommandLine commandLine() {
-    return new CommandLine(new Main())
-        .addSubcommand(new FakeProvidersCommand(() -> Home.resolve(null)));
+    CommandLine root =
+        new CommandLine(new Main())
+            .addSubcommand(new FakeProvidersCommand(() -> Home.resolve(null)));
+    return ClientCommands.install(root);
   }
 
   @Override

@@ -30,6 +30,9 @@ public final class ArtifactStore {
   /** The artifacts folder, relative to the home folder. */
   public static final String ARTIFACTS_DIR = "data/artifacts";
 
+  /** A provenance sidecar's name is its file's name plus this. */
+  public static final String SIDECAR_SUFFIX = ".prov.json";
+
   private static final long MAX_BYTES = 256L * 1024 * 1024;
   private final Path home;
   private final ObjectMapper mapper;
@@ -208,7 +211,7 @@ public final class ArtifactStore {
     p.put("submitted_at", o.submittedAt());
     p.put("stored_at", clock.instant().toString());
     Files.writeString(
-        file.resolveSibling(file.getFileName() + ".prov.json"),
+        file.resolveSibling(file.getFileName() + SIDECAR_SUFFIX),
         mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root));
   }
 

@@ -10,6 +10,7 @@ import io.comfyvn.compute.jobs.GpuService;
 import io.comfyvn.compute.jobs.ProviderWebhooks;
 import io.comfyvn.compute.limits.SpendGuard;
 import io.comfyvn.compute.metrics.ServiceMetrics;
+import io.comfyvn.compute.provenance.StoredArtifacts;
 import io.comfyvn.compute.registry.ProviderRegistryService;
 import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.TaskRegistry;
@@ -56,6 +57,7 @@ public final class WebServer implements AutoCloseable {
    * @param registry the compute provider registry
    * @param spend the spend guard (today's estimated spend, read-only here)
    * @param clock the clock for answers' timestamps
+   * @param artifacts the stored files behind tasks' artifacts
    */
   public record Services(
       ObjectMapper mapper,
@@ -71,7 +73,8 @@ public final class WebServer implements AutoCloseable {
       ProviderRegistryService registry,
       SpendGuard spend,
       ServiceMetrics metrics,
-      java.time.Clock clock) {}
+      java.time.Clock clock,
+      StoredArtifacts artifacts) {}
 
   public WebServer(Services services) {
     Bodies bodies = new Bodies(services.mapper());
@@ -128,6 +131,7 @@ public final class WebServer implements AutoCloseable {
               registry.register(config.routes);
               advisor.register(config.routes);
               jobs.register(config.routes);
+              new ArtifactRoutes(services.tasks(), services.artifacts()).register(config.routes);
               hooks.register(config.routes);
               config.routes.exception(
                   ComputeException.class,
