@@ -242,6 +242,11 @@ public final class App implements AutoCloseable {
     return new App(database, callLog, tracker, webhooks, scheduler, housekeeping, web);
   }
 
+  /** Every route the web server registered ({@code METHOD path}). */
+  public java.util.List<String> routes() {
+    return web.routes();
+  }
+
   /** The port the service listens on. */
   public int port() {
     return web.port();

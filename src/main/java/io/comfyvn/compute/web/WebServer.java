@@ -97,6 +97,7 @@ public final class WebServer implements AutoCloseable {
               config.http.defaultContentType = "application/json";
               config.jsonMapper(new JavalinJackson(services.mapper(), false));
               config.staticFiles.add("/public", Location.CLASSPATH);
+              config.staticFiles.enableWebjars(); // Swagger UI for /docs, offline
               config.routes.get(
                   "/health",
                   ctx ->
@@ -132,6 +133,7 @@ public final class WebServer implements AutoCloseable {
               advisor.register(config.routes);
               jobs.register(config.routes);
               new ArtifactRoutes(services.tasks(), services.artifacts()).register(config.routes);
+              new OpenApiRoutes().register(config.routes);
               hooks.register(config.routes);
               config.routes.exception(
                   ComputeException.class,
@@ -155,6 +157,19 @@ public final class WebServer implements AutoCloseable {
   public WebServer start(String host, int port) {
     javalin.start(host, port);
     return this;
+  }
+
+  /** Every registered route as {@code METHOD path} ({@code WS} for WebSockets), for checks. */
+  public java.util.List<String> routes() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    javalin.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(h -> h.endpoint)
+        .filter(e -> e.method.isHttpMethod())
+        .forEach(e -> out.add(e.method.name() + " " + e.path));
+    javalin.unsafe.internalRouter.allWsHandlers().stream()
+        .filter(w -> w.getType() == io.javalin.websocket.WsHandlerType.WEBSOCKET)
+        .forEach(w -> out.add("WS " + w.getPath()));
+    return out;
   }
 
   /** The port actually bound. */

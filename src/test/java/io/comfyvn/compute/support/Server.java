@@ -42,6 +42,11 @@ public final class Server implements AutoCloseable {
     return new Server(App.start(new App.Options(home, "127.0.0.1", 0, env, Clock.systemUTC())));
   }
 
+  /** Every route the service registered ({@code METHOD path}, {@code WS path}). */
+  public java.util.List<String> routes() {
+    return app.routes();
+  }
+
   public String base() {
     return "http://127.0.0.1:" + app.port();
   }
