@@ -27,6 +27,7 @@ import io.comfyvn.compute.logging.ProviderCallLog;
 import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.provenance.ArtifactStore;
 import io.comfyvn.compute.provenance.StoredArtifacts;
+import io.comfyvn.compute.provenance.TaskLogs;
 import io.comfyvn.compute.registry.ComputeProviderRegistry;
 import io.comfyvn.compute.registry.ProviderBootstrap;
 import io.comfyvn.compute.registry.ProviderChecks;
@@ -232,7 +233,8 @@ public final class App implements AutoCloseable {
                 spendGuard,
                 metrics,
                 options.clock(),
-                new StoredArtifacts(home)));
+                new StoredArtifacts(home),
+                new TaskLogs(home)));
     web.start(options.host(), options.port());
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());

@@ -75,6 +75,15 @@ final class Api {
     return json(send(request(path).GET(), path));
   }
 
+  /** A GET whose answer is text (a task's log). */
+  String text(String path) {
+    HttpResponse<String> r = send(request(path).header("Accept", "text/plain").GET(), path);
+    if (r.statusCode() >= 400) {
+      throw failure(r.statusCode(), r.body(), path);
+    }
+    return r.body();
+  }
+
   JsonNode post(String path, JsonNode body, Map<String, String> headers) {
     HttpRequest.Builder b =
         request(path)

@@ -22,7 +22,8 @@ public final class ClientCommands {
           new ProvidersCommand(),
           new AdviseCommand(),
           new SimulateCommand(),
-          new ArtifactsCommand()
+          new ArtifactsCommand(),
+          new LogsCommand()
         }) {
       root.addSubcommand(c);
     }

@@ -11,6 +11,7 @@ import io.comfyvn.compute.jobs.ProviderWebhooks;
 import io.comfyvn.compute.limits.SpendGuard;
 import io.comfyvn.compute.metrics.ServiceMetrics;
 import io.comfyvn.compute.provenance.StoredArtifacts;
+import io.comfyvn.compute.provenance.TaskLogs;
 import io.comfyvn.compute.registry.ProviderRegistryService;
 import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.TaskRegistry;
@@ -58,6 +59,7 @@ public final class WebServer implements AutoCloseable {
    * @param spend the spend guard (today's estimated spend, read-only here)
    * @param clock the clock for answers' timestamps
    * @param artifacts the stored files behind tasks' artifacts
+   * @param logs tasks' logs as text ({@code GET /jobs/logs/{id}})
    */
   public record Services(
       ObjectMapper mapper,
@@ -74,7 +76,8 @@ public final class WebServer implements AutoCloseable {
       SpendGuard spend,
       ServiceMetrics metrics,
       java.time.Clock clock,
-      StoredArtifacts artifacts) {}
+      StoredArtifacts artifacts,
+      TaskLogs logs) {}
 
   public WebServer(Services services) {
     Bodies bodies = new Bodies(services.mapper());
@@ -133,6 +136,8 @@ public final class WebServer implements AutoCloseable {
               advisor.register(config.routes);
               jobs.register(config.routes);
               new ArtifactRoutes(services.tasks(), services.artifacts()).register(config.routes);
+              new JobsCompatRoutes(services.tasks(), services.logs(), bodies)
+                  .register(config.routes);
               new OpenApiRoutes().register(config.routes);
               hooks.register(config.routes);
               config.routes.exception(

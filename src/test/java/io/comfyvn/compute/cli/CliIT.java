@@ -129,7 +129,8 @@ class CliIT {
             "providers",
             "advise",
             "simulate",
-            "artifacts");
+            "artifacts",
+            "logs");
   }
 
   @ParameterizedTest
@@ -144,6 +145,7 @@ class CliIT {
         "advise",
         "simulate",
         "artifacts",
+        "logs",
         "serve",
         "fake-providers"
       })
@@ -224,6 +226,11 @@ class CliIT {
     assertThat(jobs.findValuesAsText("id")).contains(id);
     Run table = cli("jobs", "--status", "done");
     assertThat(table.out()).startsWith("ID").contains(id);
+
+    Run logs = cli("logs", id);
+    assertThat(logs.exit()).as(logs.err()).isZero();
+    assertThat(logs.out()).isNotBlank();
+    assertThat(cli("logs", "no-such-task").exit()).isEqualTo(4);
 
     Run cancel = cli("cancel", id);
     assertThat(cancel.exit()).isZero();

@@ -151,6 +151,9 @@ class OpenApiIT {
     c.add(new Call("GET", "/jobs/all?limit=0", null, 400));
     c.add(new Call("GET", "/jobs/status/nope", null, 404));
     c.add(new Call("GET", "/jobs/artifacts/nope", null, 404));
+    c.add(new Call("POST", "/jobs/enqueue", "{\"kind\":\"render.batch\",\"payload\":{}}", 200));
+    c.add(new Call("POST", "/jobs/enqueue", "{\"kind\":\"public.gpu.submit\"}", 400));
+    c.add(new Call("GET", "/jobs/logs/nope", null, 404));
     c.add(new Call("GET", "/api/providers", null, 200));
     c.add(new Call("GET", "/api/providers/list", null, 200));
     c.add(
