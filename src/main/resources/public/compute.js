@@ -19,9 +19,44 @@ function badge(text, cls) {
   return el("span", { class: "badge " + (cls || text) }, text);
 }
 
+// With an API token set (serving beyond loopback), any call answers 401 until the page has logged
+// in: ask for the token once, post it to /api/session (which sets an HttpOnly cookie this script
+// never sees), then retry. The token itself is kept nowhere.
+let loginWaiters = [];
+
 async function json(url, options) {
   const r = await fetch(url, options);
+  if (r.status === 401) {
+    await loggedIn();
+    return json(url, options);
+  }
   return r.json();
+}
+
+function loggedIn() {
+  $("#login").hidden = false;
+  $("#token").focus();
+  return new Promise((resolve) => loginWaiters.push(resolve));
+}
+
+async function login(event) {
+  event.preventDefault();
+  const token = $("#token");
+  const r = await fetch("/api/session", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token: token.value }),
+  });
+  token.value = "";
+  if (!r.ok) {
+    $("#login-state").textContent = "That is not this service's token.";
+    return;
+  }
+  $("#login-state").textContent = "";
+  $("#login").hidden = true;
+  const waiting = loginWaiters;
+  loginWaiters = [];
+  waiting.forEach((resolve) => resolve());
 }
 
 async function loadProviders() {
@@ -199,6 +234,7 @@ function connect() {
   };
 }
 
+$("#login-form").addEventListener("submit", login);
 $("#copy-sample").addEventListener("click", copySample);
 $("#submit-form").addEventListener("submit", submitJob);
 $("#simulate").addEventListener("click", simulate);

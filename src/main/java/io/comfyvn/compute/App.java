@@ -8,6 +8,7 @@ import io.comfyvn.compute.advisor.VramRules;
 import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
+import io.comfyvn.compute.config.ServerSettings;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.LiveClients;
 import io.comfyvn.compute.gpu.http.EgressGuard;
@@ -33,6 +34,8 @@ import io.comfyvn.compute.registry.ProviderBootstrap;
 import io.comfyvn.compute.registry.ProviderChecks;
 import io.comfyvn.compute.registry.ProviderRegistryService;
 import io.comfyvn.compute.registry.ProviderTemplates;
+import io.comfyvn.compute.secrets.Secret;
+import io.comfyvn.compute.secrets.SecretKey;
 import io.comfyvn.compute.secrets.SecretStore;
 import io.comfyvn.compute.sim.SimProfiles;
 import io.comfyvn.compute.sim.SimService;
@@ -41,6 +44,8 @@ import io.comfyvn.compute.tasks.JdbiTaskStore;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import io.comfyvn.compute.tasks.TaskRetention;
 import io.comfyvn.compute.web.WebServer;
+import io.comfyvn.compute.web.boundary.ApiToken;
+import io.comfyvn.compute.web.boundary.BoundaryPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -48,6 +53,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -60,6 +66,11 @@ import org.slf4j.LoggerFactory;
 
 /** Wiring only: builds the service's parts for a home folder and starts the web server. */
 public final class App implements AutoCloseable {
+  /** The environment variable that holds the API token (it wins over the secrets file). */
+  public static final String TOKEN_ENV = "COMFYVN_API_TOKEN";
+
+  private static final SecretKey TOKEN_KEY =
+      new SecretKey("server", "api_token", List.of(), List.of());
   private final Database database;
   private final ProviderCallLog callLog;
   private final LiveTracker tracker;
@@ -113,6 +124,11 @@ public final class App implements AutoCloseable {
     createDirectories(home);
     SecretStore secrets = new SecretStore(home, mapper);
     secrets.problem(); // read once at start, so a bad file is reported right away
+    // Before anything is opened: beyond loopback without a token, refuse to start at all.
+    ServerSettings server = ServerSettings.from(config);
+    BoundaryPolicy boundary =
+        BoundaryPolicy.of(
+            options.host(), server, apiToken(options.env(), secrets), WebServer::isStaticFile);
     Database database = Database.sqlite(home);
     TaskRegistry tasks =
         // The embedded SQLite file has this process as its only writer: reads may be cached.
@@ -234,8 +250,15 @@ public final class App implements AutoCloseable {
                 metrics,
                 options.clock(),
                 new StoredArtifacts(home),
-                new TaskLogs(home)));
+                new TaskLogs(home)),
+            boundary,
+            server);
     web.start(options.host(), options.port());
+    org.slf4j.Logger log = LoggerFactory.getLogger(App.class);
+    log.atInfo().addKeyValue("boundary", boundary.describe()).log("serving");
+    if (!boundary.loopbackOnly()) {
+      log.info("plain HTTP beyond loopback: put a TLS reverse proxy in front (docs/security.md)");
+    }
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());
     metrics.gauge("live_tracker_following", "live tasks the tracker follows", tracker::following);
@@ -276,6 +299,20 @@ public final class App implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The API token: {@code COMFYVN_API_TOKEN} when set, else {@code server.api_token} in the secrets
+   * file (read once; a new token needs a restart, so a deleted one can never open the door).
+   */
+  private static Optional<ApiToken> apiToken(Map<String, String> env, SecretStore secrets) {
+    String fromEnv = env.get(TOKEN_ENV);
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return Optional.of(ApiToken.of(Secret.of(fromEnv), TOKEN_ENV));
+    }
+    return secrets
+        .find(TOKEN_KEY)
+        .map(s -> ApiToken.of(s, SecretStore.SECRETS_FILE + " server.api_token"));
   }
 
   private static void createDirectories(Path home) {

@@ -107,6 +107,30 @@ class ArchitectureTest {
   }
 
   @Test
+  void onlyTheWebLayerAndTheFakesTouchJetty() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("io.comfyvn.compute.web..", "io.comfyvn.compute.fakes..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("org.eclipse.jetty..")
+        .check(MAIN);
+  }
+
+  @Test
+  void theBoundaryKnowsNoRoute() {
+    // The boundary decides on headers alone; routes may use it (the login route), never the
+    // reverse.
+    noClasses()
+        .that()
+        .resideInAPackage("io.comfyvn.compute.web.boundary..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.comfyvn.compute.web")
+        .check(MAIN);
+  }
+
+  @Test
   void nothingDependsOnTheWebLayerButWiring() {
     noClasses()
         .that()

@@ -3,6 +3,7 @@ package io.comfyvn.compute.web;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.comfyvn.compute.advisor.Advisor;
 import io.comfyvn.compute.advisor.PricingCatalog;
+import io.comfyvn.compute.config.ServerSettings;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.hooks.HookBus;
 import io.comfyvn.compute.hooks.HookWebhooks;
@@ -15,6 +16,9 @@ import io.comfyvn.compute.provenance.TaskLogs;
 import io.comfyvn.compute.registry.ProviderRegistryService;
 import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.web.boundary.Boundary;
+import io.comfyvn.compute.web.boundary.BoundaryPolicy;
+import io.comfyvn.compute.web.boundary.JsonErrors;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -24,6 +28,10 @@ import io.javalin.json.JavalinJackson;
 import io.javalin.router.Endpoint;
 import java.util.Map;
 import java.util.UUID;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.io.EofException;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,13 +41,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebServer implements AutoCloseable {
   /** Bodies larger than this are refused with 413. */
-  public static final long MAX_BODY_BYTES = 1_048_576;
+  public static final long MAX_BODY_BYTES = BoundaryPolicy.MAX_BODY_BYTES;
 
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
   private static final String STARTED = "comfyvn.started_nanos";
 
   private final Javalin javalin;
   private final JobsRoutes jobs;
+  private String bindHost = "127.0.0.1";
+  private int bindPort;
 
   /**
    * Everything the routes need.
@@ -79,8 +89,16 @@ public final class WebServer implements AutoCloseable {
       StoredArtifacts artifacts,
       TaskLogs logs) {}
 
-  public WebServer(Services services) {
+  /**
+   * The server, not yet listening.
+   *
+   * @param services what the routes need
+   * @param policy the boundary every request passes first
+   * @param server timeouts for slow clients
+   */
+  public WebServer(Services services, BoundaryPolicy policy, ServerSettings server) {
     Bodies bodies = new Bodies(services.mapper());
+    SessionRoutes session = new SessionRoutes(policy, bodies);
     GpuRoutes gpu =
         new GpuRoutes(services.gpu(), services.sim(), services.providerWebhooks(), bodies);
     AdvisorRoutes advisor =
@@ -101,6 +119,23 @@ public final class WebServer implements AutoCloseable {
               config.jsonMapper(new JavalinJackson(services.mapper(), false));
               config.staticFiles.add("/public", Location.CLASSPATH);
               config.staticFiles.enableWebjars(); // Swagger UI for /docs, offline
+              // The boundary wraps everything Javalin serves, routes and sockets and files alike.
+              config.jetty.modifyServer(
+                  jetty -> {
+                    jetty.insertHandler(new Boundary(policy, server.bodyTimeout()));
+                    jetty.setErrorHandler(JsonErrors.forServer());
+                  });
+              config.jetty.modifyServletContextHandler(
+                  context -> context.setErrorHandler(JsonErrors.forServletContext()));
+              config.jetty.addConnector(
+                  (jetty, http) -> {
+                    ServerConnector c = new ServerConnector(jetty, new HttpConnectionFactory(http));
+                    c.setHost(bindHost);
+                    c.setPort(bindPort);
+                    // Also bounds a stalled header block: no bytes for this long closes it.
+                    c.setIdleTimeout(server.idleTimeout().toMillis());
+                    return c;
+                  });
               config.routes.get(
                   "/health",
                   ctx ->
@@ -140,6 +175,7 @@ public final class WebServer implements AutoCloseable {
                   .register(config.routes);
               new OpenApiRoutes().register(config.routes);
               hooks.register(config.routes);
+              session.register(config.routes);
               config.routes.exception(
                   ComputeException.class,
                   (e, ctx) ->
@@ -160,8 +196,19 @@ public final class WebServer implements AutoCloseable {
 
   /** Starts listening; port 0 picks a free port. */
   public WebServer start(String host, int port) {
+    this.bindHost = host;
+    this.bindPort = port;
     javalin.start(host, port);
     return this;
+  }
+
+  /**
+   * Whether a path names one of the Studio page's own files ({@code /} is {@code index.html}): they
+   * hold no data, so the page can load and ask for the token.
+   */
+  public static boolean isStaticFile(String path) {
+    String name = path.equals("/") ? "/index.html" : path;
+    return name.length() > 1 && WebServer.class.getResource("/public" + name) != null;
   }
 
   /** Every registered route as {@code METHOD path} ({@code WS} for WebSockets), for checks. */
@@ -241,6 +288,21 @@ public final class WebServer implements AutoCloseable {
   }
 
   private static void unexpected(Context ctx, Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof HttpException bad) {
+        // Jetty could not read the request (a broken chunk, a bad trailer): the client's fault.
+        int status = bad.getCode() >= 400 && bad.getCode() < 500 ? bad.getCode() : 400;
+        ctx.status(status)
+            .json(new ErrorBody(false, "bad_request", "the request could not be read", null, null));
+        return;
+      }
+      if (t instanceof EofException || t instanceof java.io.EOFException) {
+        log.atDebug().addKeyValue("path", ctx.path()).log("client went away mid-request");
+        ctx.status(400)
+            .json(new ErrorBody(false, "incomplete_body", "the request ended early", null, null));
+        return;
+      }
+    }
     // A bug: log its class and where, answer without any exception text (it might quote input).
     String errorId = UUID.randomUUID().toString();
     log.atError()

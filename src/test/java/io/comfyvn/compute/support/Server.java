@@ -39,7 +39,16 @@ public final class Server implements AutoCloseable {
   }
 
   public static Server start(Path home, Map<String, String> env) {
-    return new Server(App.start(new App.Options(home, "127.0.0.1", 0, env, Clock.systemUTC())));
+    return start(home, env, "127.0.0.1");
+  }
+
+  /** Binds {@code host} (e.g. {@code 0.0.0.0}); the client still connects over loopback. */
+  public static Server start(Path home, Map<String, String> env, String host) {
+    return new Server(App.start(new App.Options(home, host, 0, env, Clock.systemUTC())));
+  }
+
+  public int port() {
+    return app.port();
   }
 
   /** Every route the service registered ({@code METHOD path}, {@code WS path}). */

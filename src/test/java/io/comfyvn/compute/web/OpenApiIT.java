@@ -129,6 +129,10 @@ class OpenApiIT {
     String job = "{\"provider\":\"replicate\",\"seed\":7,\"job\":{\"input\":{\"prompt\":\"y\"}}}";
     List<Call> c = new ArrayList<>();
     c.add(new Call("GET", "/health", null, 200));
+    c.add(new Call("GET", "/api/session", null, 200));
+    c.add(new Call("POST", "/api/session", "{\"token\":\"any\"}", 200));
+    c.add(new Call("POST", "/api/session", "{}", 400));
+    c.add(new Call("DELETE", "/api/session", null, 200));
     c.add(new Call("GET", "/api/providers/gpu/providers", null, 200));
     c.add(new Call("POST", "/api/providers/gpu/health", "{\"provider\":\"runpod\"}", 200));
     c.add(new Call("POST", "/api/providers/gpu/health", "{}", 200));
