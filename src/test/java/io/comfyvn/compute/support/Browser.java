@@ -64,7 +64,10 @@ public final class Browser implements AutoCloseable {
 
   /** Waits up to 15 s for a page condition (a bound for a broken page, not a timing test). */
   public WebDriverWait waiting() {
-    return new WebDriverWait(driver, Duration.ofSeconds(15));
+    // Pages re-render on socket messages: a stale element inside a wait means "look again".
+    return (WebDriverWait)
+        new WebDriverWait(driver, Duration.ofSeconds(15))
+            .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
   }
 
   @Override

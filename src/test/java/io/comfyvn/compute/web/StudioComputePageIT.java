@@ -79,7 +79,11 @@ class StudioComputePageIT {
   }
 
   private WebDriverWait waiting() {
-    return new WebDriverWait(browser, Duration.ofSeconds(15));
+    // The page re-renders its tables on every socket message: an element read inside a wait may go
+    // stale between finding and reading it, which means "look again", not "failed".
+    return (WebDriverWait)
+        new WebDriverWait(browser, Duration.ofSeconds(15))
+            .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
   }
 
   @Test
