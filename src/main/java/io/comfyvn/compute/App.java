@@ -6,7 +6,11 @@ import io.comfyvn.compute.advisor.AdvisorSettings;
 import io.comfyvn.compute.advisor.PricingCatalog;
 import io.comfyvn.compute.advisor.VramRules;
 import io.comfyvn.compute.advisor.WorkflowAnalyzer;
+import io.comfyvn.compute.cluster.Cluster;
+import io.comfyvn.compute.cluster.ClusterSettings;
+import io.comfyvn.compute.cluster.InstanceId;
 import io.comfyvn.compute.config.AppConfig;
+import io.comfyvn.compute.config.ConfigException;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.config.ServerSettings;
 import io.comfyvn.compute.gpu.GpuProviders;
@@ -41,6 +45,7 @@ import io.comfyvn.compute.sim.SimProfiles;
 import io.comfyvn.compute.sim.SimService;
 import io.comfyvn.compute.tasks.Database;
 import io.comfyvn.compute.tasks.JdbiTaskStore;
+import io.comfyvn.compute.tasks.StoreSettings;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import io.comfyvn.compute.tasks.TaskRetention;
 import io.comfyvn.compute.web.WebServer;
@@ -72,6 +77,8 @@ public final class App implements AutoCloseable {
   private static final SecretKey TOKEN_KEY =
       new SecretKey("server", "api_token", List.of(), List.of());
   private final Database database;
+  private final Cluster cluster;
+  private final ScheduledExecutorService heartbeat;
   private final ProviderCallLog callLog;
   private final LiveTracker tracker;
   private final HookWebhooks webhooks;
@@ -87,8 +94,16 @@ public final class App implements AutoCloseable {
    * @param port the port, 0 for a free one
    * @param env the environment ({@code COMFYVN_LOG_LEVEL}, ...)
    * @param clock the clock for task timestamps
+   * @param storeUrl {@code serve --store}: the task store's JDBC URL over {@code store.url}, or
+   *     null
    */
-  public record Options(Path home, String host, int port, Map<String, String> env, Clock clock) {
+  public record Options(
+      Path home, String host, int port, Map<String, String> env, Clock clock, String storeUrl) {
+    /** Options with the store the config file chooses. */
+    public Options(Path home, String host, int port, Map<String, String> env, Clock clock) {
+      this(home, host, port, env, clock, null);
+    }
+
     /** Options for a home folder on loopback with the real environment and clock. */
     public static Options of(Path home, int port) {
       return new Options(home, "127.0.0.1", port, System.getenv(), Clock.systemUTC());
@@ -97,6 +112,8 @@ public final class App implements AutoCloseable {
 
   private App(
       Database database,
+      Cluster cluster,
+      ScheduledExecutorService heartbeat,
       ProviderCallLog callLog,
       LiveTracker tracker,
       HookWebhooks webhooks,
@@ -104,6 +121,8 @@ public final class App implements AutoCloseable {
       ScheduledExecutorService housekeeping,
       WebServer web) {
     this.database = database;
+    this.cluster = cluster;
+    this.heartbeat = heartbeat;
     this.callLog = callLog;
     this.tracker = tracker;
     this.webhooks = webhooks;
@@ -129,10 +148,28 @@ public final class App implements AutoCloseable {
     BoundaryPolicy boundary =
         BoundaryPolicy.of(
             options.host(), server, apiToken(options.env(), secrets), WebServer::isStaticFile);
-    Database database = Database.sqlite(home);
+    StoreSettings store =
+        StoreSettings.of(
+            options.storeUrl(),
+            config.section("store").path("url").asText(null),
+            secrets.find(new SecretKey("store", "user", List.of(), List.of("username"))),
+            secrets.find(new SecretKey("store", "password", List.of(), List.of())));
+    ClusterSettings clusterSettings = ClusterSettings.of(config.section("cluster"));
+    String instanceId;
+    try {
+      instanceId = InstanceId.resolve(home, clusterSettings.instanceId());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    Database database = Database.open(store, home);
     TaskRegistry tasks =
-        // The embedded SQLite file has this process as its only writer: reads may be cached.
-        new TaskRegistry(new JdbiTaskStore(database.jdbi(), mapper), options.clock(), true);
+        // The embedded SQLite file has this process as its only writer: reads may be cached; a
+        // shared store is read through, since other instances write to it.
+        new TaskRegistry(
+            new JdbiTaskStore(database.jdbi(), mapper), options.clock(), !database.kind().shared());
+    Cluster cluster =
+        new Cluster(database.jdbi(), instanceId, database.kind(), clusterSettings, options.clock());
+    cluster.tick(); // this instance's row first, so the others count it before it takes work
     // Retention runs at start, every ten minutes, and after each burst of dry-run/sim tasks.
     ScheduledExecutorService housekeeping =
         Executors.newSingleThreadScheduledExecutor(
@@ -170,9 +207,13 @@ public final class App implements AutoCloseable {
             tasks,
             providers,
             live,
-            new ArtifactStore(home, mapper, options.clock(), version()),
+            new ArtifactStore(home, artifactsDir(config), mapper, options.clock(), version()),
             options.clock(),
-            LiveTracker.Settings.of(config));
+            LiveTracker.Settings.of(config),
+            cluster);
+    // Several instances share each provider's documented limits; tasks nobody holds are adopted.
+    cluster.onInstances(live::shareLimitsAmong);
+    cluster.onOrphan(tracker::follow);
     AtomicReference<String> selfUrl = new AtomicReference<>();
     String publicUrl = config.section("webhooks").path("public_url").asText("");
     Supplier<Optional<String>> webhookBase =
@@ -249,8 +290,9 @@ public final class App implements AutoCloseable {
                 spendGuard,
                 metrics,
                 options.clock(),
-                new StoredArtifacts(home),
-                new TaskLogs(home)),
+                new StoredArtifacts(home, artifactsDir(config)),
+                new TaskLogs(home),
+                cluster),
             boundary,
             server);
     web.start(options.host(), options.port());
@@ -262,9 +304,27 @@ public final class App implements AutoCloseable {
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     selfUrl.set("http://" + host + ":" + web.port());
     metrics.gauge("live_tracker_following", "live tasks the tracker follows", tracker::following);
+    metrics.gauge(
+        "cluster_leases_held", "live-task leases this instance holds", cluster::leasesHeld);
+    metrics.gauge(
+        "cluster_leases_taken_over",
+        "leases taken from instances that stopped renewing them",
+        cluster::leasesTakenOver);
+    metrics.gauge("cluster_instances", "live instances sharing the store", cluster::liveInstances);
+    long beat = clusterSettings.heartbeat().toMillis();
+    // its own thread: a long retention batch must never delay a lease renewal
+    ScheduledExecutorService heartbeat =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "cluster-heartbeat");
+              t.setDaemon(true);
+              return t;
+            });
+    heartbeat.scheduleWithFixedDelay(cluster::tick, beat, beat, TimeUnit.MILLISECONDS);
     tracker.resume();
     simTasks.resumeAll();
-    return new App(database, callLog, tracker, webhooks, scheduler, housekeeping, web);
+    return new App(
+        database, cluster, heartbeat, callLog, tracker, webhooks, scheduler, housekeeping, web);
   }
 
   /** Every route the web server registered ({@code METHOD path}). */
@@ -283,6 +343,8 @@ public final class App implements AutoCloseable {
     housekeeping.shutdownNow();
     web.close();
     tracker.close();
+    heartbeat.shutdownNow();
+    cluster.close();
     webhooks.close();
     callLog.close();
     database.close();
@@ -313,6 +375,12 @@ public final class App implements AutoCloseable {
     return secrets
         .find(TOKEN_KEY)
         .map(s -> ApiToken.of(s, SecretStore.SECRETS_FILE + " server.api_token"));
+  }
+
+  /** {@code artifacts.dir}: a shared folder for several instances, or null for the home's. */
+  private static Path artifactsDir(AppConfig config) {
+    String dir = config.section("artifacts").path("dir").asText("");
+    return dir.isBlank() ? null : Path.of(dir);
   }
 
   private static void createDirectories(Path home) {

@@ -63,6 +63,15 @@ public final class Main implements Runnable {
                 + " ~/.comfyvn-compute).")
     Path home;
 
+    @Option(
+        names = "--store",
+        paramLabel = "URL",
+        description =
+            "Task store JDBC URL over store.url in config/comfyvn.json, e.g."
+                + " jdbc:postgresql://127.0.0.1:5432/comfyvn (user and password from the secrets"
+                + " file's store section). Default: the home's embedded SQLite file.")
+    String store;
+
     @Override
     public Integer call() throws InterruptedException {
       if (port < 0 || port > 65535) {
@@ -79,7 +88,8 @@ public final class Main implements Runnable {
       }
       App app;
       try {
-        app = App.start(new App.Options(dir, host, port, System.getenv(), Clock.systemUTC()));
+        app =
+            App.start(new App.Options(dir, host, port, System.getenv(), Clock.systemUTC(), store));
       } catch (ConfigException e) {
         System.err.println("error: " + e.getMessage());
         return 2;

@@ -32,6 +32,7 @@ public final class LiveClients {
   private final EgressGuard transport;
   private final ObjectMapper mapper;
   private final Map<String, ProviderHttp> doors = new ConcurrentHashMap<>();
+  private volatile int instances = 1;
 
   public LiveClients(
       AppConfig config, SecretStore secrets, EgressGuard transport, ObjectMapper mapper) {
@@ -54,11 +55,26 @@ public final class LiveClients {
     ProviderHttp http =
         doors.computeIfAbsent(
             d.slug(),
-            slug ->
-                new ProviderHttp(
-                    slug, transport, ResilienceSettings.of(d.limits(), settings), mapper));
+            slug -> {
+              ProviderHttp door =
+                  new ProviderHttp(
+                      slug, transport, ResilienceSettings.of(d.limits(), settings), mapper);
+              if (instances > 1) {
+                door.shareAmong(instances);
+              }
+              return door;
+            });
     return p.live(new GpuProvider.LiveContext(settings, current(d), http, mapper))
         .map(c -> new ScrubbedClient(c, transport::scrub));
+  }
+
+  /**
+   * Every provider's limits are shared by this many live instances from now on (each door keeps to
+   * its share of the documented limits).
+   */
+  public void shareLimitsAmong(int liveInstances) {
+    this.instances = Math.max(1, liveInstances);
+    doors.values().forEach(d -> d.shareAmong(this.instances));
   }
 
   /** A client for the provider, or a 503 when it has no live protocol or lacks its secrets. */

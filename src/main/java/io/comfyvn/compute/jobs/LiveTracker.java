@@ -3,6 +3,7 @@ package io.comfyvn.compute.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.cluster.TaskLeases;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.gpu.GpuProvider;
 import io.comfyvn.compute.gpu.GpuProviders;
@@ -55,6 +56,7 @@ public final class LiveTracker implements AutoCloseable {
   private final Scheduler scheduler;
   private final Executor workers;
   private final ExecutorService ownedWorkers;
+  private final TaskLeases leases;
   private final Map<String, Long> intervals = new ConcurrentHashMap<>();
 
   /**
@@ -92,6 +94,21 @@ public final class LiveTracker implements AutoCloseable {
       ArtifactStore artifacts,
       Clock clock,
       Settings settings) {
+    this(tasks, providers, clients, artifacts, clock, settings, TaskLeases.SOLE);
+  }
+
+  /**
+   * A tracker on its own threads that follows only the tasks whose lease it holds (several
+   * instances on one store: each live task is polled by exactly one of them).
+   */
+  public LiveTracker(
+      TaskRegistry tasks,
+      GpuProviders providers,
+      LiveClients clients,
+      ArtifactStore artifacts,
+      Clock clock,
+      Settings settings,
+      TaskLeases leases) {
     this(
         tasks,
         providers,
@@ -100,7 +117,8 @@ public final class LiveTracker implements AutoCloseable {
         clock,
         settings,
         Scheduler.daemon("live-tracker-scheduler"),
-        Executors.newFixedThreadPool(settings.workers(), daemon("live-tracker-poll")));
+        Executors.newFixedThreadPool(settings.workers(), daemon("live-tracker-poll")),
+        leases);
   }
 
   /**
@@ -116,6 +134,24 @@ public final class LiveTracker implements AutoCloseable {
       Settings settings,
       Scheduler scheduler,
       Executor workers) {
+    this(
+        tasks, providers, clients, artifacts, clock, settings, scheduler, workers, TaskLeases.SOLE);
+  }
+
+  /**
+   * A tracker on the given scheduler and poll workers, following the tasks whose lease it holds.
+   */
+  public LiveTracker(
+      TaskRegistry tasks,
+      GpuProviders providers,
+      LiveClients clients,
+      ArtifactStore artifacts,
+      Clock clock,
+      Settings settings,
+      Scheduler scheduler,
+      Executor workers,
+      TaskLeases leases) {
+    this.leases = leases;
     this.tasks = tasks;
     this.providers = providers;
     this.clients = clients;
@@ -127,8 +163,14 @@ public final class LiveTracker implements AutoCloseable {
     this.ownedWorkers = workers instanceof ExecutorService e ? e : null;
   }
 
-  /** Starts following a task (idempotent). */
+  /**
+   * Starts following a task (idempotent) when this instance gets its lease; a task another live
+   * instance follows is left to it.
+   */
   public void follow(String taskId) {
+    if (intervals.containsKey(taskId) || !leases.claim(taskId)) {
+      return;
+    }
     if (intervals.putIfAbsent(taskId, settings.initialPoll().toMillis()) == null) {
       schedule(taskId, settings.initialPoll().toMillis());
     }
@@ -280,6 +322,7 @@ public final class LiveTracker implements AutoCloseable {
     }
     if (next < 0) {
       intervals.remove(taskId);
+      leases.release(taskId);
     } else {
       schedule(taskId, next);
     }
@@ -287,6 +330,10 @@ public final class LiveTracker implements AutoCloseable {
 
   /** One poll; returns the delay to the next, or -1 when the task needs no more following. */
   private long step(String taskId) {
+    if (!leases.holds(taskId)) {
+      // another instance took the task over (this one stalled or lost the store): it polls now
+      return -1;
+    }
     Optional<Task> current = tasks.get(taskId);
     if (current.isEmpty() || current.get().status().terminal()) {
       return -1;

@@ -35,6 +35,7 @@ public final class ArtifactStore {
 
   private static final long MAX_BYTES = 256L * 1024 * 1024;
   private final Path home;
+  private final Path root;
   private final ObjectMapper mapper;
   private final Clock clock;
   private final String version;
@@ -44,8 +45,23 @@ public final class ArtifactStore {
           .followRedirects(HttpClient.Redirect.NORMAL)
           .build();
 
+  /** Outputs under the home's {@code data/artifacts/}. */
   public ArtifactStore(Path home, ObjectMapper mapper, Clock clock, String version) {
+    this(home, null, mapper, clock, version);
+  }
+
+  /**
+   * Outputs under {@code root} ({@code artifacts.dir}: a folder every instance sharing a store can
+   * read, mounted at the same path on each), or the home's {@code data/artifacts/} when null. A
+   * stored artifact's path is relative to the home when under it, else absolute, so every instance
+   * answers the same path for it.
+   */
+  public ArtifactStore(Path home, Path root, ObjectMapper mapper, Clock clock, String version) {
     this.home = home;
+    this.root =
+        root == null
+            ? home.resolve(ARTIFACTS_DIR)
+            : home.resolve(root).toAbsolutePath().normalize();
     this.mapper = mapper;
     this.clock = clock;
     this.version = version;
@@ -98,7 +114,7 @@ public final class ArtifactStore {
 
   /** Stores every output; one that cannot be fetched is reported in the returned problems. */
   public Result save(Origin origin, List<Download> downloads) {
-    Path dir = home.resolve(ARTIFACTS_DIR).resolve(safe(origin.taskId()));
+    Path dir = root.resolve(safe(origin.taskId()));
     List<Saved> saved = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     try {
@@ -118,14 +134,18 @@ public final class ArtifactStore {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         String sha = sha256(f.bytes());
         writeSidecar(file, origin, d, f, sha);
-        saved.add(
-            new Saved(
-                name, home.relativize(file).toString(), d.url(), f.mime(), sha, f.bytes().length));
+        saved.add(new Saved(name, shown(file), d.url(), f.mime(), sha, f.bytes().length));
       } catch (IOException | RuntimeException e) {
         problems.add("output " + i + ": " + e.getMessage());
       }
     }
     return new Result(saved, problems);
+  }
+
+  private String shown(Path file) {
+    Path absolute = file.toAbsolutePath().normalize();
+    Path base = home.toAbsolutePath().normalize();
+    return absolute.startsWith(base) ? base.relativize(absolute).toString() : absolute.toString();
   }
 
   /**

@@ -20,9 +20,11 @@ public final class Database implements AutoCloseable {
 
   private final HikariDataSource dataSource;
   private final Jdbi jdbi;
+  private final StoreSettings.Kind kind;
 
-  private Database(HikariDataSource dataSource) {
+  private Database(HikariDataSource dataSource, StoreSettings.Kind kind) {
     this.dataSource = dataSource;
+    this.kind = kind;
     Flyway.configure()
         .dataSource(dataSource)
         .locations("classpath:db/migration")
@@ -49,7 +51,28 @@ public final class Database implements AutoCloseable {
     cfg.addDataSourceProperty("busy_timeout", "5000");
     cfg.addDataSourceProperty("synchronous", "NORMAL");
     cfg.setPoolName("tasks-sqlite");
-    return new Database(new HikariDataSource(cfg));
+    return new Database(new HikariDataSource(cfg), StoreSettings.Kind.SQLITE);
+  }
+
+  /**
+   * Opens the chosen store: the home's embedded file, or a JDBC URL with the secrets file's user
+   * and password.
+   */
+  public static Database open(StoreSettings store, Path home) {
+    if (store.url() == null) {
+      return sqlite(home);
+    }
+    HikariConfig cfg = new HikariConfig();
+    cfg.setJdbcUrl(store.url());
+    if (store.user() != null) {
+      cfg.setUsername(store.user());
+    }
+    if (store.password() != null) {
+      cfg.setPassword(store.password().reveal());
+    }
+    cfg.setMaximumPoolSize(store.kind() == StoreSettings.Kind.SQLITE ? 1 : 10);
+    cfg.setPoolName("tasks-" + store.kind().wire());
+    return new Database(new HikariDataSource(cfg), store.kind());
   }
 
   /** Opens a database by JDBC URL (e.g. {@code jdbc:postgresql://127.0.0.1/test?user=postgres}). */
@@ -58,7 +81,21 @@ public final class Database implements AutoCloseable {
     cfg.setJdbcUrl(url);
     cfg.setMaximumPoolSize(poolSize);
     cfg.setPoolName("tasks-jdbc");
-    return new Database(new HikariDataSource(cfg));
+    return new Database(
+        new HikariDataSource(cfg),
+        url.startsWith("jdbc:postgresql:")
+            ? StoreSettings.Kind.POSTGRESQL
+            : StoreSettings.Kind.SQLITE);
+  }
+
+  /** What kind of store this is (SQLite has this process as its only writer). */
+  public StoreSettings.Kind kind() {
+    return kind;
+  }
+
+  /** The pool, for parts that need a plain JDBC connection of their own (LISTEN). */
+  public javax.sql.DataSource dataSource() {
+    return dataSource;
   }
 
   public Jdbi jdbi() {

@@ -87,7 +87,8 @@ public final class WebServer implements AutoCloseable {
       ServiceMetrics metrics,
       java.time.Clock clock,
       StoredArtifacts artifacts,
-      TaskLogs logs) {}
+      TaskLogs logs,
+      io.comfyvn.compute.cluster.Cluster cluster) {}
 
   /**
    * The server, not yet listening.
@@ -146,7 +147,17 @@ public final class WebServer implements AutoCloseable {
                               "name",
                               "comfyvn-compute",
                               "version",
-                              services.version())));
+                              services.version(),
+                              // which store and which instance answered (several may share one
+                              // PostgreSQL store behind a load balancer); never the store's URL
+                              "store",
+                              services.cluster().store().wire(),
+                              "instance",
+                              Map.of(
+                                  "id",
+                                  services.cluster().id(),
+                                  "live_instances",
+                                  services.cluster().liveInstances()))));
               config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
               config.routes.after(
                   ctx -> {

@@ -15,7 +15,6 @@ import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +38,7 @@ public final class ProviderHttp {
   private final ResilienceSettings settings;
   private final ObjectMapper mapper;
   private final CircuitBreaker breaker;
-  private final Map<Op, RateLimiter> limiters = new EnumMap<>(Op.class);
+  private final Map<Op, RateLimiter> limiters = new java.util.concurrent.ConcurrentHashMap<>();
   private final Retry createRetry;
   private final Retry otherRetry;
 
@@ -64,14 +63,36 @@ public final class ProviderHttp {
   }
 
   /**
-   * A limiter that keeps any sliding window of the documented length under the documented limit:
-   * providers count requests in sliding windows, while resilience4j refills in fixed periods (which
-   * would allow up to twice the limit across a period boundary). So the period is a tenth of the
-   * documented window, with a tenth of the permits less 10% headroom.
+   * Keeps this door to its share of the documented limits when {@code instances} instances share
+   * them (scale-out: each gets an equal part, so together they stay under the limit). Called when
+   * the count of live instances changes; permits taken from the old limiters are not carried over.
    */
+  public void shareAmong(int instances) {
+    settings
+        .limits()
+        .forEach((op, limit) -> limiters.put(op, limiter(provider + "-" + op, limit, instances)));
+  }
+
   static RateLimiter limiter(String name, RateLimit limit) {
-    long period = Math.max(1, limit.periodMs() / 10);
-    int permits = Math.max(1, (int) Math.floor(limit.permits() / 10.0 * 0.9));
+    return limiter(name, limit, 1);
+  }
+
+  /**
+   * A limiter that keeps any sliding window of the documented length under this instance's share of
+   * the documented limit: providers count requests in sliding windows, while resilience4j refills
+   * {@code p} permits every fixed period {@code T} (which allows {@code p * (W/T + 1)} in a window
+   * {@code W}). So {@code p} is about a tenth of the share and {@code T} is chosen so that {@code p
+   * * (W/T + 1)} stays under 90% of the share; a share under one call per window still gets one
+   * call per window (a floor, documented in scale-out.md).
+   */
+  static RateLimiter limiter(String name, RateLimit limit, int instances) {
+    long window = Math.max(1, limit.periodMs());
+    double share = limit.permits() / (double) Math.max(1, instances) * 0.9;
+    int permits = Math.max(1, (int) Math.floor(share / 10.0));
+    long period =
+        share > permits
+            ? Math.max(1, (long) Math.ceil(window * permits / (share - permits)))
+            : window + 1;
     return RateLimiter.of(
         name,
         RateLimiterConfig.custom()
