@@ -6,6 +6,7 @@ import io.comfyvn.compute.advisor.AdvisorSettings;
 import io.comfyvn.compute.advisor.PricingCatalog;
 import io.comfyvn.compute.advisor.VramRules;
 import io.comfyvn.compute.advisor.WorkflowAnalyzer;
+import io.comfyvn.compute.cluster.ChangeFeed;
 import io.comfyvn.compute.cluster.Cluster;
 import io.comfyvn.compute.cluster.ClusterSettings;
 import io.comfyvn.compute.cluster.InstanceId;
@@ -78,6 +79,7 @@ public final class App implements AutoCloseable {
       new SecretKey("server", "api_token", List.of(), List.of());
   private final Database database;
   private final Cluster cluster;
+  private final ChangeFeed feed;
   private final ScheduledExecutorService heartbeat;
   private final ProviderCallLog callLog;
   private final LiveTracker tracker;
@@ -113,6 +115,7 @@ public final class App implements AutoCloseable {
   private App(
       Database database,
       Cluster cluster,
+      ChangeFeed feed,
       ScheduledExecutorService heartbeat,
       ProviderCallLog callLog,
       LiveTracker tracker,
@@ -122,6 +125,7 @@ public final class App implements AutoCloseable {
       WebServer web) {
     this.database = database;
     this.cluster = cluster;
+    this.feed = feed;
     this.heartbeat = heartbeat;
     this.callLog = callLog;
     this.tracker = tracker;
@@ -249,7 +253,13 @@ public final class App implements AutoCloseable {
     HookBus hooks = new HookBus(options.clock(), mapper);
     HookWebhooks webhooks = new HookWebhooks(home, mapper);
     tasks.subscribe(hooks::onTask);
-    hooks.subscribe(webhooks::deliver);
+    // webhooks leave from the instance that wrote the change (relayed changes are not sent again)
+    hooks.subscribeOutbound(webhooks::deliver);
+    // a shared store: other instances' task changes reach this one's sockets and hooks
+    ChangeFeed feed =
+        database.kind().shared()
+            ? ChangeFeed.start(database.jdbi(), database.dataSource(), tasks, instanceId)
+            : null;
     ProviderTemplates templates = new ProviderTemplates(catalog);
     ComputeProviderRegistry registry =
         ComputeProviderRegistry.open(
@@ -324,7 +334,16 @@ public final class App implements AutoCloseable {
     tracker.resume();
     simTasks.resumeAll();
     return new App(
-        database, cluster, heartbeat, callLog, tracker, webhooks, scheduler, housekeeping, web);
+        database,
+        cluster,
+        feed,
+        heartbeat,
+        callLog,
+        tracker,
+        webhooks,
+        scheduler,
+        housekeeping,
+        web);
   }
 
   /** Every route the web server registered ({@code METHOD path}). */
@@ -345,6 +364,9 @@ public final class App implements AutoCloseable {
     tracker.close();
     heartbeat.shutdownNow();
     cluster.close();
+    if (feed != null) {
+      feed.close();
+    }
     webhooks.close();
     callLog.close();
     database.close();

@@ -27,6 +27,7 @@ public final class HookBus {
   private final ObjectMapper mapper;
   private final Deque<HookEvent> history = new ArrayDeque<>();
   private final List<Consumer<HookEvent>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<HookEvent>> outbound = new CopyOnWriteArrayList<>();
 
   public HookBus(Clock clock, ObjectMapper mapper) {
     this.clock = clock;
@@ -38,6 +39,9 @@ public final class HookBus {
    * public view, so it carries nothing a caller of {@code /jobs} could not read.
    */
   public void onTask(TaskEvent e) {
+    // a change another instance wrote: its hooks reach this instance's history and sockets, while
+    // the outbound webhooks are sent by the instance that wrote it
+    boolean out = !e.relayed();
     TaskView t = e.task();
     if (!GPU_KIND.equals(t.kind())) {
       return;
@@ -49,7 +53,7 @@ public final class HookBus {
       d.put("seed", t.seed());
       d.put("provider_job_id", t.providerJobId());
       d.put("status", t.status().wire());
-      publish("on_gpu_job_submitted", d);
+      publish("on_gpu_job_submitted", d, out);
       if (!t.status().terminal()) {
         return;
       }
@@ -59,14 +63,14 @@ public final class HookBus {
       d.put("progress", t.progress());
       d.put("provider_status", m.path("provider_status").asText(null));
       d.put("message", t.message());
-      publish("on_gpu_job_updated", d);
+      publish("on_gpu_job_updated", d, out);
     }
     if (t.status().terminal()) {
       ObjectNode d = base(t);
       d.put("status", t.status().wire());
       d.put("message", t.message());
       d.set("artifacts", m.path("artifacts").deepCopy());
-      publish("on_gpu_job_finished", d);
+      publish("on_gpu_job_finished", d, out);
       for (Artifact a : t.artifacts()) {
         if (a.path() == null) {
           continue; // named only (Sim mode): no asset was saved
@@ -79,13 +83,17 @@ public final class HookBus {
         s.put("sha256", a.sha256());
         s.put("bytes", a.bytes() == null ? 0 : a.bytes());
         s.put("mime", a.mime());
-        publish("on_asset_saved", s);
+        publish("on_asset_saved", s, out);
       }
     }
   }
 
   /** Publishes an event now (also used by {@code POST /api/modder/hooks/test}). */
   public HookEvent publish(String name, ObjectNode data) {
+    return publish(name, data, true);
+  }
+
+  private HookEvent publish(String name, ObjectNode data, boolean sendOut) {
     HookEvent e = new HookEvent(name, clock.millis() / 1000.0, data);
     synchronized (history) {
       if (history.size() == HISTORY) {
@@ -98,6 +106,15 @@ public final class HookBus {
         l.accept(e);
       } catch (RuntimeException ignored) {
         // a failing subscriber must not stop the others; each one reports its own trouble
+      }
+    }
+    if (sendOut) {
+      for (Consumer<HookEvent> l : outbound) {
+        try {
+          l.accept(e);
+        } catch (RuntimeException ignored) {
+          // as above
+        }
       }
     }
     return e;
@@ -113,6 +130,15 @@ public final class HookBus {
 
   public void subscribe(Consumer<HookEvent> listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * Adds a listener for what leaves the service (signed webhooks): events of changes this instance
+   * wrote and events published here, never changes relayed from another instance, so several
+   * instances send each webhook once between them.
+   */
+  public void subscribeOutbound(Consumer<HookEvent> listener) {
+    outbound.add(listener);
   }
 
   public void unsubscribe(Consumer<HookEvent> listener) {

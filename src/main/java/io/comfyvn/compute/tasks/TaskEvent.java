@@ -6,5 +6,13 @@ package io.comfyvn.compute.tasks;
  *
  * @param type {@code job.created} or {@code job.update}
  * @param task the task's public view as stored
+ * @param relayed true when another instance sharing the store wrote the change and this one only
+ *     relays it to its own listeners (so side effects that must happen once, such as outbound
+ *     webhooks, are left to the writer)
  */
-public record TaskEvent(String type, TaskView task) {}
+public record TaskEvent(String type, TaskView task, boolean relayed) {
+  /** A change this instance wrote. */
+  public TaskEvent(String type, TaskView task) {
+    this(type, task, false);
+  }
+}

@@ -42,6 +42,18 @@ public final class TaskRegistry {
   private final Map<String, Task> recent;
   private final Object[] stripes = new Object[64];
 
+  /** The newest version relayed per task, so each change reaches each listener once. */
+  private final Map<String, Long> relayed =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>(256, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+              return size() > CACHE_SIZE;
+            }
+          });
+
   /** A registry whose reads always go to the store (safe when other processes write too). */
   public TaskRegistry(TaskStore store, Clock clock) {
     this(store, clock, false);
@@ -256,7 +268,33 @@ public final class TaskRegistry {
     return deleted.size();
   }
 
-  /** Adds a listener; it is called on the writer's thread after each persisted change. */
+  /**
+   * Announces a change another instance wrote to this store (told by {@code cluster/ChangeFeed}):
+   * the task is read as stored now and announced as {@link TaskEvent#relayed() relayed}, unless
+   * this or a newer version was relayed already (several notices may find the same newest row).
+   *
+   * @param type the writer's event type ({@code job.created} or {@code job.update})
+   */
+  public void relay(String type, String taskId) {
+    Optional<Task> read = fresh(taskId);
+    if (read.isEmpty()) {
+      return;
+    }
+    Task t = read.get();
+    Long before = relayed.get(taskId);
+    if (before != null && before >= t.version()) {
+      return;
+    }
+    relayed.put(taskId, t.version());
+    // a created notice that finds later versions still announces the creation, with the newest view
+    String announced = "job.created".equals(type) && before == null ? "job.created" : "job.update";
+    announce(new TaskEvent(announced, TaskView.of(t), true));
+  }
+
+  /**
+   * Adds a listener; it is called after each persisted change: on the writer's thread for changes
+   * this instance wrote, and on the change feed's thread for changes relayed from other instances.
+   */
   public void subscribe(Consumer<TaskEvent> listener) {
     listeners.add(listener);
   }
