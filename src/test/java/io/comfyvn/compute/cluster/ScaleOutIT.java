@@ -221,6 +221,13 @@ class ScaleOutIT {
     // the three together never polled more than the documented limit in any window
     assertThat(fakes.stats().maxInWindow(FakeProviders.RUNPOD, "status", Duration.ofSeconds(1)))
         .isLessThanOrEqualTo(READ_LIMIT);
+    System.out.println(
+        "scale-out: most status polls in any 1 s window = "
+            + fakes.stats().maxInWindow(FakeProviders.RUNPOD, "status", Duration.ofSeconds(1))
+            + " (limit "
+            + READ_LIMIT
+            + "), status polls = "
+            + fakes.stats().count(FakeProviders.RUNPOD, "status"));
     // c's tasks were taken over by a or b
     double takenOver =
         metric(a, "cluster_leases_taken_over") + metric(b, "cluster_leases_taken_over");
@@ -235,6 +242,41 @@ class ScaleOutIT {
         assertThat(Path.of(art.path("path").asText())).exists();
       }
     }
+  }
+
+  @Test
+  @Order(4)
+  void aRollingRestartLosesNothing() {
+    // c was killed above: it comes back on its home (and id) first
+    instances.set(2, ServiceProcess.start(dir.resolve("c"), "--store", schema.url()));
+    for (ServiceProcess p : instances) {
+      awaitJson(p, "/health", h -> h.path("instance").path("live_instances").asInt() == 3);
+    }
+    int before = fakes.stats().creates(FakeProviders.RUNPOD);
+    List<String> tasks = new ArrayList<>();
+    int n = 12;
+    for (int i = 0; i < n; i++) {
+      Server.Reply r =
+          instances.get(i % 3).post("/api/providers/gpu/submit", submit(2000 + i), Map.of());
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      tasks.add(r.json().path("task_id").asText());
+    }
+    // stop (SIGTERM) and start again, one instance at a time, while the jobs run
+    for (int i = 0; i < 3; i++) {
+      Path home = instances.get(i).home();
+      instances.get(i).close();
+      instances.set(i, ServiceProcess.start(home, "--store", schema.url()));
+      awaitJson(instances.get(i), "/health", h -> h.path("ok").asBoolean());
+    }
+    for (String task : tasks) {
+      awaitJson(
+          instances.get(1),
+          "/api/providers/gpu/poll/" + task,
+          j -> "done".equals(j.path("status").asText()));
+    }
+    assertThat(fakes.stats().creates(FakeProviders.RUNPOD) - before).isEqualTo(n);
+    assertThat(fakes.stats().maxInWindow(FakeProviders.RUNPOD, "status", Duration.ofSeconds(1)))
+        .isLessThanOrEqualTo(READ_LIMIT);
   }
 
   private static JsonNode json(String text) {
