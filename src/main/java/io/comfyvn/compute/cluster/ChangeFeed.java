@@ -5,7 +5,12 @@ import io.comfyvn.compute.tasks.TaskRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -16,12 +21,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Task changes across instances on PostgreSQL: every change this instance writes is announced with
- * {@code pg_notify} (who wrote it, the event type, the task id), and a dedicated connection LISTENs
- * for the others' notices ({@code PGConnection.getNotifications} with a timeout) and hands them to
- * {@link TaskRegistry#relay}, which reads the task as stored and announces it to this instance's
- * listeners ({@code /jobs/ws}, modder hooks) marked relayed. A notice is only a pointer: the row is
- * the truth, and a notice lost while the listening connection was down costs a socket message,
- * never a task.
+ * {@code pg_notify} (who wrote it, the event type, the task id; queued and sent in write order, up
+ * to 500 per statement, off the writer's thread), and a dedicated connection LISTENs for the
+ * others' notices ({@code PGConnection.getNotifications} with a timeout) and hands them to {@link
+ * TaskRegistry#relay}, which reads the task as stored and announces it to this instance's listeners
+ * ({@code /jobs/ws}, modder hooks) marked relayed. A notice is only a pointer: the row is the
+ * truth, and a notice lost while the listening connection was down costs a socket message, never a
+ * task.
  *
  * <p>The channel is named after the schema, so deployments sharing a database (or tests on one
  * schema each) do not hear each other.
@@ -36,7 +42,18 @@ public final class ChangeFeed implements AutoCloseable {
   private final String instanceId;
   private final String channel;
   private final Thread listener;
+  private final Thread publisher;
+
+  /** Notices waiting to be sent, in the order the changes were written. */
+  private final BlockingQueue<String> outbox = new LinkedBlockingQueue<>(OUTBOX);
+
   private volatile boolean running = true;
+
+  /** Notices kept while the database is slow; past this, notices are dropped (and counted). */
+  static final int OUTBOX = 100_000;
+
+  /** Notices sent in one statement at most. */
+  static final int BATCH = 500;
 
   private ChangeFeed(Jdbi jdbi, DataSource ds, TaskRegistry tasks, String instanceId, String ch) {
     this.jdbi = jdbi;
@@ -46,6 +63,8 @@ public final class ChangeFeed implements AutoCloseable {
     this.channel = ch;
     this.listener = new Thread(this::listen, "task-change-feed");
     this.listener.setDaemon(true);
+    this.publisher = new Thread(this::send, "task-change-notify");
+    this.publisher.setDaemon(true);
   }
 
   /** Starts publishing this instance's changes and listening for the others'. */
@@ -55,6 +74,7 @@ public final class ChangeFeed implements AutoCloseable {
     ChangeFeed feed = new ChangeFeed(jdbi, ds, tasks, instanceId, channel(schema));
     tasks.subscribe(feed::publish);
     feed.listener.start();
+    feed.publisher.start();
     return feed;
   }
 
@@ -71,21 +91,58 @@ public final class ChangeFeed implements AutoCloseable {
     return instanceId + SEP + e.type() + SEP + e.task().id();
   }
 
+  /**
+   * Queues the notice of a change this instance wrote. Sent by the publisher thread, many per
+   * statement, in write order: the writer (a submit answering a caller) never waits for it.
+   */
   private void publish(TaskEvent e) {
     if (e.relayed()) {
       return; // another instance's change: it told everyone already
     }
+    if (!outbox.offer(payload(instanceId, e))) {
+      log.atWarn().addKeyValue("task_id", e.task().id()).log("change notice dropped (outbox full)");
+    }
+  }
+
+  private void send() {
+    List<String> batch = new ArrayList<>(BATCH);
+    while (running || !outbox.isEmpty()) {
+      try {
+        String first = outbox.poll(500, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        outbox.drainTo(batch, BATCH - 1);
+        sendNotices(batch);
+      } catch (InterruptedException e) {
+        if (!running) {
+          outbox.drainTo(batch, BATCH);
+          sendNotices(batch); // what was written before the stop
+          return;
+        }
+      } finally {
+        batch.clear();
+      }
+    }
+  }
+
+  private void sendNotices(List<String> payloads) {
+    if (payloads.isEmpty()) {
+      return;
+    }
     try {
       jdbi.useHandle(
           h ->
-              h.createQuery("SELECT pg_notify(:channel, :payload)")
+              h.createQuery(
+                      "SELECT pg_notify(:channel, p)::text FROM unnest(CAST(:payloads AS text[])) AS p")
                   .bind("channel", channel)
-                  .bind("payload", payload(instanceId, e))
+                  .bindArray("payloads", String.class, payloads)
                   .mapTo(String.class)
-                  .findFirst());
+                  .list());
     } catch (JdbiException ex) {
-      // the change is stored; other instances' sockets miss this one message
-      log.atWarn().addKeyValue("task_id", e.task().id()).log("change notice not sent");
+      // the changes are stored; other instances' sockets miss these messages
+      log.warn("{} change notices not sent: {}", payloads.size(), ex.getClass().getSimpleName());
     }
   }
 
@@ -141,6 +198,12 @@ public final class ChangeFeed implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    publisher.interrupt();
+    try {
+      publisher.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     listener.interrupt();
     try {
       listener.join(2000);
