@@ -138,6 +138,8 @@ public final class Cluster implements TaskLeases, AutoCloseable {
   }
 
   private void renew(Instant now) {
+    // only leases held before this renewal can have been lost; one claimed meanwhile is kept
+    Set<String> before = Set.copyOf(held.keySet());
     jdbi.useHandle(
         h -> {
           h.createUpdate("UPDATE task_leases SET expires_at = :until WHERE owner = :me")
@@ -150,9 +152,15 @@ public final class Cluster implements TaskLeases, AutoCloseable {
                   .mapTo(String.class)
                   .list();
           Set<String> kept = Set.copyOf(mine);
-          held.keySet().retainAll(kept);
+          for (String task : before) {
+            if (!kept.contains(task)) {
+              held.remove(task);
+            }
+          }
           Instant until = Instant.ofEpochMilli(expiry(now));
-          held.replaceAll((task, old) -> until);
+          for (String task : kept) {
+            held.computeIfPresent(task, (t, old) -> until);
+          }
         });
   }
 
