@@ -16,6 +16,8 @@ function setup(thread)
   thread:set("tid", counter)
   table.insert(threads, thread)
   thread.addr = addrs[(counter % #addrs) + 1]
+  -- the service answers only to its own Host (DNS-rebinding guard): name the instance dialled
+  thread:set("host", tostring(thread.addr))
   counter = counter + 1
 end
 
@@ -31,7 +33,7 @@ function request()
   local body = string.format(
     '{"provider":"runpod","seed":%d,"job":{"input":{"prompt":"bench"}}}',
     base + tid * 1000000000 + n)
-  return wrk.format("POST", "/api/providers/gpu/submit", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/api/providers/gpu/submit", {["Content-Type"] = "application/json", ["Host"] = host}, body)
 end
 
 function response(status, headers, body)
