@@ -272,7 +272,11 @@ public final class App implements AutoCloseable {
     ProviderChecks checks =
         // Health checks answer a person waiting on a page: short timeouts, no retries.
         new ProviderChecks(
-            new EgressGuard(new JdkHttpTransport(Duration.ofSeconds(2)), egress, secrets::all),
+            // the same gate as every GPU call: with the flag off, no check leaves the machine
+            new EgressGuard(
+                live.gate().guardRegistry(new JdkHttpTransport(Duration.ofSeconds(2))),
+                egress,
+                secrets::all),
             secrets,
             mapper,
             options.clock(),

@@ -41,6 +41,8 @@ public final class FakeProviders implements AutoCloseable {
   private final FakeComfyUI comfyui;
   private final Javalin javalin;
   private final ScheduledExecutorService ticker;
+  private final java.util.concurrent.atomic.AtomicLong requests =
+      new java.util.concurrent.atomic.AtomicLong();
 
   public FakeProviders(Clock clock, FakeSettings settings, FakeCredentials credentials) {
     this.kit = new FakeKit(clock, settings, credentials);
@@ -60,6 +62,13 @@ public final class FakeProviders implements AutoCloseable {
               huggingface.register(config.routes);
               modal.register(config.routes);
               comfyui.register(config.routes);
+              // every request counts (files and unknown paths too), but not the control API
+              config.routes.before(
+                  ctx -> {
+                    if (!ctx.path().startsWith("/_fake")) {
+                      requests.incrementAndGet();
+                    }
+                  });
               config.routes.get("/files/{name}", this::file);
               config.routes.post("/_fake/faults", this::addFault);
               config.routes.delete("/_fake/faults", ctx -> clearFaults());
@@ -95,6 +104,15 @@ public final class FakeProviders implements AutoCloseable {
 
   public FakeCredentials credentials() {
     return kit.credentials;
+  }
+
+  /**
+   * Every request any fake received since start, whatever its path (outputs and unknown paths
+   * included; the {@code /_fake} control API excluded): a test that must see no egress asserts this
+   * does not move.
+   */
+  public long requests() {
+    return requests.get();
   }
 
   public FakeStats stats() {

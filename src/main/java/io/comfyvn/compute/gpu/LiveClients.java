@@ -24,21 +24,36 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Every door sends through the one {@link EgressGuard} (credentials only to the hosts they
  * belong to; answers scrubbed), and every client is wrapped so that all it returns or throws is
- * scrubbed of every secret ({@link ScrubbedClient}).
+ * scrubbed of every secret ({@link ScrubbedClient}). Each door also asks the {@link NetworkGate}
+ * before every request, so nothing is sent for a provider the gate is closed for.
  */
 public final class LiveClients {
   private final AppConfig config;
   private final SecretStore secrets;
   private final EgressGuard transport;
+  private final NetworkGate gate;
   private final ObjectMapper mapper;
   private final Map<String, ProviderHttp> doors = new ConcurrentHashMap<>();
   private volatile int instances = 1;
 
   public LiveClients(
       AppConfig config, SecretStore secrets, EgressGuard transport, ObjectMapper mapper) {
+    this(config, secrets, transport, new NetworkGate(config, secrets), mapper);
+  }
+
+  /**
+   * @param gate each provider's door sends only while it is open for that provider
+   */
+  public LiveClients(
+      AppConfig config,
+      SecretStore secrets,
+      EgressGuard transport,
+      NetworkGate gate,
+      ObjectMapper mapper) {
     this.config = config;
     this.secrets = secrets;
     this.transport = transport;
+    this.gate = gate;
     this.mapper = mapper;
   }
 
@@ -58,7 +73,11 @@ public final class LiveClients {
             slug -> {
               ProviderHttp door =
                   new ProviderHttp(
-                      slug, transport, ResilienceSettings.of(d.limits(), settings), mapper);
+                      slug,
+                      transport,
+                      ResilienceSettings.of(d.limits(), settings),
+                      () -> gate.closedFor(p),
+                      mapper);
               if (instances > 1) {
                 door.shareAmong(instances);
               }
@@ -92,6 +111,11 @@ public final class LiveClients {
                             : " has no live client"),
                     true,
                     null));
+  }
+
+  /** The gate every call of these clients passes (and their callers ask first). */
+  public NetworkGate gate() {
+    return gate;
   }
 
   /** The provider's required and optional secrets that are present now. */

@@ -73,7 +73,7 @@ public final class GpuService {
       Live live,
       CostEstimator estimator,
       SimTaskRunner simTasks) {
-    this.modes = new Modes(providers, config, secrets);
+    this.modes = new Modes(providers, config, secrets, live.clients().gate());
     this.tasks = tasks;
     this.callLog = callLog;
     this.live = live.clients();
@@ -304,9 +304,22 @@ public final class GpuService {
                 task, false, "job already finished (" + task.status().wire() + ")", feature());
       } else if (task.live() && !task.providerJobId().isEmpty()) {
         GpuProvider p = modes.providers().require(task.providerSlug());
-        LiveClient.JobState state = live.require(p).cancel(task.providerJobId());
-        Task now = tracker.apply(task.id(), null, state).orElse(task);
-        answer = Answers.cancel(now, now.status() == TaskStatus.CANCELED, now.message(), feature());
+        Optional<String> closed = modes.gate().closedFor(p);
+        if (closed.isPresent()) {
+          // Nothing may leave the machine: say so, and leave the task as it is (the job may still
+          // run at the provider; marking it canceled here would be a lie).
+          answer =
+              Answers.cancel(
+                  task,
+                  false,
+                  "Not canceled at the provider: " + closed.get() + "; the job may still run there",
+                  feature());
+        } else {
+          LiveClient.JobState state = live.require(p).cancel(task.providerJobId());
+          Task now = tracker.apply(task.id(), null, state).orElse(task);
+          answer =
+              Answers.cancel(now, now.status() == TaskStatus.CANCELED, now.message(), feature());
+        }
       } else {
         Task now =
             tasks

@@ -256,6 +256,16 @@ public final class LiveTracker implements AutoCloseable {
     if (downloads.isEmpty()) {
       return List.of();
     }
+    Optional<String> closed =
+        providers.find(task.providerSlug()).flatMap(p -> clients.gate().closedFor(p));
+    if (closed.isPresent()) {
+      // no download with the gate closed: the outputs are recorded by URL only
+      log.atWarn().addKeyValue("task_id", task.id()).log("artifacts not fetched: {}", closed.get());
+      return downloads.stream()
+          .filter(d -> d.url() != null)
+          .map(d -> new Artifact(d.name(), d.url(), null, d.mime(), null, null))
+          .toList();
+    }
     JsonNode payload = task.details().path("payload");
     String pov = payload.path("pov").isTextual() ? payload.path("pov").asText() : null;
     Submission s = task.submission();
@@ -355,6 +365,11 @@ public final class LiveTracker implements AutoCloseable {
       return grow(taskId);
     }
     Optional<GpuProvider> provider = providers.find(task.providerSlug());
+    if (provider.isEmpty() || clients.gate().closedFor(provider.get()).isPresent()) {
+      // Nothing may leave the machine now (flag off, provider back to dry-run, secrets gone): keep
+      // the task as it is and look again later; a poll is never sent around the gate.
+      return grow(taskId);
+    }
     Optional<LiveClient> client = provider.flatMap(clients::client);
     if (client.isEmpty()) {
       return grow(taskId);

@@ -5,23 +5,26 @@ import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.ModeDecision;
+import io.comfyvn.compute.gpu.NetworkGate;
 import io.comfyvn.compute.secrets.SecretStore;
 import io.comfyvn.compute.status.Mode;
 import java.util.List;
 
 /**
- * Mode resolution: finds the provider, its settings and missing secrets, and asks {@link
- * ModeDecision} (the one place that decides) how a call runs.
+ * Mode resolution: finds the provider, its settings and missing secrets, and asks the {@link
+ * NetworkGate} (which asks {@link ModeDecision}, the one place that decides) how a call runs.
  */
 final class Modes {
   private final GpuProviders providers;
   private final AppConfig config;
   private final SecretStore secrets;
+  private final NetworkGate gate;
 
-  Modes(GpuProviders providers, AppConfig config, SecretStore secrets) {
+  Modes(GpuProviders providers, AppConfig config, SecretStore secrets, NetworkGate gate) {
     this.providers = providers;
     this.config = config;
     this.secrets = secrets;
+    this.gate = gate;
   }
 
   /**
@@ -66,7 +69,11 @@ final class Modes {
 
   /** Whether {@code enable_public_gpu_adapters} is on. */
   boolean flagOn() {
-    return config.feature(AppConfig.PUBLIC_GPU_FLAG);
+    return gate.flagOn();
+  }
+
+  NetworkGate gate() {
+    return gate;
   }
 
   /** The feature flag's state, as every answer carries it. */

@@ -50,6 +50,8 @@ public final class ProviderWebhooks {
    * <ol>
    *   <li>the task must be a live submit to this provider (else 404, the same answer as an unknown
    *       id: no live client is built for a dry-run or sim task);
+   *   <li>the {@link io.comfyvn.compute.gpu.NetworkGate} must be open for the provider (else 503
+   *       {@code network_off}: taking it could fetch a signing key or outputs);
    *   <li>the call must be authentic: the per-task token in the URL matches the stored SHA-256
    *       (providers that do not sign, such as RunPod), or the provider's signature verifies
    *       (Replicate); both compared in constant time (else 401);
@@ -75,6 +77,13 @@ public final class ProviderWebhooks {
                 () ->
                     ComputeException.notFound(
                         "unknown_job", "no live task with that id for this provider"));
+    Optional<String> closed = clients.gate().closedFor(p);
+    if (closed.isPresent()) {
+      // Taking it could mean fetching a signing key or the job's outputs: refuse, so the provider
+      // delivers it again later (they retry), and nothing leaves the machine now.
+      throw new ComputeException(
+          ComputeException.Kind.UNAVAILABLE, "network_off", closed.get(), true, null);
+    }
     LiveClient client = null;
     if (!WebhookTokens.matches(token, task.submission().webhookTokenSha256())) {
       client = clients.require(p);

@@ -43,14 +43,18 @@ final class JobsWorld implements AutoCloseable {
           + "\"replicate\":{\"mode\":\"live\",\"base_url\":\"http://127.0.0.1:9/replicate/v1\","
           + "\"model\":\"o/m\",\"resilience\":{\"retry\":{\"max_attempts\":1}}}}";
 
+  /** RunPod's and Replicate's secrets. */
+  static final String SECRETS =
+      "{\"runpod\":{\"api_key\":\"rp-canary-key\"},\"replicate\":{\"api_token\":\"r8-canary\"}}";
+
   /** Where providers would call back. */
   static final String SELF = "http://127.0.0.1:7";
 
   final FakeClock clock = new FakeClock(Instant.parse("2026-12-01T12:00:00Z"));
   final TestHome home;
   final ScriptedTransport transport = new ScriptedTransport();
-  final MemoryTaskStore store = new MemoryTaskStore();
-  final TaskRegistry tasks = new TaskRegistry(store, clock);
+  final MemoryTaskStore store;
+  final TaskRegistry tasks;
   final ManualScheduler scheduler = new ManualScheduler();
   final ManualScheduler simScheduler = new ManualScheduler();
   final AppConfig config;
@@ -67,6 +71,13 @@ final class JobsWorld implements AutoCloseable {
    * @param withSecrets whether RunPod's and Replicate's secrets are present
    */
   JobsWorld(Path dir, boolean flag, boolean withSecrets) {
+    this(dir, flag, withSecrets, new MemoryTaskStore());
+  }
+
+  /** A world on an existing store: the same service "restarted" with other settings. */
+  JobsWorld(Path dir, boolean flag, boolean withSecrets, MemoryTaskStore store) {
+    this.store = store;
+    this.tasks = new TaskRegistry(store, clock);
     home = new TestHome(dir);
     home.config(
         "{\"features\":{\"enable_public_gpu_adapters\":"
@@ -74,10 +85,7 @@ final class JobsWorld implements AutoCloseable {
             + "},\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400},"
             + LIVE_PROVIDERS
             + "}");
-    if (withSecrets) {
-      home.secrets(
-          "{\"runpod\":{\"api_key\":\"rp-canary-key\"},\"replicate\":{\"api_token\":\"r8-canary\"}}");
-    }
+    home.secrets(withSecrets ? SECRETS : "{}");
     config = new ConfigLoader(Json.mapper()).load(dir);
     secrets = new SecretStore(dir, Json.mapper());
     clients =

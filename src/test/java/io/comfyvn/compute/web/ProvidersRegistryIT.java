@@ -36,6 +36,7 @@ class ProvidersRegistryIT {
   private HttpServer upstream;
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
   private final Map<String, String> auth = new ConcurrentHashMap<>();
+  private final AtomicInteger served = new AtomicInteger();
 
   @BeforeEach
   void startUpstream() throws IOException {
@@ -94,7 +95,8 @@ class ProvidersRegistryIT {
     return true;
   }
 
-  private static void reply(HttpExchange ex, int status, String body) throws IOException {
+  private void reply(HttpExchange ex, int status, String body) throws IOException {
+    served.incrementAndGet();
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().add("Content-Type", "application/json");
     ex.sendResponseHeaders(status, b.length);
@@ -113,18 +115,50 @@ class ProvidersRegistryIT {
 
   /**
    * A local entry pointing at the stand-in, so "health of all" never leaves it; the stand-in's
-   * origin is allowed to receive keys, as a user would allow a RunPod-compatible test server.
+   * origin is allowed to receive keys, as a user would allow a RunPod-compatible test server; the
+   * flag on, since with it off no registry check leaves the machine either.
    */
   private TestHome home() {
+    return home(true);
+  }
+
+  private TestHome home(boolean flag) {
     return new TestHome(dir)
         .config(
-            "{\"egress\":{\"allowed_base_urls\":[\""
+            "{\"features\":{\"enable_public_gpu_adapters\":"
+                + flag
+                + "},\"egress\":{\"allowed_base_urls\":[\""
                 + upstreamBase()
                 + "\"]},"
                 + "\"providers\":[{\"id\":\"local\",\"kind\":\"local\",\"service\":\"comfyui\","
                 + "\"base_url\":\""
                 + upstreamBase()
                 + "\"}]}");
+  }
+
+  @Test
+  void withTheFlagOffNoCheckLeavesTheMachine() {
+    home(false).secrets("{\"runpod\":{\"api_key\":\"" + KEY + "\"}}");
+    try (Server s = Server.start(dir)) {
+      s.post("/api/providers/register", runpodBody());
+      for (String path :
+          List.of(
+              "/api/providers/health?id=local",
+              "/api/providers/health?id=runpod",
+              "/api/providers/health",
+              "/api/providers/quota?id=runpod",
+              "/api/providers/templates?id=runpod")) {
+        Reply r = s.get(path);
+        assertThat(r.status()).as(path).isLessThan(500);
+        assertThat(r.body()).as(path).doesNotContain(KEY);
+      }
+      Reply one = s.get("/api/providers/health?id=local");
+      assertThat(one.json().path("status").path("ok").asBoolean()).isFalse();
+      assertThat(one.json().path("status").path("error").asText())
+          .contains("network calls are off");
+      s.post("/api/providers/bootstrap", "{\"id\":\"local\"}");
+      assertThat(served.get()).isZero();
+    }
   }
 
   private String runpodBody() {

@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A provider's HTTP door: every call goes through its rate limiter (sized to the provider's
@@ -41,10 +43,25 @@ public final class ProviderHttp {
   private final Map<Op, RateLimiter> limiters = new java.util.concurrent.ConcurrentHashMap<>();
   private final Retry createRetry;
   private final Retry otherRetry;
+  private final Supplier<Optional<String>> closedBecause;
 
   public ProviderHttp(
       String provider, EgressGuard transport, ResilienceSettings settings, ObjectMapper mapper) {
+    this(provider, transport, settings, Optional::empty, mapper);
+  }
+
+  /**
+   * @param closedBecause the network gate for this provider: why nothing may be sent now, or empty
+   *     while calls may leave the machine (asked before every attempt)
+   */
+  public ProviderHttp(
+      String provider,
+      EgressGuard transport,
+      ResilienceSettings settings,
+      Supplier<Optional<String>> closedBecause,
+      ObjectMapper mapper) {
     this.provider = provider;
+    this.closedBecause = closedBecause;
     this.transport = transport;
     this.settings = settings;
     this.mapper = mapper;
@@ -147,6 +164,12 @@ public final class ProviderHttp {
   }
 
   private HttpReply attempt(Op op, HttpCall call) {
+    Optional<String> closed = closedBecause.get();
+    if (closed.isPresent()) {
+      // the network gate is closed for this provider: nothing is sent, and retrying cannot help
+      throw new ProviderException(
+          Kind.UNAVAILABLE, "network_off", closed.get(), false, Sent.NOT_SENT, 0, null, null);
+    }
     if (!breaker.tryAcquirePermission()) {
       throw new ProviderException(
           Kind.UNAVAILABLE,
@@ -180,12 +203,14 @@ public final class ProviderHttp {
       throw denied;
     } catch (HttpTransport.TransportException e) {
       breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+      // An ambiguous create must not be retried by anyone (it may have created a job): not
+      // retryable, reconciled instead. Reads and cancels are safe to repeat.
       throw e.maybeSent()
           ? new ProviderException(
               Kind.UPSTREAM_TIMEOUT,
               "provider_timeout",
               provider + " " + call.describe() + ": no complete answer (it may have been received)",
-              true,
+              op != Op.CREATE,
               Sent.AMBIGUOUS,
               0,
               null,
@@ -210,10 +235,10 @@ public final class ProviderHttp {
     if (reply.status() < 400) {
       return reply;
     }
-    throw failure(call, reply);
+    throw failure(op, call, reply);
   }
 
-  private ProviderException failure(HttpCall call, HttpReply reply) {
+  private ProviderException failure(Op op, HttpCall call, HttpReply reply) {
     int s = reply.status();
     String what = provider + " " + call.describe() + " -> HTTP " + s + ": " + errorText(reply);
     Duration retryAfter = retryAfter(reply);
@@ -228,7 +253,7 @@ public final class ProviderHttp {
     if (s >= 500) {
       Kind kind = s == 504 ? Kind.UPSTREAM_TIMEOUT : Kind.UPSTREAM_FAILED;
       return new ProviderException(
-          kind, "provider_error", what, true, Sent.AMBIGUOUS, s, retryAfter, null);
+          kind, "provider_error", what, op != Op.CREATE, Sent.AMBIGUOUS, s, retryAfter, null);
     }
     return switch (s) {
       case 401, 403 ->
