@@ -33,9 +33,13 @@ class RegistryEgressIT {
     attacker.close();
   }
 
+  /**
+   * The flag on: with it off no registry check leaves the machine at all (the network gate), and
+   * these tests are about where keys may go when checks do go out.
+   */
   private TestHome home(String config) {
     return new TestHome(dir)
-        .config(config)
+        .config(config.replaceFirst("^\\{", "{\"features\":{\"enable_public_gpu_adapters\":true},"))
         .secrets(
             "{\"runpod\":{\"api_key\":\""
                 + RUNPOD_KEY
