@@ -19,6 +19,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -41,22 +44,26 @@ public final class HookWebhooks implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HookWebhooks.class);
   private final Path file;
   private final ObjectMapper mapper;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
-  private final ExecutorService senders =
-      new ThreadPoolExecutor(
-          1,
-          2,
-          30,
-          TimeUnit.SECONDS,
-          new LinkedBlockingQueue<>(1000),
-          r -> {
-            Thread t = new Thread(r, "modder-webhooks");
-            t.setDaemon(true);
-            return t;
-          },
-          new ThreadPoolExecutor.DiscardOldestPolicy());
+  private final Poster poster;
+  private final Executor senders;
+  private final Sleeper sleeper;
   private List<Registration> registrations;
+
+  /** Sends one POST; the seam tests replace. */
+  @FunctionalInterface
+  public interface Poster {
+    /**
+     * @return the HTTP status
+     * @throws IOException when there was no answer
+     */
+    int post(URI url, Map<String, String> headers, byte[] body) throws IOException;
+  }
+
+  /** Waits between attempts; tests record the pauses instead of sleeping. */
+  @FunctionalInterface
+  public interface Sleeper {
+    void sleep(Duration d) throws InterruptedException;
+  }
 
   /**
    * One registration.
@@ -81,10 +88,57 @@ public final class HookWebhooks implements AutoCloseable {
    */
   public record View(String event, String url, boolean signed) {}
 
+  /** Delivery over the JDK's HTTP client from a small bounded pool (oldest dropped when full). */
   public HookWebhooks(Path home, ObjectMapper mapper) {
+    this(
+        home,
+        mapper,
+        jdkPoster(),
+        new ThreadPoolExecutor(
+            1,
+            2,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(1000),
+            r -> {
+              Thread t = new Thread(r, "modder-webhooks");
+              t.setDaemon(true);
+              return t;
+            },
+            new ThreadPoolExecutor.DiscardOldestPolicy()),
+        d -> Thread.sleep(d.toMillis()));
+  }
+
+  /**
+   * @param poster sends one delivery
+   * @param senders where deliveries run (off the task writer's thread)
+   * @param sleeper waits between attempts
+   */
+  public HookWebhooks(
+      Path home, ObjectMapper mapper, Poster poster, Executor senders, Sleeper sleeper) {
     this.file = home.resolve(FILE);
     this.mapper = mapper;
+    this.poster = poster;
+    this.senders = senders;
+    this.sleeper = sleeper;
     this.registrations = load();
+  }
+
+  private static Poster jdkPoster() {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    return (url, headers, body) -> {
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(url)
+              .timeout(Duration.ofSeconds(5))
+              .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      headers.forEach(b::header);
+      try {
+        return http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
+      }
+    };
   }
 
   /** Registers a URL for an event (replacing an earlier one for the same pair). */
@@ -145,29 +199,27 @@ public final class HookWebhooks implements AutoCloseable {
     }
   }
 
+  /** Up to three attempts, 200 ms then 400 ms apart; a 2xx ends it. */
   private void send(Registration r, byte[] body) {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(r.url()))
-            .timeout(Duration.ofSeconds(5))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    Map<String, String> headers = new TreeMap<>();
+    headers.put("Content-Type", "application/json");
     if (r.secret() != null) {
-      b.header("X-Comfy-Signature", sign(r.secret(), body));
+      headers.put("X-Comfy-Signature", sign(r.secret(), body));
     }
+    URI url = URI.create(r.url());
     for (int attempt = 1; attempt <= 3; attempt++) {
       try {
-        int status = http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        if (status < 300) {
+        if (poster.post(url, headers, body) < 300) {
           return;
         }
       } catch (IOException ex) {
         // retried below
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-        return;
+      }
+      if (attempt == 3) {
+        break;
       }
       try {
-        Thread.sleep(200L * attempt);
+        sleeper.sleep(Duration.ofMillis(200L * attempt));
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
         return;
@@ -222,6 +274,8 @@ public final class HookWebhooks implements AutoCloseable {
 
   @Override
   public void close() {
-    senders.shutdownNow();
+    if (senders instanceof ExecutorService e) {
+      e.shutdownNow();
+    }
   }
 }

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -58,6 +59,10 @@ public final class LiveTracker implements AutoCloseable {
   private final ExecutorService ownedWorkers;
   private final TaskLeases leases;
   private final Map<String, Long> intervals = new ConcurrentHashMap<>();
+
+  /** Tasks whose outputs are being fetched now, and the answer their "done" will give. */
+  private final Map<String, CompletableFuture<Optional<Task>>> finishing =
+      new ConcurrentHashMap<>();
 
   /**
    * Tracker settings.
@@ -205,9 +210,39 @@ public final class LiveTracker implements AutoCloseable {
     if (current.isEmpty() || current.get().status().terminal()) {
       return current;
     }
-    List<Artifact> stored =
-        state.status() == TaskStatus.DONE ? store(current.get(), providerJobId, state) : null;
-    return tasks.update(taskId, t -> next(t, providerJobId, state, stored));
+    if (state.status() != TaskStatus.DONE) {
+      return tasks.update(taskId, t -> next(t, providerJobId, state, null));
+    }
+    // Done: the outputs are fetched once. A second "done" (a webhook racing a poll) that arrives
+    // while the first is fetching waits for it and answers with its result; one that arrives
+    // after finds the task terminal.
+    CompletableFuture<Optional<Task>> mine = new CompletableFuture<>();
+    CompletableFuture<Optional<Task>> running = finishing.putIfAbsent(taskId, mine);
+    if (running != null) {
+      try {
+        return running.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : e;
+      }
+    }
+    try {
+      Optional<Task> now = tasks.get(taskId);
+      Optional<Task> after;
+      if (now.isEmpty() || now.get().status().terminal()) {
+        after = now;
+      } else {
+        List<Artifact> stored = store(now.get(), providerJobId, state);
+        after = tasks.update(taskId, t -> next(t, providerJobId, state, stored));
+      }
+      mine.complete(after);
+      return after;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      // only once the done state is written, so no later caller can start a second fetch
+      finishing.remove(taskId, mine);
+    }
   }
 
   /** The task after a provider state (pure: the registry may call it again after a race). */

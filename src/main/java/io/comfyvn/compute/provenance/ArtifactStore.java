@@ -39,15 +39,42 @@ public final class ArtifactStore {
   private final ObjectMapper mapper;
   private final Clock clock;
   private final String version;
-  private final HttpClient http =
-      HttpClient.newBuilder()
-          .connectTimeout(Duration.ofSeconds(10))
-          .followRedirects(HttpClient.Redirect.NORMAL)
-          .build();
+  private final Fetcher fetcher;
 
-  /** Outputs under the home's {@code data/artifacts/}. */
+  /**
+   * Fetches one output URL (http or https; the store refuses other schemes before asking). Injected
+   * so tests hold the network in their hand.
+   */
+  @FunctionalInterface
+  public interface Fetcher {
+    /**
+     * @throws IOException when there is no usable answer (its message names no secret)
+     */
+    Fetched fetch(URI uri) throws IOException;
+  }
+
+  /**
+   * Fetched bytes.
+   *
+   * @param bytes the body
+   * @param mime its media type, or null when unknown (sniffed then)
+   */
+  public record Fetched(byte[] bytes, String mime) {}
+
+  /** Outputs under the home's {@code data/artifacts/}, fetched over HTTP. */
   public ArtifactStore(Path home, ObjectMapper mapper, Clock clock, String version) {
-    this(home, null, mapper, clock, version);
+    this(home, null, mapper, clock, version, new HttpFetcher());
+  }
+
+  /** Outputs under the home's {@code data/artifacts/}, fetched by {@code fetcher}. */
+  public ArtifactStore(
+      Path home, ObjectMapper mapper, Clock clock, String version, Fetcher fetcher) {
+    this(home, null, mapper, clock, version, fetcher);
+  }
+
+  /** Outputs under {@code root} (see below), fetched over HTTP. */
+  public ArtifactStore(Path home, Path root, ObjectMapper mapper, Clock clock, String version) {
+    this(home, root, mapper, clock, version, new HttpFetcher());
   }
 
   /**
@@ -55,8 +82,11 @@ public final class ArtifactStore {
    * read, mounted at the same path on each), or the home's {@code data/artifacts/} when null. A
    * stored artifact's path is relative to the home when under it, else absolute, so every instance
    * answers the same path for it.
+   *
+   * @param fetcher fetches output URLs (the service's follows redirects, 256 MB at most per file)
    */
-  public ArtifactStore(Path home, Path root, ObjectMapper mapper, Clock clock, String version) {
+  public ArtifactStore(
+      Path home, Path root, ObjectMapper mapper, Clock clock, String version, Fetcher fetcher) {
     this.home = home;
     this.root =
         root == null
@@ -65,6 +95,7 @@ public final class ArtifactStore {
     this.mapper = mapper;
     this.clock = clock;
     this.version = version;
+    this.fetcher = fetcher;
   }
 
   /**
@@ -129,9 +160,15 @@ public final class ArtifactStore {
         Fetched f = fetch(d);
         String name = fileName(d, f.mime(), i);
         Path file = dir.resolve(name);
-        Path tmp = dir.resolve(name + ".part");
-        Files.write(tmp, f.bytes());
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        // a temp file of its own: two saves of one output at once can never write into one file
+        Path tmp = Files.createTempFile(dir, name + ".", ".part");
+        try {
+          Files.write(tmp, f.bytes());
+          Files.move(
+              tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
         String sha = sha256(f.bytes());
         writeSidecar(file, origin, d, f, sha);
         saved.add(new Saved(name, shown(file), d.url(), f.mime(), sha, f.bytes().length));
@@ -155,8 +192,6 @@ public final class ArtifactStore {
    * @param problems one line per output that could not be stored
    */
   public record Result(List<Saved> saved, List<String> problems) {}
-
-  private record Fetched(byte[] bytes, String mime) {}
 
   private Fetched fetch(Download d) throws IOException {
     if (d.base64() != null) {
@@ -182,25 +217,41 @@ public final class ArtifactStore {
     if (!scheme.equals("http") && !scheme.equals("https")) {
       throw new IOException("only http and https URLs are fetched");
     }
-    try {
-      HttpResponse<byte[]> r =
-          http.send(
-              HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
-              HttpResponse.BodyHandlers.ofByteArray());
-      if (r.statusCode() != 200) {
-        throw new IOException("HTTP " + r.statusCode() + " fetching " + uri.getPath());
+    Fetched f = fetcher.fetch(uri);
+    String mime = f.mime() != null ? f.mime() : d.mime();
+    return new Fetched(f.bytes(), mime == null ? sniff(f.bytes()) : mime);
+  }
+
+  /** The service's fetcher: the JDK client, redirects followed, a size bound. */
+  static final class HttpFetcher implements Fetcher {
+    private final HttpClient http =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build();
+
+    @Override
+    public Fetched fetch(URI uri) throws IOException {
+      try {
+        HttpResponse<byte[]> r =
+            http.send(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 200) {
+          throw new IOException("HTTP " + r.statusCode() + " fetching " + uri.getPath());
+        }
+        if (r.body().length > MAX_BYTES) {
+          throw new IOException("larger than " + MAX_BYTES + " bytes");
+        }
+        String mime = r.headers().firstValue("content-type").orElse(null);
+        if (mime != null && mime.contains(";")) {
+          mime = mime.substring(0, mime.indexOf(';')).trim();
+        }
+        return new Fetched(r.body(), mime);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
       }
-      if (r.body().length > MAX_BYTES) {
-        throw new IOException("larger than " + MAX_BYTES + " bytes");
-      }
-      String mime = r.headers().firstValue("content-type").orElse(d.mime());
-      if (mime != null && mime.contains(";")) {
-        mime = mime.substring(0, mime.indexOf(';')).trim();
-      }
-      return new Fetched(r.body(), mime == null ? sniff(r.body()) : mime);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted");
     }
   }
 

@@ -56,6 +56,7 @@ final class JobsWorld implements AutoCloseable {
   final MemoryTaskStore store;
   final TaskRegistry tasks;
   final ManualScheduler scheduler = new ManualScheduler();
+  final HeldFetcher fetcher = new HeldFetcher();
   final ManualScheduler simScheduler = new ManualScheduler();
   final AppConfig config;
   final SecretStore secrets;
@@ -100,7 +101,7 @@ final class JobsWorld implements AutoCloseable {
             tasks,
             providers,
             clients,
-            new ArtifactStore(dir, Json.mapper(), clock, "test"),
+            new ArtifactStore(dir, Json.mapper(), clock, "test", fetcher),
             clock,
             LiveTracker.Settings.of(config),
             scheduler,
