@@ -243,4 +243,57 @@ class LiveTrackerTest {
       }
     }
   }
+
+  @Test
+  void aPollAWebhookAndACancelAtOnceEndInOneTerminalState() throws Exception {
+    try (JobsWorld w = new JobsWorld(dir, true, true)) {
+      live(w, "t1", "rp-1", TaskStatus.RUNNING);
+      List<io.comfyvn.compute.tasks.TaskEvent> events =
+          java.util.Collections.synchronizedList(new ArrayList<>());
+      w.tasks.subscribe(events::add);
+      JobState done =
+          new JobState(
+              TaskStatus.DONE,
+              "COMPLETED",
+              1.0,
+              List.of(new Output("a.png", "http://127.0.0.1:9/files/a.png", null, "image/png")),
+              List.of(),
+              null,
+              Map.of());
+      w.fetcher.hold();
+      Thread poll = new Thread(() -> w.tracker.apply("t1", null, done));
+      poll.start();
+      w.fetcher.awaitEntered();
+      Thread hook =
+          new Thread(
+              () ->
+                  w.webhooks.receive(
+                      "runpod",
+                      "t1",
+                      "tok",
+                      Map.of(),
+                      status("rp-1", "COMPLETED").getBytes(StandardCharsets.UTF_8)));
+      hook.start();
+      while (hook.getState() != Thread.State.WAITING && hook.isAlive()) {
+        Thread.onSpinWait();
+      }
+      // the cancel lands while the outputs are still being fetched: it is the first terminal state
+      w.transport.json(200, status("rp-1", "CANCELLED"));
+      Results.Cancel c = w.gpu.cancel("t1", null);
+      assertThat(c.canceled()).isTrue();
+      w.fetcher.release();
+      poll.join();
+      hook.join();
+
+      Task t = w.tasks.get("t1").orElseThrow();
+      assertThat(t.status()).isEqualTo(TaskStatus.CANCELED);
+      assertThat(t.artifacts()).isEmpty();
+      assertThat(w.fetcher.fetches()).isEqualTo(1);
+      assertThat(events)
+          .filteredOn(e -> e.task().status().terminal())
+          .extracting(e -> e.task().status())
+          .containsExactly(TaskStatus.CANCELED);
+      assertThat(t.version()).isEqualTo(1);
+    }
+  }
 }
