@@ -64,9 +64,14 @@ final class Downloads {
   private static Path save(Api api, String href, Path target, String sha256) {
     Path tmp = null;
     try (InputStream in = api.stream(href)) {
-      tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
+      // a plain new file (the user's umask decides who may read it), moved into place when whole
+      tmp =
+          target.resolveSibling(
+              "." + target.getFileName() + "." + java.util.UUID.randomUUID() + ".part");
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), md)) {
+      try (OutputStream out =
+          new DigestOutputStream(
+              Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.CREATE_NEW), md)) {
         in.transferTo(out);
       }
       String got = HexFormat.of().formatHex(md.digest());
