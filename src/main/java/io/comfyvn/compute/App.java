@@ -170,7 +170,7 @@ public final class App implements AutoCloseable {
         // The embedded SQLite file has this process as its only writer: reads may be cached; a
         // shared store is read through, since other instances write to it.
         new TaskRegistry(
-            new JdbiTaskStore(database.jdbi(), mapper), options.clock(), !database.kind().shared());
+            new JdbiTaskStore(database, mapper), options.clock(), !database.kind().shared());
     Cluster cluster =
         new Cluster(database.jdbi(), instanceId, database.kind(), clusterSettings, options.clock());
     cluster.tick(); // this instance's row first, so the others count it before it takes work

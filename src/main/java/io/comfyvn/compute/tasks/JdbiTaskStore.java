@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -22,7 +23,11 @@ import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.StatementContext;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
-/** {@link TaskStore} on Jdbi; the same SQL runs on SQLite and PostgreSQL. */
+/**
+ * {@link TaskStore} on Jdbi; the same SQL runs on SQLite and PostgreSQL. Every write goes through
+ * the database's one {@link GroupCommitWriter} (many tasks per transaction, each call returning
+ * once its own write is committed); reads go to the read pool.
+ */
 public final class JdbiTaskStore implements TaskStore {
   private static final String COLUMNS =
       "id, kind, status, progress, message, details, provider_slug, provider_job_id,"
@@ -36,23 +41,43 @@ public final class JdbiTaskStore implements TaskStore {
   private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
   private final Jdbi jdbi;
+  private final GroupCommitWriter writer;
   private final ObjectMapper mapper;
 
-  public JdbiTaskStore(Jdbi jdbi, ObjectMapper mapper) {
-    this.jdbi = jdbi;
+  public JdbiTaskStore(Database db, ObjectMapper mapper) {
+    this(db.jdbi(), db.writer(), mapper);
+  }
+
+  /**
+   * @param reads where reads go
+   * @param writer where every write goes
+   */
+  JdbiTaskStore(Jdbi reads, GroupCommitWriter writer, ObjectMapper mapper) {
+    this.jdbi = reads;
+    this.writer = writer;
     this.mapper = mapper;
   }
 
   @Override
   public Task insertIfAbsent(Task task) {
     try {
-      return jdbi.withHandle(h -> insert(h, task));
+      return writer.call(h -> insert(h, task));
     } catch (UnableToExecuteStatementException raced) {
       // Another writer inserted the same id or key between our read and our write.
       return existing(task).orElseThrow(() -> unavailable(raced));
     } catch (JdbiException e) {
       throw unavailable(e);
     }
+  }
+
+  /** {@link #insertIfAbsent} without waiting (tests put several writes in one batch with it). */
+  CompletableFuture<Task> insertLater(Task task) {
+    return writer.submit(h -> insert(h, task));
+  }
+
+  /** {@link #update} without waiting. */
+  CompletableFuture<Boolean> updateLater(Task next, long expectedVersion) {
+    return writer.submit(h -> update(h, next, expectedVersion));
   }
 
   private Task insert(Handle h, Task task) {
@@ -103,19 +128,21 @@ public final class JdbiTaskStore implements TaskStore {
 
   @Override
   public boolean update(Task next, long expectedVersion) {
-    return write(
-        h ->
-            bindAll(
-                        h.createUpdate(
-                            "UPDATE tasks SET status = :status, progress = :progress, message ="
-                                + " :message, details = :details, provider_job_id = :jobId,"
-                                + " submit_state = :state, artifacts = :artifacts, version ="
-                                + " :version, updated_at = :updated WHERE id = :id AND version ="
-                                + " :expected"),
-                        next)
-                    .bind("expected", expectedVersion)
-                    .execute()
-                == 1);
+    return write(h -> update(h, next, expectedVersion));
+  }
+
+  private boolean update(Handle h, Task next, long expectedVersion) {
+    return bindAll(
+                h.createUpdate(
+                    "UPDATE tasks SET status = :status, progress = :progress, message ="
+                        + " :message, details = :details, provider_job_id = :jobId,"
+                        + " submit_state = :state, artifacts = :artifacts, version ="
+                        + " :version, updated_at = :updated WHERE id = :id AND version ="
+                        + " :expected"),
+                next)
+            .bind("expected", expectedVersion)
+            .execute()
+        == 1;
   }
 
   /** Binds the columns an insert and an update share. */
@@ -241,17 +268,16 @@ public final class JdbiTaskStore implements TaskStore {
     while (true) {
       List<String> ids =
           write(
-              h ->
-                  h.inTransaction(
-                      tx -> {
-                        List<String> found = select.withHandle(tx);
-                        if (!found.isEmpty()) {
-                          tx.createUpdate("DELETE FROM tasks WHERE id IN (<ids>)")
-                              .bindList("ids", found)
-                              .execute();
-                        }
-                        return found;
-                      }));
+              tx -> {
+                // already in the writer's transaction
+                List<String> found = select.withHandle(tx);
+                if (!found.isEmpty()) {
+                  tx.createUpdate("DELETE FROM tasks WHERE id IN (<ids>)")
+                      .bindList("ids", found)
+                      .execute();
+                }
+                return found;
+              });
       deleted.addAll(ids);
       if (ids.size() < PRUNE_BATCH) {
         return;
@@ -270,7 +296,7 @@ public final class JdbiTaskStore implements TaskStore {
 
   private <T> T write(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
     try {
-      return jdbi.withHandle(work);
+      return writer.call(work);
     } catch (JdbiException e) {
       throw unavailable(e);
     }

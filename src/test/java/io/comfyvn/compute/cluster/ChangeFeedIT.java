@@ -29,12 +29,9 @@ class ChangeFeedIT {
         Database dbA = Database.jdbc(schema.url(), 4);
         Database dbB = Database.jdbc(schema.url(), 4);
         Database dbC = Database.jdbc(other.url(), 4)) {
-      TaskRegistry a =
-          new TaskRegistry(new JdbiTaskStore(dbA.jdbi(), Json.mapper()), Clock.systemUTC());
-      TaskRegistry b =
-          new TaskRegistry(new JdbiTaskStore(dbB.jdbi(), Json.mapper()), Clock.systemUTC());
-      TaskRegistry c =
-          new TaskRegistry(new JdbiTaskStore(dbC.jdbi(), Json.mapper()), Clock.systemUTC());
+      TaskRegistry a = new TaskRegistry(new JdbiTaskStore(dbA, Json.mapper()), Clock.systemUTC());
+      TaskRegistry b = new TaskRegistry(new JdbiTaskStore(dbB, Json.mapper()), Clock.systemUTC());
+      TaskRegistry c = new TaskRegistry(new JdbiTaskStore(dbC, Json.mapper()), Clock.systemUTC());
       BlockingQueue<TaskEvent> atA = new LinkedBlockingQueue<>();
       BlockingQueue<TaskEvent> atB = new LinkedBlockingQueue<>();
       BlockingQueue<TaskEvent> atC = new LinkedBlockingQueue<>();

@@ -45,7 +45,7 @@ abstract class ClusterContract {
   @BeforeEach
   void setUp() throws Exception {
     db = open();
-    tasks = new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
+    tasks = new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock);
   }
 
   @AfterEach

@@ -160,7 +160,7 @@ class TaskMigrationTest {
       insertVersion1Rows(c);
     }
     try (Database db = Database.sqlite(dir)) {
-      TaskStore store = new JdbiTaskStore(db.jdbi(), Json.mapper());
+      TaskStore store = new JdbiTaskStore(db, Json.mapper());
       assertCarriedOver(store);
       TaskRegistry r =
           new TaskRegistry(

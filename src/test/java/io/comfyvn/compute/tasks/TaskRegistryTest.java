@@ -35,7 +35,7 @@ class TaskRegistryTest {
   }
 
   private TaskRegistry registry(Database db) {
-    return new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
+    return new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock);
   }
 
   @Test
@@ -86,7 +86,7 @@ class TaskRegistryTest {
   @Test
   void updatesPersistBeforeAnnouncingAndTerminalStatesStick() {
     try (Database db = Database.sqlite(dir)) {
-      TaskStore store = new JdbiTaskStore(db.jdbi(), Json.mapper());
+      TaskStore store = new JdbiTaskStore(db, Json.mapper());
       TaskRegistry r = new TaskRegistry(store, clock);
       r.register(draft("t1", submission(Mode.LIVE, SubmitState.ACCEPTED, null)));
       List<TaskStatus> seenInStore = new ArrayList<>();
@@ -114,7 +114,7 @@ class TaskRegistryTest {
   @Test
   void aStaleWriteLosesAndTheChangeIsRecomputedOnTheNewerTask() {
     try (Database db = Database.sqlite(dir)) {
-      TaskStore store = new JdbiTaskStore(db.jdbi(), Json.mapper());
+      TaskStore store = new JdbiTaskStore(db, Json.mapper());
       TaskRegistry r = new TaskRegistry(store, clock);
       Task t0 = r.register(draft("t1", submission(Mode.LIVE, SubmitState.ACCEPTED, null))).task();
       assertThat(
@@ -169,7 +169,7 @@ class TaskRegistryTest {
   @Test
   void aStoreThatCannotAnswerIsUnavailableNotABug() {
     Database db = Database.sqlite(dir);
-    TaskStore store = new JdbiTaskStore(db.jdbi(), Json.mapper());
+    TaskStore store = new JdbiTaskStore(db, Json.mapper());
     db.close();
     assertThatThrownBy(() -> store.get("any"))
         .isInstanceOfSatisfying(

@@ -24,8 +24,8 @@ class TaskRelayTest {
   @Test
   void eachChangeIsRelayedOnceWithTheNewestStoredView() {
     try (Database db = Database.sqlite(dir)) {
-      TaskRegistry writer = new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
-      TaskRegistry reader = new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
+      TaskRegistry writer = new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock);
+      TaskRegistry reader = new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock);
       List<TaskEvent> seen = new CopyOnWriteArrayList<>();
       reader.subscribe(seen::add);
       writer.register(
@@ -48,8 +48,8 @@ class TaskRelayTest {
   @Test
   void aCreatedNoticeThatFindsALaterVersionStillAnnouncesTheCreation() {
     try (Database db = Database.sqlite(dir)) {
-      TaskRegistry writer = new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
-      TaskRegistry reader = new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock);
+      TaskRegistry writer = new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock);
+      TaskRegistry reader = new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock);
       List<TaskEvent> seen = new CopyOnWriteArrayList<>();
       reader.subscribe(seen::add);
       writer.register(

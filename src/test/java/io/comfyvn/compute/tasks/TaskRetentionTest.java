@@ -31,7 +31,7 @@ class TaskRetentionTest {
   @BeforeEach
   void open() {
     db = Database.sqlite(dir);
-    tasks = new TaskRegistry(new JdbiTaskStore(db.jdbi(), Json.mapper()), clock, true);
+    tasks = new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock, true);
   }
 
   @org.junit.jupiter.api.AfterEach

@@ -41,7 +41,7 @@ abstract class TaskStoreContract {
   @BeforeEach
   void setUp() throws Exception {
     db = open();
-    store = new JdbiTaskStore(db.jdbi(), Json.mapper());
+    store = new JdbiTaskStore(db, Json.mapper());
   }
 
   @AfterEach

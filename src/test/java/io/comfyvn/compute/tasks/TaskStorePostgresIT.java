@@ -48,7 +48,7 @@ class TaskStorePostgresIT {
     try (Database db = Database.jdbc(URL + "&currentSchema=" + schema, 2)) {
       TaskRegistry r =
           new TaskRegistry(
-              new JdbiTaskStore(db.jdbi(), Json.mapper()),
+              new JdbiTaskStore(db, Json.mapper()),
               Clock.fixed(Instant.parse("2026-11-29T12:00:00.987654Z"), ZoneOffset.UTC));
       Submission s =
           new Submission(
@@ -124,7 +124,7 @@ class TaskStorePostgresIT {
         TaskMigrationTest.insertVersion1Rows(c);
       }
       try (Database db = Database.jdbc(url, 2)) {
-        TaskMigrationTest.assertCarriedOver(new JdbiTaskStore(db.jdbi(), Json.mapper()));
+        TaskMigrationTest.assertCarriedOver(new JdbiTaskStore(db, Json.mapper()));
       }
     } finally {
       drop(schema);
