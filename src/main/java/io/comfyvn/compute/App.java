@@ -206,6 +206,7 @@ public final class App implements AutoCloseable {
             secrets,
             new EgressGuard(new JdkHttpTransport(Duration.ofSeconds(5)), egress, secrets::all),
             mapper);
+    live.check(providers); // every provider's limits and timeouts, before anything is served
     LiveTracker tracker =
         new LiveTracker(
             tasks,

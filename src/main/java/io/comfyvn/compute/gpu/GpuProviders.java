@@ -35,7 +35,18 @@ public final class GpuProviders {
   /** Every provider on the class path. */
   public static GpuProviders discover() {
     List<GpuProvider> found = new ArrayList<>();
-    ServiceLoader.load(GpuProvider.class).forEach(found::add);
+    try {
+      ServiceLoader.load(GpuProvider.class).forEach(found::add);
+    } catch (java.util.ServiceConfigurationError | ExceptionInInitializerError e) {
+      // a provider whose provider.json is unusable fails in its static initializer: report the
+      // data problem itself (file and entry), not the class-loading wrapper around it
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof io.comfyvn.compute.config.ConfigException bad) {
+          throw new io.comfyvn.compute.config.ConfigException(bad.getMessage());
+        }
+      }
+      throw e;
+    }
     return new GpuProviders(found);
   }
 

@@ -6,10 +6,11 @@ import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
-import io.comfyvn.compute.gpu.http.ResilienceSettings;
+import io.comfyvn.compute.gpu.http.Sleeper;
 import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.secrets.SecretKey;
 import io.comfyvn.compute.secrets.SecretStore;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,8 @@ public final class LiveClients {
   private final EgressGuard transport;
   private final NetworkGate gate;
   private final ObjectMapper mapper;
+  private final Clock clock;
+  private final Sleeper sleeper;
   private final Map<String, ProviderHttp> doors = new ConcurrentHashMap<>();
   private volatile int instances = 1;
 
@@ -50,11 +53,42 @@ public final class LiveClients {
       EgressGuard transport,
       NetworkGate gate,
       ObjectMapper mapper) {
+    this(config, secrets, transport, gate, mapper, Clock.systemUTC(), Sleeper.system());
+  }
+
+  /**
+   * Clients whose doors keep time on {@code clock} and wait through {@code sleeper} (rate limits,
+   * breakers, retry back-off): tests pass a manual clock and a sleeper that only moves it.
+   */
+  public LiveClients(
+      AppConfig config,
+      SecretStore secrets,
+      EgressGuard transport,
+      ObjectMapper mapper,
+      Clock clock,
+      Sleeper sleeper) {
+    this(config, secrets, transport, new NetworkGate(config, secrets), mapper, clock, sleeper);
+  }
+
+  /**
+   * Clients behind {@code gate} (each provider's door sends only while it is open for that
+   * provider), on the given clock and sleeper.
+   */
+  public LiveClients(
+      AppConfig config,
+      SecretStore secrets,
+      EgressGuard transport,
+      NetworkGate gate,
+      ObjectMapper mapper,
+      Clock clock,
+      Sleeper sleeper) {
     this.config = config;
     this.secrets = secrets;
     this.transport = transport;
     this.gate = gate;
     this.mapper = mapper;
+    this.clock = clock;
+    this.sleeper = sleeper;
   }
 
   /**
@@ -75,9 +109,11 @@ public final class LiveClients {
                   new ProviderHttp(
                       slug,
                       transport,
-                      ResilienceSettings.of(d.limits(), settings),
+                      d.resilience(settings),
                       () -> gate.closedFor(p),
-                      mapper);
+                      mapper,
+                      clock,
+                      sleeper);
               if (instances > 1) {
                 door.shareAmong(instances);
               }
@@ -94,6 +130,19 @@ public final class LiveClients {
   public void shareLimitsAmong(int liveInstances) {
     this.instances = Math.max(1, liveInstances);
     doors.values().forEach(d -> d.shareAmong(this.instances));
+  }
+
+  /**
+   * Checks every provider's transport settings (its documented figures and the config file's
+   * overrides) once at start-up, so a bad rate limit or timeout stops the service with a message
+   * naming the setting instead of failing the provider's first call.
+   *
+   * @throws io.comfyvn.compute.config.ConfigException naming the setting
+   */
+  public void check(GpuProviders providers) {
+    for (String slug : providers.slugs()) {
+      providers.require(slug).descriptor().resilience(config.provider(slug));
+    }
   }
 
   /** A client for the provider, or a 503 when it has no live protocol or lacks its secrets. */

@@ -2,14 +2,18 @@ package io.comfyvn.compute.gpu;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.comfyvn.compute.config.ConfigException;
+import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.http.RateLimit;
+import io.comfyvn.compute.gpu.http.ResilienceSettings;
+import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.SecretKey;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 
@@ -31,6 +35,8 @@ import java.util.Map;
  * @param hints config hints: default base URL, regions, hardware profiles, setting keys
  * @param capabilities what the provider can do (webhooks, cancel, logs...)
  * @param limits documented rate limits by operation ({@code create}, {@code read}, {@code cancel})
+ * @param timeoutsMs how long one attempt of each operation waits for its whole answer, in ms, by
+ *     operation; an operation not listed gets the transport's default
  * @param egressHosts the provider's documented API hosts, the only ones (besides the user's {@code
  *     egress.allowed_base_urls}) its credentials are sent to; {@code *.example.com} for any host
  *     below a domain (see {@link io.comfyvn.compute.gpu.http.EgressPolicy})
@@ -47,6 +53,7 @@ public record ProviderDescriptor(
     Hints hints,
     List<String> capabilities,
     Map<String, RateLimit> limits,
+    Map<String, Long> timeoutsMs,
     List<String> egressHosts) {
 
   private static final ObjectMapper READER =
@@ -58,6 +65,7 @@ public record ProviderDescriptor(
     optionalSecrets = optionalSecrets == null ? List.of() : List.copyOf(optionalSecrets);
     capabilities = List.copyOf(capabilities);
     limits = limits == null ? Map.of() : Map.copyOf(limits);
+    timeoutsMs = timeoutsMs == null ? Map.of() : Map.copyOf(timeoutsMs);
     egressHosts = egressHosts == null ? List.of() : List.copyOf(egressHosts);
   }
 
@@ -121,15 +129,95 @@ public record ProviderDescriptor(
     return secretKeys().stream().map(SecretKey::qualifiedName).toList();
   }
 
-  /** Reads {@code provider.json} from the package of the given class. */
+  /**
+   * The provider's transport settings: its documented limits and timeouts, then the overrides in
+   * its config section.
+   *
+   * @throws io.comfyvn.compute.config.ConfigException naming the setting when one is unusable
+   */
+  public ResilienceSettings resilience(ProviderSettings settings) {
+    return ResilienceSettings.of(slug, limits, timeoutsMs, settings);
+  }
+
+  /**
+   * Reads {@code provider.json} from the package of the given class and checks its rate-limit and
+   * timeout data.
+   *
+   * @throws ConfigException naming the file and the entry when it is unusable
+   */
   public static ProviderDescriptor load(Class<?> anchor) {
+    String file = anchor.getPackageName().replace('.', '/') + "/provider.json";
     try (InputStream in = anchor.getResourceAsStream("provider.json")) {
       if (in == null) {
-        throw new IllegalStateException("no provider.json beside " + anchor.getName());
+        throw new ConfigException(file + ": missing beside " + anchor.getName());
       }
-      return READER.readValue(in, ProviderDescriptor.class);
+      return read(file, in);
     } catch (IOException e) {
-      throw new UncheckedIOException("bad provider.json beside " + anchor.getName(), e);
+      throw new ConfigException(file + ": cannot be read (" + e.getClass().getSimpleName() + ")");
     }
+  }
+
+  /** Reads and checks a descriptor; {@code file} names it in errors. */
+  static ProviderDescriptor read(String file, InputStream in) {
+    ProviderDescriptor d;
+    try {
+      d = READER.readValue(in, ProviderDescriptor.class);
+    } catch (JsonMappingException e) {
+      // a bad entry: name it by its path (limits.create...) and say why, never quote the file
+      Throwable why = e.getCause() != null ? e.getCause() : e;
+      throw new ConfigException(
+          file
+              + ": "
+              + path(e)
+              + ": "
+              + (why instanceof IllegalArgumentException ? why.getMessage() : "unreadable value"));
+    } catch (IOException e) {
+      throw new ConfigException(file + ": not valid JSON (" + e.getClass().getSimpleName() + ")");
+    }
+    d.check(file);
+    return d;
+  }
+
+  private void check(String file) {
+    for (Map.Entry<String, Long> t : timeoutsMs.entrySet()) {
+      if (!isOperation(t.getKey())) {
+        throw new ConfigException(file + ": timeouts_ms." + t.getKey() + ": " + OPS);
+      }
+      if (t.getValue() == null || t.getValue() < 1) {
+        throw new ConfigException(
+            file + ": timeouts_ms." + t.getKey() + ": must be a whole number of ms, at least 1");
+      }
+    }
+    for (String op : limits.keySet()) {
+      if (!isOperation(op)) {
+        throw new ConfigException(file + ": limits." + op + ": " + OPS);
+      }
+    }
+  }
+
+  private static final String OPS = "not an operation (create, read, cancel)";
+
+  private static boolean isOperation(String key) {
+    for (Op op : Op.values()) {
+      if (op.key().equals(key)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String path(JsonMappingException e) {
+    StringBuilder b = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        if (b.length() > 0) {
+          b.append('.');
+        }
+        b.append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        b.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return b.length() == 0 ? "(top level)" : b.toString();
   }
 }

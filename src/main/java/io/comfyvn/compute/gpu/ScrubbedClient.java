@@ -120,7 +120,8 @@ final class ScrubbedClient implements LiveClient {
                 pe.httpStatus(),
                 pe.retryAfter().orElse(null),
                 null)
-            : new ComputeException(e.kind(), e.code(), message, e.retryable(), null);
+            : new ComputeException(e.kind(), e.code(), message, e.retryable(), null)
+                .retryAfter(e.retryAfter().orElse(null));
     e.details().forEach((k, v) -> out.detail(k, v instanceof String s ? scrub.apply(s) : v));
     return out;
   }

@@ -11,6 +11,7 @@ import io.comfyvn.compute.advisor.Timing;
 import io.comfyvn.compute.advisor.WorkflowAnalysis;
 import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.AppConfig;
+import io.comfyvn.compute.config.ConfigException;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.ProviderDescriptor;
@@ -43,7 +44,36 @@ public final class SimService {
     this.catalog = catalog;
     this.profiles = profiles;
     this.analyzer = analyzer;
+    check(providers, catalog, profiles);
   }
+
+  /**
+   * Checks at start-up that every provider has what a submit will need, a price row and a Sim
+   * profile, so a gap in the shipped data stops the service with one clear message naming the file
+   * and the row, instead of failing every submit to that provider.
+   *
+   * @throws ConfigException listing every gap
+   */
+  static void check(GpuProviders providers, PricingCatalog catalog, SimProfiles profiles) {
+    java.util.List<String> gaps = new java.util.ArrayList<>();
+    for (String slug : providers.slugs()) {
+      Optional<CatalogProvider> row = catalog.find(slug);
+      if (row.isEmpty()) {
+        gaps.add(CATALOG + ": no provider '" + slug + "' (its prices)");
+      } else if (row.get().offers().isEmpty()) {
+        gaps.add(CATALOG + ": provider '" + slug + "' has no offers (prices)");
+      }
+      if (profiles.find(slug).isEmpty()) {
+        gaps.add(PROFILES + ": no profile for provider '" + slug + "'");
+      }
+    }
+    if (!gaps.isEmpty()) {
+      throw new ConfigException("provider data is incomplete: " + String.join("; ", gaps));
+    }
+  }
+
+  private static final String CATALOG = "io/comfyvn/compute/advisor/catalog.json";
+  private static final String PROFILES = "io/comfyvn/compute/sim/profiles.json";
 
   /**
    * Everything resolved for one job on one provider.

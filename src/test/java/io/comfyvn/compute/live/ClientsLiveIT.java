@@ -108,7 +108,9 @@ class ClientsLiveIT {
   @Test
   void aThrottledReplicateCreateIsRetriedAndCreatesOneJob() {
     try (LiveHarness h = new LiveHarness(dir)) {
-      h.fakes.inject(Fault.tooManyRequests(FakeProviders.REPLICATE, "create", 1, 2));
+      // Retry-After: 0 is waited as told; a longer one than the door waits is handed back
+      // (LiveLimitsIT), never shortened
+      h.fakes.inject(Fault.tooManyRequests(FakeProviders.REPLICATE, "create", 0, 2));
       JsonNode sub = h.submit("replicate", "x");
       assertThat(sub.get("ok").asBoolean()).as(sub.toString()).isTrue();
 

@@ -69,7 +69,9 @@ class RunpodLiveIT {
   @Test
   void rateLimitStormOnCreateIsRetriedAndCreatesOnce() {
     try (LiveHarness h = new LiveHarness(dir)) {
-      h.fakes.inject(Fault.tooManyRequests(RP, "create", 1, 3));
+      // Retry-After: 0, "now": the door waits as told (a longer one is handed back, see
+      // LiveLimitsIT)
+      h.fakes.inject(Fault.tooManyRequests(RP, "create", 0, 3));
       JsonNode sub = h.submit("runpod", "x");
       assertThat(sub.get("ok").asBoolean()).as(sub.toString()).isTrue();
       // three 429s refused the create; the fourth request is the only one the provider accepted

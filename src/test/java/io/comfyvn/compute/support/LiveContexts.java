@@ -11,7 +11,7 @@ import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.EgressPolicy;
 import io.comfyvn.compute.gpu.http.HttpTransport;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
-import io.comfyvn.compute.gpu.http.ResilienceSettings;
+import io.comfyvn.compute.gpu.http.Sleeper;
 import io.comfyvn.compute.secrets.Secret;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,6 +74,11 @@ public final class LiveContexts {
   private LiveContexts() {}
 
   /**
+   * Retries and rate-limit waits take no time in client tests (the transport's tests time them).
+   */
+  public static final Sleeper NO_WAIT = d -> {};
+
+  /**
    * A context for a provider.
    *
    * @param settingsJson the provider's {@code providers_gpu.<slug>} section (resilience is added)
@@ -90,8 +95,10 @@ public final class LiveContexts {
         new ProviderHttp(
             provider.descriptor().slug(),
             guard(transport, testPolicy(), secrets),
-            ResilienceSettings.of(provider.descriptor().limits(), settings),
-            MAPPER);
+            provider.descriptor().resilience(settings),
+            MAPPER,
+            java.time.Clock.systemUTC(),
+            NO_WAIT);
     return new LiveContext(settings, s, http, MAPPER);
   }
 
@@ -104,7 +111,7 @@ public final class LiveContexts {
           .put("max_attempts", 3)
           .put("base_delay_ms", 1)
           .put("max_delay_ms", 2)
-          .put("max_retry_after_ms", 3);
+          .put("max_retry_after_ms", 60_000);
       r.putObject("circuit_breaker").put("window", 100).put("failure_rate_percent", 100);
       return new ProviderSettings(ProviderSettings.ConfiguredMode.LIVE, section);
     } catch (java.io.IOException e) {

@@ -26,6 +26,7 @@ public final class ScriptedTransport implements HttpTransport {
 
   private final Deque<Step> script = new ArrayDeque<>();
   private final List<HttpCall> calls = new ArrayList<>();
+  private final List<Duration> timeouts = new ArrayList<>();
 
   public ScriptedTransport reply(int status, String body) {
     return reply(status, Map.of("Content-Type", List.of("application/json")), body);
@@ -71,6 +72,11 @@ public final class ScriptedTransport implements HttpTransport {
     return List.copyOf(calls);
   }
 
+  /** The timeout each call was sent with, in order. */
+  public synchronized List<Duration> timeouts() {
+    return List.copyOf(timeouts);
+  }
+
   /** The i-th call. */
   public HttpCall call(int i) {
     return calls().get(i);
@@ -91,6 +97,7 @@ public final class ScriptedTransport implements HttpTransport {
   @Override
   public synchronized HttpReply send(HttpCall call, Duration timeout) throws TransportException {
     calls.add(call);
+    timeouts.add(timeout);
     Step s = script.poll();
     if (s == null) {
       throw new IllegalStateException("no scripted answer for " + call.describe());

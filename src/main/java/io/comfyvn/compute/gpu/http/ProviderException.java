@@ -2,12 +2,12 @@ package io.comfyvn.compute.gpu.http;
 
 import io.comfyvn.compute.errors.ComputeException;
 import java.time.Duration;
-import java.util.Optional;
 
 /**
  * A provider call that failed. Besides the HTTP-facing kind it records whether the request may have
- * reached the provider ({@link #sent()}), which decides if a create may be retried, and the
- * provider's {@code Retry-After} hint.
+ * reached the provider ({@link #sent()}), which decides if a create may be retried, and when to
+ * come back ({@link #retryAfter()}: the provider's {@code Retry-After}, or when the local rate
+ * limiter has a token again).
  */
 public final class ProviderException extends ComputeException {
   private static final long serialVersionUID = 1L;
@@ -24,7 +24,6 @@ public final class ProviderException extends ComputeException {
 
   private final Sent sent;
   private final int httpStatus;
-  private final transient Duration retryAfter;
 
   public ProviderException(
       Kind kind,
@@ -38,7 +37,8 @@ public final class ProviderException extends ComputeException {
     super(kind, code, message, retryable, cause);
     this.sent = sent;
     this.httpStatus = httpStatus;
-    this.retryAfter = retryAfter;
+    // the caller is given it as Retry-After, and the tracker waits at least that long
+    retryAfter(retryAfter);
   }
 
   public Sent sent() {
@@ -48,10 +48,5 @@ public final class ProviderException extends ComputeException {
   /** The provider's HTTP status, or 0 when there was no answer. */
   public int httpStatus() {
     return httpStatus;
-  }
-
-  /** The provider's {@code Retry-After}, when it sent one. */
-  public Optional<Duration> retryAfter() {
-    return Optional.ofNullable(retryAfter);
   }
 }

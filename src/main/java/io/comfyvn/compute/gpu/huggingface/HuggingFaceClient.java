@@ -52,7 +52,7 @@ final class HuggingFaceClient implements LiveClient {
   static final String RUN_PREFIX = "hfie-";
 
   /** How long the proxy may hold a request for a cold endpoint (HF's documented example). */
-  static final String SCALE_UP_TIMEOUT = "600";
+  static final Duration SCALE_UP_TIMEOUT = Duration.ofSeconds(600);
 
   /**
    * Waits between reads of a starting endpoint's state: quick at first (a resumed endpoint may be
@@ -261,10 +261,13 @@ final class HuggingFaceClient implements LiveClient {
         return;
       }
       Map<String, String> headers = auth();
-      headers.put("X-Scale-Up-Timeout", SCALE_UP_TIMEOUT);
+      headers.put("X-Scale-Up-Timeout", String.valueOf(SCALE_UP_TIMEOUT.toSeconds()));
       HttpCall call = HttpCall.postJson(URI.create(url), headers, payload.toString());
       run.log("Inference request sent");
-      HttpReply reply = ctx.http().call(Op.CREATE, call);
+      // The proxy may hold the request while the endpoint scales up, then the inference runs: the
+      // wait covers both (on this run's own thread, never a request thread).
+      HttpReply reply =
+          ctx.http().call(Op.CREATE, call, inferenceTimeout(ctx.http().timeout(Op.CREATE)));
       List<Output> files = inferenceOutputs(run, call, reply);
       run.done(files, "completed");
     } catch (ProviderException e) {
@@ -389,6 +392,11 @@ final class HuggingFaceClient implements LiveClient {
       }
       throw refused;
     }
+  }
+
+  /** How long the inference request waits: the scale-up hold plus the create's own timeout. */
+  static Duration inferenceTimeout(Duration createTimeout) {
+    return SCALE_UP_TIMEOUT.plus(createTimeout);
   }
 
   private static Duration readyDeadline(ProviderSettings s) {

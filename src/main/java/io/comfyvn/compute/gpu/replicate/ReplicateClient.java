@@ -74,7 +74,7 @@ final class ReplicateClient implements LiveClient {
   record AccountKey(Secret token, byte[] key) {}
 
   /**
-   * @param readTimeout the HTTP read timeout in force, which caps {@code Prefer: wait}
+   * @param readTimeout the create's timeout in force, which caps {@code Prefer: wait}
    * @param clock the clock webhook timestamps are checked against
    * @param accountKey the provider's cache of the account's webhook key (clients are built per use,
    *     so the key is kept where it outlives them)

@@ -3,7 +3,7 @@ package io.comfyvn.compute.gpu.replicate;
 import io.comfyvn.compute.gpu.GpuProvider;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.ProviderDescriptor;
-import io.comfyvn.compute.gpu.http.ResilienceSettings;
+import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -25,10 +25,7 @@ public final class ReplicateProvider implements GpuProvider {
   public Optional<LiveClient> live(LiveContext context) {
     return Optional.of(
         new ReplicateClient(
-            context,
-            ResilienceSettings.of(DESCRIPTOR.limits(), context.settings()).readTimeout(),
-            Clock.systemUTC(),
-            accountKey));
+            context, context.http().timeout(Op.CREATE), Clock.systemUTC(), accountKey));
   }
 
   @Override

@@ -139,7 +139,7 @@ class EgressGuardTest {
         new ProviderHttp(
             "runpod",
             guard,
-            ResilienceSettings.of(Map.of(), LiveContexts.settings("{}")),
+            ResilienceSettings.of("runpod", Map.of(), Map.of(), LiveContexts.settings("{}")),
             LiveContexts.MAPPER);
     HttpCall bad =
         HttpCall.postJson(

@@ -21,25 +21,7 @@ class ProviderHttpTest {
   private static final Secret KEY = Secret.of("sk-CANARY-123");
 
   private static ResilienceSettings fast(int attempts) {
-    Map<Op, RateLimit> limits =
-        Map.of(
-            Op.CREATE,
-            new RateLimit(1000, 1000),
-            Op.READ,
-            new RateLimit(1000, 1000),
-            Op.CANCEL,
-            new RateLimit(1000, 1000));
-    return new ResilienceSettings(
-        limits,
-        attempts,
-        Duration.ofMillis(1),
-        Duration.ofMillis(2),
-        Duration.ofMillis(3),
-        Duration.ofSeconds(1),
-        Duration.ofSeconds(1),
-        50f,
-        100,
-        Duration.ofSeconds(30));
+    return RetryLayerTest.settings(attempts, 3);
   }
 
   private static ProviderHttp door(ScriptedTransport t) {
@@ -47,7 +29,8 @@ class ProviderHttpTest {
         "testprov",
         LiveContexts.guard(t, LiveContexts.testPolicy(), "testprov.api_key", KEY.reveal()),
         fast(4),
-        Json.mapper());
+        Json.mapper(),
+        new ManualTime().tools());
   }
 
   private static HttpCall create() {
@@ -124,16 +107,6 @@ class ProviderHttpTest {
   }
 
   @Test
-  void retryAfterIsReadAsSecondsOrDate() {
-    HttpReply secs = new HttpReply(429, Map.of("Retry-After", List.of("7")), new byte[0]);
-    assertThat(ProviderHttp.retryAfter(secs)).isEqualTo(Duration.ofSeconds(7));
-    HttpReply none = new HttpReply(429, Map.of(), new byte[0]);
-    assertThat(ProviderHttp.retryAfter(none)).isNull();
-    HttpReply junk = new HttpReply(429, Map.of("Retry-After", List.of("soon")), new byte[0]);
-    assertThat(ProviderHttp.retryAfter(junk)).isNull();
-  }
-
-  @Test
   void givesUpAfterMaxAttemptsWithARetryableError() {
     ScriptedTransport t = new ScriptedTransport();
     for (int i = 0; i < 4; i++) {
@@ -143,5 +116,49 @@ class ProviderHttpTest {
             () -> door(t).call(Op.READ, HttpCall.get(URI.create("http://127.0.0.1:1/x"), Map.of())))
         .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryable()).isTrue());
     assertThat(t.calls()).hasSize(4);
+  }
+
+  @Test
+  void eachOperationHasItsOwnTimeoutAndACallMayAskForLonger() {
+    ScriptedTransport t =
+        new ScriptedTransport().reply(201, "{}").reply(200, "{}").reply(200, "{}").reply(200, "{}");
+    ResilienceSettings s =
+        ResilienceSettings.of(
+            "testprov",
+            Map.of(),
+            Map.of("create", 45_000L, "read", 4_000L),
+            LiveContexts.settings("{}"));
+    ProviderHttp d =
+        new ProviderHttp(
+            "testprov",
+            LiveContexts.guard(t, LiveContexts.testPolicy()),
+            s,
+            Json.mapper(),
+            new ManualTime().tools());
+    URI u = URI.create("http://127.0.0.1:1/x");
+    d.call(Op.CREATE, create());
+    d.call(Op.READ, HttpCall.get(u, Map.of()));
+    d.call(Op.CANCEL, new HttpCall("POST", u, Map.of(), new byte[0]));
+    d.call(Op.CREATE, create(), Duration.ofSeconds(630));
+    assertThat(t.timeouts())
+        .containsExactly(
+            Duration.ofSeconds(45),
+            Duration.ofSeconds(4),
+            ResilienceSettings.DEFAULT_TIMEOUTS.get(Op.CANCEL),
+            Duration.ofSeconds(630));
+    assertThat(d.timeout(Op.CREATE)).isEqualTo(Duration.ofSeconds(45));
+  }
+
+  @Test
+  void aTimeoutNamesHowLongItWaited() {
+    ScriptedTransport t = new ScriptedTransport().fail(true);
+    assertThatThrownBy(() -> door(t).call(Op.CREATE, create(), Duration.ofMillis(1500)))
+        .isInstanceOfSatisfying(
+            ProviderException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("provider_timeout");
+              assertThat(e.getMessage()).contains("no complete answer in 1500 ms");
+              assertThat(e.retryable()).isFalse();
+            });
   }
 }

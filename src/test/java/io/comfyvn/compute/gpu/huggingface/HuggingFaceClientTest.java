@@ -170,6 +170,27 @@ class HuggingFaceClientTest {
   }
 
   @Test
+  void theInferenceRequestWaitsOutTheScaleUpItAsksForWhileReadsStayShort() {
+    HuggingFaceClient c = client(SETTINGS);
+    transport.json(200, endpoint("scaledToZero", true));
+    transport.json(400, "{\"error\":\"Endpoint fake-sdxl is already running\"}");
+    c.submit(prompt("t1"));
+    transport.bytes(200, PNG, "image/png");
+    executor.runAll();
+
+    // a scaled-to-zero endpoint with a URL wakes on the request itself
+    HttpCall infer = transport.call(2);
+    assertThat(infer.uri().toString()).isEqualTo(INFER);
+    // HF's proxy may hold the request 600 s for a cold endpoint, then the inference runs: the
+    // read timeout covers both (a 30 s timeout would end a paid cold start as provider_timeout)
+    assertThat(infer.headers()).containsEntry("X-Scale-Up-Timeout", "600");
+    assertThat(transport.timeouts().get(2)).isEqualTo(Duration.ofSeconds(600 + 30));
+    // the management API's reads (endpoint state, resume) keep the short read timeout
+    assertThat(transport.timeouts().subList(0, 2)).containsOnly(Duration.ofSeconds(10));
+    assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.DONE);
+  }
+
+  @Test
   void theSameTaskSubmittedAgainReportsTheSameRunAndSendsNothing() {
     HuggingFaceClient c = client(SETTINGS);
     transport.json(200, endpoint("running", true));
