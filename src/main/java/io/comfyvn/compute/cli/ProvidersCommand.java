@@ -32,7 +32,7 @@ final class ProvidersCommand extends ClientCommand {
           p.path("mode").asText(),
           p.path("ready").asBoolean() ? "yes" : "no",
           SubmitCommand.join(p.path("missing_secrets")),
-          "live".equals(p.path("mode").asText()) ? "" : SubmitCommand.join(p.path("mode_reasons")));
+          SubmitCommand.isLive(p) ? "" : SubmitCommand.join(p.path("mode_reasons")));
     }
     t.print(out());
     JsonNode f = a.path("feature");

@@ -2,6 +2,7 @@ package io.comfyvn.compute.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.status.Mode;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -179,7 +180,7 @@ final class SubmitCommand extends ClientCommand {
                       ? ""
                       : " (missing secrets: " + join(a.path("missing_secrets")) + ")"));
     }
-    if (!"live".equals(a.path("mode").asText()) && !a.path("mode_reasons").isEmpty()) {
+    if (!isLive(a) && !a.path("mode_reasons").isEmpty()) {
       err().println("not live because: " + join(a.path("mode_reasons")));
     }
     out().flush();
@@ -190,5 +191,10 @@ final class SubmitCommand extends ClientCommand {
     StringBuilder sb = new StringBuilder();
     array.forEach(n -> sb.append(sb.length() == 0 ? "" : "; ").append(n.asText()));
     return sb.toString();
+  }
+
+  /** Whether an answer (or a provider row) says it runs live: its {@code mode}, read as a Mode. */
+  static boolean isLive(JsonNode answer) {
+    return Mode.fromWire(answer.path("mode").asText()).orElse(Mode.DRY_RUN) == Mode.LIVE;
   }
 }

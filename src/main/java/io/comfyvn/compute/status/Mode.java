@@ -31,4 +31,17 @@ public enum Mode {
     }
     throw new IllegalArgumentException("not a mode: " + word);
   }
+
+  /**
+   * A mode word read from an answer or a file, when it is one: for readers of JSON (the CLI) that
+   * must not fail on a word a newer service might send.
+   */
+  public static java.util.Optional<Mode> fromWire(String word) {
+    for (Mode m : values()) {
+      if (m.wire.equals(word)) {
+        return java.util.Optional.of(m);
+      }
+    }
+    return java.util.Optional.empty();
+  }
 }
