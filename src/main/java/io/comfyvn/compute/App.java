@@ -52,6 +52,8 @@ import io.comfyvn.compute.tasks.TaskRetention;
 import io.comfyvn.compute.web.WebServer;
 import io.comfyvn.compute.web.boundary.ApiToken;
 import io.comfyvn.compute.web.boundary.BoundaryPolicy;
+import io.comfyvn.compute.workflow.DataAndWebInputs;
+import io.comfyvn.compute.workflow.UrlPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -247,7 +249,12 @@ public final class App implements AutoCloseable {
             secrets,
             tasks,
             callLog,
-            new GpuService.Live(live, tracker, webhookBase, spendGuard),
+            new GpuService.Live(
+                live,
+                tracker,
+                webhookBase,
+                spendGuard,
+                new DataAndWebInputs(home.resolve("data"), UrlPolicy.PUBLIC_HTTPS)),
             sim::estimate,
             simTasks);
     Advisor advisor = new Advisor(catalog, analyzer, profiles, advisorSettings.localGpu());

@@ -46,7 +46,9 @@ public final class Json {
         .setStreamReadConstraints(
             StreamReadConstraints.builder()
                 .maxNestingDepth(64)
-                .maxStringLength(1_000_000)
+                // an input file travels as one base64 string: 8 MiB of file is ~11.2 MB of text
+                // (bodies that big reach only the workflow routes: BoundaryPolicy.maxBodyBytes)
+                .maxStringLength(12 * 1024 * 1024)
                 .maxNumberLength(64)
                 .build());
     return mapper;

@@ -13,6 +13,7 @@ import java.util.HexFormat;
  * @param modalTokenId Modal proxy token id {@code wk-...}
  * @param modalTokenSecret Modal proxy token secret {@code ws-...}
  * @param replicateWebhookSecret the account's webhook signing secret {@code whsec_<base64 key>}
+ * @param comfyCloudApiKey Comfy API v2 key (sent as {@code Bearer k})
  */
 public record FakeCredentials(
     String runpodApiKey,
@@ -20,7 +21,8 @@ public record FakeCredentials(
     String huggingfaceToken,
     String modalTokenId,
     String modalTokenSecret,
-    String replicateWebhookSecret) {
+    String replicateWebhookSecret,
+    String comfyCloudApiKey) {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -32,7 +34,8 @@ public record FakeCredentials(
         "hf_" + hex(17),
         "wk-" + hex(11),
         "ws-" + hex(11),
-        "whsec_" + Base64.getEncoder().encodeToString(bytes(24)));
+        "whsec_" + Base64.getEncoder().encodeToString(bytes(24)),
+        "comfyui-" + hex(20));
   }
 
   /** Fixed values for tests; the webhook secret is the Standard Webhooks test vector's. */
@@ -43,7 +46,8 @@ public record FakeCredentials(
         "hf_testtoken",
         "wk-testid",
         "ws-testsecret",
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "comfyui-testkey0123456789");
   }
 
   private static byte[] bytes(int n) {

@@ -16,11 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fake RunPod, Replicate, Hugging Face, Modal and self-hosted ComfyUI servers on one loopback port,
- * each speaking its provider's wire protocol under its own prefix, plus {@code /files/...} for
- * generated images and a {@code /_fake/...} control API (faults, forced outcomes, counters). Job
- * states are computed from the injected clock, so tests advance a {@link FakeClock} instead of
- * sleeping.
+ * Fake RunPod, Replicate, Hugging Face, Modal, self-hosted ComfyUI and Comfy API v2 servers on one
+ * loopback port, each speaking its provider's wire protocol under its own prefix, plus {@code
+ * /files/...} for generated images and a {@code /_fake/...} control API (faults, forced outcomes,
+ * counters). Job states are computed from the injected clock, so tests advance a {@link FakeClock}
+ * instead of sleeping.
  */
 public final class FakeProviders implements AutoCloseable {
   public static final String RUNPOD = FakeRunpod.PROVIDER;
@@ -28,8 +28,9 @@ public final class FakeProviders implements AutoCloseable {
   public static final String HUGGINGFACE = FakeHuggingFace.PROVIDER;
   public static final String MODAL = FakeModal.PROVIDER;
   public static final String COMFYUI = FakeComfyUI.PROVIDER;
+  public static final String COMFY_CLOUD = FakeComfyCloud.PROVIDER;
   private static final List<String> PROVIDERS =
-      List.of(RUNPOD, REPLICATE, HUGGINGFACE, MODAL, COMFYUI);
+      List.of(RUNPOD, REPLICATE, HUGGINGFACE, MODAL, COMFYUI, COMFY_CLOUD);
 
   private static final Logger log = LoggerFactory.getLogger(FakeProviders.class);
 
@@ -39,6 +40,7 @@ public final class FakeProviders implements AutoCloseable {
   private final FakeHuggingFace huggingface;
   private final FakeModal modal;
   private final FakeComfyUI comfyui;
+  private final FakeComfyCloud comfyCloud;
   private final Javalin javalin;
   private final ScheduledExecutorService ticker;
   private final java.util.concurrent.atomic.AtomicLong requests =
@@ -51,6 +53,7 @@ public final class FakeProviders implements AutoCloseable {
     this.huggingface = new FakeHuggingFace(kit);
     this.modal = new FakeModal(kit);
     this.comfyui = new FakeComfyUI(kit);
+    this.comfyCloud = new FakeComfyCloud(kit);
     this.javalin =
         Javalin.create(
             config -> {
@@ -62,6 +65,7 @@ public final class FakeProviders implements AutoCloseable {
               huggingface.register(config.routes);
               modal.register(config.routes);
               comfyui.register(config.routes);
+              comfyCloud.register(config.routes);
               // every request counts (files and unknown paths too), but not the control API
               config.routes.before(
                   ctx -> {
@@ -169,6 +173,7 @@ public final class FakeProviders implements AutoCloseable {
       case HUGGINGFACE -> huggingface.force(jobId, outcome);
       case MODAL -> modal.force(jobId, outcome);
       case COMFYUI -> comfyui.force(jobId, outcome);
+      case COMFY_CLOUD -> comfyCloud.force(jobId, outcome);
       default -> throw new IllegalArgumentException("unknown provider " + provider);
     };
   }
@@ -184,6 +189,11 @@ public final class FakeProviders implements AutoCloseable {
     kit.faults.forceNext(provider, outcome);
   }
 
+  /** Jobs the fake Comfy API v2 created (a create it replayed under its key makes none). */
+  public int comfyCloudJobs() {
+    return comfyCloud.jobCount();
+  }
+
   /** Every webhook attempt so far, in order. */
   public List<WebhookDelivery> webhookDeliveries() {
     return kit.webhooks.deliveries();
@@ -196,6 +206,7 @@ public final class FakeProviders implements AutoCloseable {
   public synchronized void tick() {
     runpod.tick();
     replicate.tick();
+    comfyui.tick();
     kit.webhooks.tick();
   }
 
@@ -246,9 +257,14 @@ public final class FakeProviders implements AutoCloseable {
         .put("mode", "live")
         .put("base_url", base + "/comfyui")
         .put("hardware", FakeComfyUI.HARDWARE);
+    gpu.putObject(COMFY_CLOUD)
+        .put("mode", "live")
+        .put("base_url", base + FakeComfyCloud.BASE)
+        .put("hardware", "RTX PRO 6000");
     out.putObject("egress").putArray("allowed_base_urls").add(base);
     ObjectNode secrets = out.putObject("secrets");
     secrets.putObject(RUNPOD).put("api_key", c.runpodApiKey());
+    secrets.putObject(COMFY_CLOUD).put("api_key", c.comfyCloudApiKey());
     secrets.putObject(HUGGINGFACE).put("api_key", c.huggingfaceToken());
     secrets.putObject(REPLICATE).put("api_token", c.replicateToken());
     secrets
@@ -280,6 +296,8 @@ public final class FakeProviders implements AutoCloseable {
     String path = ctx.path();
     if (path.startsWith("/runpod/")) {
       FakeRunpod.error(ctx, 404, "not found");
+    } else if (path.startsWith(FakeComfyCloud.BASE + "/")) {
+      FakeComfyCloud.error(ctx, 404, "no such route");
     } else if (path.startsWith("/replicate/")) {
       ctx.status(404)
           .contentType("application/problem+json")

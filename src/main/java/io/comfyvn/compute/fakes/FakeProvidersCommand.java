@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     name = "fake-providers",
     mixinStandardHelpOptions = true,
     description = {
-      "Serve fake RunPod, Replicate, Hugging Face, Modal and ComfyUI APIs on 127.0.0.1 to try"
+      "Serve fake RunPod, Replicate, Hugging Face, Modal, ComfyUI and Comfy API v2 APIs on 127.0.0.1 to try"
           + " live mode"
           + " without accounts or a GPU.",
       "Prints 'fake providers on http://127.0.0.1:N', then one JSON line: every top-level key"

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,6 +54,23 @@ public interface LiveClient {
   }
 
   /**
+   * The provider's job for one of our tasks, found by an id this client chose for it before sending
+   * (ComfyUI's {@code prompt_id}); empty when the provider has none or cannot be asked that way. A
+   * create whose answer was lost is found this way, never sent again.
+   */
+  default Optional<Submitted> find(String taskId) {
+    return Optional.empty();
+  }
+
+  /**
+   * What runs a workflow job on this provider, as provenance records it (e.g. {@code Comfy API v2}
+   * or {@code ComfyUI native API}).
+   */
+  default String runner() {
+    return getClass().getSimpleName();
+  }
+
+  /**
    * What to create.
    *
    * @param taskId our task id (for logs and webhook URLs)
@@ -60,9 +78,27 @@ public interface LiveClient {
    * @param seed the job's seed
    * @param settings the provider's settings (config file plus allowed request overrides)
    * @param webhookUrl where the provider should call back, or null
+   * @param workflow the validated workflow job with its input files, when the job is one (null for
+   *     a raw {@code job.input}); clients that map workflow jobs send its graph and files
    */
   record LiveJob(
-      String taskId, ObjectNode job, long seed, ProviderSettings settings, String webhookUrl) {}
+      String taskId,
+      ObjectNode job,
+      long seed,
+      ProviderSettings settings,
+      String webhookUrl,
+      WorkflowRun workflow) {
+    /** A job that is not a workflow job (or whose client reads {@code job} itself). */
+    public LiveJob(
+        String taskId, ObjectNode job, long seed, ProviderSettings settings, String webhookUrl) {
+      this(taskId, job, seed, settings, webhookUrl, null);
+    }
+
+    /** The workflow job, when this is one. */
+    public Optional<WorkflowRun> workflowRun() {
+      return Optional.ofNullable(workflow);
+    }
+  }
 
   /**
    * A created job.
@@ -90,6 +126,8 @@ public interface LiveClient {
    * @param logs log lines, when the provider exposes them
    * @param error the provider's error text, when it failed
    * @param metrics provider timings such as {@code delay_ms}, {@code execution_ms}
+   * @param steps where a ComfyUI run is (node n of m, sampler step k of K), when the provider says
+   * @param failure a typed failure the service can name (a missing model or node), or null
    */
   record JobState(
       TaskStatus status,
@@ -98,11 +136,62 @@ public interface LiveClient {
       List<Output> outputs,
       List<String> logs,
       String error,
-      Map<String, Number> metrics) {
+      Map<String, Number> metrics,
+      Progress steps,
+      Failure failure) {
     public JobState {
       outputs = outputs == null ? List.of() : List.copyOf(outputs);
       logs = logs == null ? List.of() : List.copyOf(logs);
       metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    }
+
+    /** A state without run progress or a typed failure. */
+    public JobState(
+        TaskStatus status,
+        String providerStatus,
+        Double progress,
+        List<Output> outputs,
+        List<String> logs,
+        String error,
+        Map<String, Number> metrics) {
+      this(status, providerStatus, progress, outputs, logs, error, metrics, null, null);
+    }
+  }
+
+  /**
+   * Where a ComfyUI run is, as ComfyUI's socket and Comfy API v2 report it.
+   *
+   * @param nodesDone nodes finished
+   * @param nodesTotal nodes in the run
+   * @param step the current sampler step, or null outside a sampler
+   * @param steps the sampler's steps, or null
+   * @param nodeId the node running now, or null
+   * @param classType its class, or null
+   */
+  record Progress(
+      int nodesDone, int nodesTotal, Integer step, Integer steps, String nodeId, String classType) {
+    /** The overall fraction: nodes done plus the current node's step share, 0..1. */
+    public double fraction() {
+      if (nodesTotal <= 0) {
+        return 0;
+      }
+      double within = step != null && steps != null && steps > 0 ? step / (double) steps : 0;
+      return Math.max(0, Math.min(1, (nodesDone + within) / nodesTotal));
+    }
+  }
+
+  /**
+   * A failure the service names precisely, whether the provider refused the job before running it
+   * (a preflight) or the run stopped on it.
+   *
+   * @param code {@code missing_model} or {@code missing_node}
+   * @param nodeId the node it is about, when known
+   * @param classType that node's class, when known
+   * @param names the missing model files ({@code folder/name}) or node classes
+   */
+  record Failure(String code, String nodeId, String classType, List<String> names) {
+    public Failure {
+      names = List.copyOf(names);
     }
   }
 

@@ -75,6 +75,20 @@ final class ScrubbedClient implements LiveClient {
     return client.verifyWebhook(headers, rawBody);
   }
 
+  @Override
+  public String runner() {
+    return client.runner();
+  }
+
+  @Override
+  public Optional<Submitted> find(String taskId) {
+    try {
+      return client.find(taskId).map(this::submitted);
+    } catch (ComputeException e) {
+      throw scrubbed(e);
+    }
+  }
+
   private Submitted submitted(Submitted s) {
     return new Submitted(text(s.providerJobId()), state(s.state()));
   }
@@ -93,7 +107,23 @@ final class ScrubbedClient implements LiveClient {
             .toList(),
         s.logs().stream().map(this::text).toList(),
         text(s.error()),
-        s.metrics());
+        s.metrics(),
+        s.steps() == null
+            ? null
+            : new Progress(
+                s.steps().nodesDone(),
+                s.steps().nodesTotal(),
+                s.steps().step(),
+                s.steps().steps(),
+                text(s.steps().nodeId()),
+                text(s.steps().classType())),
+        s.failure() == null
+            ? null
+            : new Failure(
+                s.failure().code(),
+                text(s.failure().nodeId()),
+                text(s.failure().classType()),
+                s.failure().names().stream().map(this::text).toList()));
   }
 
   private String text(String s) {

@@ -70,6 +70,7 @@ final class Answers {
         text(v.meta().get("provider_status")),
         v.artifacts(),
         strings(v.meta().path("logs")),
+        v.meta().get(LiveTracker.PROGRESS_DETAIL),
         f);
   }
 

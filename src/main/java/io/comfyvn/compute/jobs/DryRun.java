@@ -90,6 +90,7 @@ final class DryRun {
         null,
         List.of(),
         List.of(SIMULATED_COMPLETION),
+        null,
         feature);
   }
 

@@ -23,8 +23,12 @@ import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.workflow.InputFiles;
+import io.comfyvn.compute.workflow.InputSources;
 import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.WorkflowJob;
 import io.comfyvn.compute.workflow.WorkflowJobs;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +53,7 @@ public final class GpuService {
   private final SimTaskRunner simTasks;
   private final DryRun dryRun;
   private final LiveSubmits liveSubmits;
+  private final InputSources inputs;
 
   /**
    * What live mode needs.
@@ -57,12 +62,23 @@ public final class GpuService {
    * @param tracker follows live tasks until they end
    * @param webhookBase the URL providers can reach this service at, when webhooks are enabled
    * @param spendGuard admits live submits within the configured spend limits
+   * @param inputs where a live workflow job's input files are read (the data folder, the web)
    */
   public record Live(
       LiveClients clients,
       LiveTracker tracker,
       Supplier<Optional<String>> webhookBase,
-      SpendGuard spendGuard) {}
+      SpendGuard spendGuard,
+      InputSources inputs) {
+    /** Without file sources: a live workflow job's inputs must then be inline (base64). */
+    public Live(
+        LiveClients clients,
+        LiveTracker tracker,
+        Supplier<Optional<String>> webhookBase,
+        SpendGuard spendGuard) {
+      this(clients, tracker, webhookBase, spendGuard, InputSources.inlineOnly());
+    }
+  }
 
   public GpuService(
       GpuProviders providers,
@@ -84,6 +100,7 @@ public final class GpuService {
     this.liveSubmits =
         new LiveSubmits(
             tasks, live.clients(), live.tracker(), live.webhookBase(), live.spendGuard());
+    this.inputs = live.inputs();
   }
 
   /** The feature flag's state, as every answer carries it. */
@@ -205,8 +222,14 @@ public final class GpuService {
     ObjectNode honoured = req.config().deepCopy();
     honoured.remove(ignored);
     long seed = Seeds.resolve(req.seed(), req.job());
-    // A workflow job is checked whole before any task is written or anything is sent.
-    WorkflowJobs.read(req.job(), seed, Limits.DEFAULT);
+    // A workflow job is checked whole before any task is written or anything is sent; a live one
+    // also has its input files read now, so a missing file or a refused URL is a 4xx, not a task.
+    Optional<WorkflowJob> workflow = WorkflowJobs.read(req.job(), seed, Limits.DEFAULT);
+    WorkflowRun run =
+        call.mode() == Mode.LIVE && workflow.isPresent()
+            ? new WorkflowRun(
+                workflow.get(), InputFiles.resolve(workflow.get(), inputs, Limits.DEFAULT))
+            : null;
     SubmitJob j =
         new SubmitJob(
             call,
@@ -216,7 +239,8 @@ public final class GpuService {
             honoured,
             ignored,
             req.idempotencyKey(),
-            estimator.estimate(call.slug(), req.job()));
+            estimator.estimate(call.slug(), req.job()),
+            run);
     Optional<Task> earlier = Idempotency.replayable(tasks, j);
     if (earlier.isPresent()) {
       log(

@@ -25,6 +25,12 @@ import java.util.function.Supplier;
  * e.g. by a webhook that carries our task id).
  */
 final class LiveSubmits {
+  /**
+   * The details key of a live workflow job's provenance facts: {@code {hash, runner, inputs: {name:
+   * sha256}}} (read by {@link LiveTracker} when it stores the outputs).
+   */
+  static final String WORKFLOW = "workflow";
+
   private final TaskRegistry tasks;
   private final LiveClients clients;
   private final LiveTracker tracker;
@@ -55,10 +61,18 @@ final class LiveSubmits {
    */
   TaskRegistry.Registered submit(SubmitJob j) {
     GpuProvider p = j.call().provider();
+    LiveClient client = clients.require(p);
     // --- spend guard (limits/SpendGuard): refused here means nothing sent and no task written.
     SpendGuard.Reservation spend = reserve(j);
     String token = WebhookTokens.create();
     ObjectNode details = j.details();
+    if (j.workflow() != null) {
+      // what the outputs' provenance sidecars record: the graph sent, its inputs, the runner
+      ObjectNode w = details.putObject(WORKFLOW);
+      w.put("hash", j.workflow().job().graph().sha256()).put("runner", client.runner());
+      ObjectNode in = w.putObject("inputs");
+      j.workflow().inputHashes().forEach(in::put);
+    }
     TaskRegistry.Registered reg;
     try {
       reg =
@@ -83,11 +97,14 @@ final class LiveSubmits {
     LiveClient.Submitted submitted;
     try {
       submitted =
-          clients
-              .require(p)
-              .submit(
-                  new LiveClient.LiveJob(
-                      task.id(), j.job(), j.seed(), settings(j), webhookUrl(j, task, token)));
+          client.submit(
+              new LiveClient.LiveJob(
+                  task.id(),
+                  j.job(),
+                  j.seed(),
+                  settings(j),
+                  webhookUrl(j, task, token),
+                  j.workflow()));
     } catch (ProviderException e) {
       recordFailure(task, e);
       if (e.sent() != ProviderException.Sent.AMBIGUOUS) {

@@ -262,6 +262,19 @@ public final class LiveTracker implements AutoCloseable {
       ObjectNode m = patch.putObject("metrics");
       state.metrics().forEach((k, v) -> m.put(k, v.doubleValue()));
     }
+    if (state.steps() != null) {
+      patch.set(PROGRESS_DETAIL, progressDetail(state.steps()));
+    }
+    if (state.failure() != null) {
+      ObjectNode f = patch.putObject("failure").put("code", state.failure().code());
+      if (state.failure().nodeId() != null) {
+        f.put("node_id", state.failure().nodeId());
+      }
+      if (state.failure().classType() != null) {
+        f.put("class_type", state.failure().classType());
+      }
+      state.failure().names().forEach(f.withArray("missing")::add);
+    }
     TaskStatus status = state.status();
     double progress =
         state.progress() != null
@@ -279,6 +292,30 @@ public final class LiveTracker implements AutoCloseable {
       patch.put("completed_at", clock.instant().toString());
     }
     return next.withSubmission(s).withState(status, progress, message(state)).withDetails(patch);
+  }
+
+  /**
+   * The details key of a run's place: {@code {nodes_done, nodes_total, step?, steps?, node_id?,
+   * class_type?}} (node n of m, sampler step k of K), shown by answers, {@code /jobs/ws} and the
+   * page. A detail, not a column: it decides nothing, and {@code progress} keeps the fraction.
+   */
+  public static final String PROGRESS_DETAIL = "progress_detail";
+
+  private static ObjectNode progressDetail(LiveClient.Progress p) {
+    ObjectNode o =
+        TaskRegistry.newDetails()
+            .put("nodes_done", p.nodesDone())
+            .put("nodes_total", p.nodesTotal());
+    if (p.step() != null && p.steps() != null) {
+      o.put("step", p.step()).put("steps", p.steps());
+    }
+    if (p.nodeId() != null) {
+      o.put("node_id", p.nodeId());
+    }
+    if (p.classType() != null) {
+      o.put("class_type", p.classType());
+    }
+    return o;
   }
 
   private List<Artifact> store(Task task, String providerJobId, JobState state) {
@@ -304,6 +341,12 @@ public final class LiveTracker implements AutoCloseable {
     JsonNode payload = task.details().path("payload");
     String pov = payload.path("pov").isTextual() ? payload.path("pov").asText() : null;
     Submission s = task.submission();
+    JsonNode workflow = task.details().path(LiveSubmits.WORKFLOW);
+    Map<String, String> inputs = new java.util.TreeMap<>();
+    workflow
+        .path("inputs")
+        .properties()
+        .forEach(e -> inputs.put(e.getKey(), e.getValue().asText()));
     ArtifactStore.Result r =
         artifacts.save(
             new ArtifactStore.Origin(
@@ -311,10 +354,13 @@ public final class LiveTracker implements AutoCloseable {
                 s.provider(),
                 providerJobId != null ? providerJobId : task.providerJobId(),
                 s.seed(),
-                s.fingerprint(),
+                // a workflow job's hash is its graph's as sent; other jobs' is the job's own
+                workflow.path("hash").isTextual() ? workflow.get("hash").asText() : s.fingerprint(),
                 pov,
                 s.estimate() == null ? null : s.estimate().usd(),
-                task.createdAt().toString()),
+                task.createdAt().toString(),
+                inputs,
+                workflow.path("runner").isTextual() ? workflow.get("runner").asText() : null),
             downloads);
     List<Artifact> out = new ArrayList<>();
     for (ArtifactStore.Saved saved : r.saved()) {
@@ -374,6 +420,14 @@ public final class LiveTracker implements AutoCloseable {
   }
 
   /** One poll; returns the delay to the next, or -1 when the task needs no more following. */
+  private static Optional<LiveClient.Submitted> findQuietly(LiveClient c, String taskId) {
+    try {
+      return c.find(taskId);
+    } catch (ProviderException e) {
+      return Optional.empty();
+    }
+  }
+
   private long step(String taskId) {
     if (!leases.holds(taskId)) {
       // another instance took the task over (this one stalled or lost the store): it polls now
@@ -386,7 +440,19 @@ public final class LiveTracker implements AutoCloseable {
     Task task = current.get();
     String jobId = task.providerJobId();
     if (jobId.isEmpty()) {
-      // The create's outcome is unknown: never resend it; wait for a webhook, then give up.
+      // The create's outcome is unknown: never resend it. A provider that knows the id we chose
+      // for the job (ComfyUI's prompt_id) is asked for it; others' webhooks may bring it.
+      Optional<LiveClient.Submitted> found =
+          providers
+              .find(task.providerSlug())
+              .flatMap(clients::client)
+              .flatMap(c -> findQuietly(c, taskId));
+      if (found.isPresent()) {
+        Optional<Task> after = apply(taskId, found.get().providerJobId(), found.get().state());
+        return after.isPresent() && after.get().status().terminal()
+            ? -1
+            : settings.initialPoll().toMillis();
+      }
       Instant deadline = task.createdAt().plus(settings.reconcileAfter());
       if (clock.instant().isAfter(deadline)) {
         tasks.update(

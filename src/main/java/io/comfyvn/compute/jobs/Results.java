@@ -1,6 +1,7 @@
 package io.comfyvn.compute.jobs;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.advisor.Estimate;
 import io.comfyvn.compute.gpu.ProviderDescriptor;
@@ -76,6 +77,7 @@ public final class Results {
       String providerStatus,
       List<Artifact> artifacts,
       List<String> logs,
+      JsonNode progressDetail,
       FeatureState feature) {}
 
   /** The answer to {@code POST /cancel/{id}}. */

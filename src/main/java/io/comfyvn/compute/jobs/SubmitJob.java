@@ -6,6 +6,7 @@ import io.comfyvn.compute.status.Mode;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.tasks.Submission;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
@@ -22,6 +23,7 @@ import java.util.UUID;
  * @param ignored request config keys not taken from a request
  * @param idempotencyKey the caller's key, or null
  * @param estimate the job's cost and time estimate
+ * @param workflow a live workflow job with its input files read, or null
  */
 record SubmitJob(
     Modes.Call call,
@@ -31,7 +33,11 @@ record SubmitJob(
     ObjectNode config,
     List<String> ignored,
     String idempotencyKey,
-    Estimate estimate) {
+    Estimate estimate,
+    WorkflowRun workflow) {
+
+  /** Input values longer than this (inline files, not paths or URLs) are not kept in details. */
+  static final int INLINE_KEPT = 2048;
 
   String slug() {
     return call.slug();
@@ -53,10 +59,28 @@ record SubmitJob(
         webhookTokenSha256);
   }
 
-  /** The display data every submit task starts with: the payload, the honoured config, logs. */
+  /**
+   * The display data every submit task starts with: the payload, the honoured config, logs. A
+   * workflow job's inline input files (megabytes of base64) are not kept in it: the task, its
+   * answers and {@code /jobs/ws} carry their size instead; a path or URL is kept as given.
+   */
   ObjectNode details() {
     ObjectNode d = TaskRegistry.newDetails();
-    d.set("payload", job.deepCopy());
+    ObjectNode payload = job.deepCopy();
+    if (payload.path("inputs").isObject()) {
+      ObjectNode inputs = (ObjectNode) payload.get("inputs");
+      inputs
+          .properties()
+          .forEach(
+              e -> {
+                String text =
+                    e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString();
+                if (text.length() > INLINE_KEPT) {
+                  e.setValue(TaskRegistry.newDetails().put("inline_chars", text.length()));
+                }
+              });
+    }
+    d.set("payload", payload);
     d.set("config", config.deepCopy());
     d.putArray("logs");
     return d;

@@ -20,6 +20,8 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Stores a job's outputs under {@code data/artifacts/<task>/} and writes a provenance sidecar
@@ -115,10 +117,12 @@ public final class ArtifactStore {
    * @param provider provider slug
    * @param providerJobId the provider's job id
    * @param seed the job's seed
-   * @param workflowHash sha256 of the job's canonical JSON
+   * @param workflowHash sha256 of the graph sent (a workflow job), else of the job's canonical JSON
    * @param pov the job's point of view, when given
    * @param costUsd the cost estimate, when known
    * @param submittedAt when the job was submitted (ISO)
+   * @param inputs a workflow job's input files: name -> sha256 (empty otherwise)
+   * @param runner what ran the workflow (e.g. {@code Comfy API v2}), or null
    */
   public record Origin(
       String taskId,
@@ -128,7 +132,36 @@ public final class ArtifactStore {
       String workflowHash,
       String pov,
       Double costUsd,
-      String submittedAt) {}
+      String submittedAt,
+      Map<String, String> inputs,
+      String runner) {
+    public Origin {
+      inputs = inputs == null ? Map.of() : Map.copyOf(new TreeMap<>(inputs));
+    }
+
+    /** Where a job that is not a workflow job came from. */
+    public Origin(
+        String taskId,
+        String provider,
+        String providerJobId,
+        long seed,
+        String workflowHash,
+        String pov,
+        Double costUsd,
+        String submittedAt) {
+      this(
+          taskId,
+          provider,
+          providerJobId,
+          seed,
+          workflowHash,
+          pov,
+          costUsd,
+          submittedAt,
+          null,
+          null);
+    }
+  }
 
   /**
    * A stored artifact.
@@ -266,6 +299,13 @@ public final class ArtifactStore {
     p.put("task_id", o.taskId());
     p.put("seed", o.seed());
     p.put("workflow_hash", o.workflowHash());
+    if (o.runner() != null) {
+      p.put("runner", o.runner());
+    }
+    if (!o.inputs().isEmpty()) {
+      ObjectNode in = p.putObject("inputs");
+      new TreeMap<>(o.inputs()).forEach((name, hex) -> in.putObject(name).put("sha256", hex));
+    }
     if (o.pov() != null) {
       p.put("pov", o.pov());
     }

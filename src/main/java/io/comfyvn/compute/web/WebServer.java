@@ -114,7 +114,8 @@ public final class WebServer implements AutoCloseable {
             config -> {
               config.startup.showJavalinBanner = false;
               config.startup.showOldJavalinVersionWarning = false;
-              config.http.maxRequestSize = MAX_BODY_BYTES;
+              // the boundary holds each route to its own limit first (BoundaryPolicy.maxBodyBytes)
+              config.http.maxRequestSize = BoundaryPolicy.WORKFLOW_BODY_BYTES;
               config.http.prefer405over404 = true;
               config.http.defaultContentType = "application/json";
               config.jsonMapper(new JavalinJackson(services.mapper(), false));

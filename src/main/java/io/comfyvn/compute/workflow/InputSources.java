@@ -24,4 +24,24 @@ public interface InputSources {
    *     {@link Problem#INPUT_TOO_LARGE}
    */
   byte[] remote(String name, URI url, long maxBytes);
+
+  /**
+   * Sources that read no file and fetch no URL: only inline (base64, data URL) inputs can be had.
+   * For tests and embeddings without a data folder.
+   */
+  static InputSources inlineOnly() {
+    return new InputSources() {
+      @Override
+      public byte[] local(String name, String path, long maxBytes) {
+        throw WorkflowException.at(
+            Problem.FILE_NOT_FOUND, null, name, "input '" + name + "': no data folder to read");
+      }
+
+      @Override
+      public byte[] remote(String name, URI url, long maxBytes) {
+        throw WorkflowException.at(
+            Problem.URL_NOT_ALLOWED, null, name, "input '" + name + "': URLs are not fetched here");
+      }
+    };
+  }
 }

@@ -36,6 +36,17 @@ class FakeComfyUIIT {
     return j.get("prompt_id").asText();
   }
 
+  private byte[] firstImage(String graph) {
+    String id = queue(graph);
+    f.clock.advance(Duration.ofSeconds(10));
+    JsonNode image = f.json(f.get("/comfyui/history/" + id)).get(id).at("/outputs/9/images/0");
+    return f.bytes(
+        f.url(
+            "/comfyui/view?filename="
+                + image.get("filename").asText()
+                + "&subfolder=&type=output"));
+  }
+
   @Test
   void aPromptIsPendingThenRunningThenInTheHistoryWithItsImages() {
     String id = queue(String.format(TXT2IMG, "sd_xl_base_1.0.safetensors"));
@@ -53,7 +64,8 @@ class FakeComfyUIIT {
     assertThat(entry.at("/status/status_str").asText()).isEqualTo("success");
     assertThat(entry.at("/status/completed").asBoolean()).isTrue();
     JsonNode images = entry.at("/outputs/9/images");
-    assertThat(images).hasSize(2);
+    // one file per save node, as the shared fake executor runs graphs
+    assertThat(images).hasSize(1);
     assertThat(images.get(0).get("filename").asText()).matches("vn_\\d{5}_\\.png");
     assertThat(images.get(0).get("type").asText()).isEqualTo("output");
     byte[] png =
@@ -63,9 +75,11 @@ class FakeComfyUIIT {
                     + images.get(0).get("filename").asText()
                     + "&subfolder=&type=output"));
     assertThat(png).startsWith(FakeFixture.PNG_SIGNATURE);
+    // the same graph draws the same image; another seed another one
+    assertThat(png).isEqualTo(firstImage(String.format(TXT2IMG, "sd_xl_base_1.0.safetensors")));
     assertThat(png)
-        .isEqualTo(FakeImages.png(new FakeImages.Recipe("harbor", 42, 0)))
-        .isNotEqualTo(FakeImages.png(new FakeImages.Recipe("harbor", 42, 1)));
+        .isNotEqualTo(
+            firstImage(String.format(TXT2IMG, "sd_xl_base_1.0.safetensors").replace("42", "43")));
     assertThat(f.get("/comfyui/view?filename=nope.png&type=output").statusCode()).isEqualTo(404);
   }
 

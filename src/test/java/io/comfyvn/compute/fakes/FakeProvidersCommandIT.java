@@ -76,7 +76,7 @@ class FakeProvidersCommandIT {
                   + "/comfyui\",\"hardware\":\"RTX 4090\"}");
       assertThat(gpu.fieldNames())
           .toIterable()
-          .containsExactly("runpod", "replicate", "huggingface", "modal", "comfyui");
+          .containsExactly("runpod", "replicate", "huggingface", "modal", "comfyui", "comfy_cloud");
 
       JsonNode s = cfg.get("secrets");
       assertThat(s.at("/huggingface/api_key").asText()).startsWith("hf_");

@@ -153,21 +153,34 @@ class ComfyUiLiveIT {
   }
 
   @Test
-  void aCreateWhoseAnswerIsLostIsNotResent() {
+  void aCreateWhoseAnswerIsLostIsFoundOnTheBoxByItsOwnPromptIdAndNotResent() {
     try (LiveHarness h = new LiveHarness(dir)) {
       h.fakes.inject(Fault.dropAfterHandling(CU, "create", 1));
       Reply r =
           h.server.post(
               "/api/providers/gpu/submit",
               "{\"provider\":\"comfyui\",\"job\":{\"input\":{\"prompt\":\"x\"}}}");
-      assertThat(r.status()).as(r.body()).isEqualTo(504);
-      assertThat(r.json().get("reconcile").asBoolean()).isTrue();
-      for (int i = 0; i < 20; i++) {
-        h.clock.advance(Duration.ofSeconds(1));
-        h.fakes.tick();
-      }
-      assertThat(h.poll(r.json().get("task_id").asText()).get("status").asText())
-          .isEqualTo("queued");
+      // the queue holds our prompt id: the job is accepted as the one already queued
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      String task = r.json().get("task_id").asText();
+      assertThat(r.json().get("id").asText()).isNotBlank();
+      JsonNode done = h.await(task, LiveHarness.status("done"));
+      assertThat(done.get("logs").toString()).contains("was not queued again");
+      assertThat(h.fakes.stats().creates(CU)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aCreateThatTimesOutAfterTheBoxQueuedItIsFoundNotResent() {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      // the box queues the prompt, then answers after the client's 700 ms read timeout
+      h.fakes.inject(Fault.slow(CU, "create", Duration.ofMillis(1500), 1));
+      Reply r =
+          h.server.post(
+              "/api/providers/gpu/submit",
+              "{\"provider\":\"comfyui\",\"job\":{\"input\":{\"prompt\":\"x\"}}}");
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      h.await(r.json().get("task_id").asText(), LiveHarness.status("done"));
       assertThat(h.fakes.stats().creates(CU)).isEqualTo(1);
     }
   }
@@ -195,10 +208,10 @@ class ComfyUiLiveIT {
               "{\"provider\":\"comfyui\",\"job\":{\"workflow\":{\"1\":{\"class_type\":"
                   + "\"NoSuchNode\",\"inputs\":{}},\"9\":{\"class_type\":\"SaveImage\","
                   + "\"inputs\":{\"images\":[\"1\",0]}}}}}");
+      // the box's /object_info has no such class: refused before anything is queued
       assertThat(unknownNode.status()).as(unknownNode.body()).isEqualTo(422);
-      assertThat(unknownNode.json().get("code").asText()).isEqualTo("provider_rejected");
-      assertThat(unknownNode.json().get("message").asText())
-          .contains("Cannot execute because node NoSuchNode does not exist");
+      assertThat(unknownNode.json().get("code").asText()).isEqualTo("missing_node");
+      assertThat(unknownNode.json().get("missing").toString()).contains("NoSuchNode");
       String task = unknownNode.json().get("task_id").asText();
       assertThat(h.poll(task).get("status").asText()).isEqualTo("error");
 
@@ -210,8 +223,9 @@ class ComfyUiLiveIT {
       assertThat(unknownCheckpoint.status()).as(unknownCheckpoint.body()).isEqualTo(422);
       assertThat(unknownCheckpoint.json().get("message").asText())
           .contains("Prompt outputs failed validation");
-      assertThat(h.fakes.stats().creates(CU)).isEqualTo(2);
-      assertThat(h.fakes.stats().count(CU, "queue")).isZero();
+      assertThat(h.fakes.stats().creates(CU)).isEqualTo(1);
+      // one look before sending (is our prompt id already there?); none after a refusal
+      assertThat(h.fakes.stats().count(CU, "queue")).isEqualTo(1);
     }
   }
 

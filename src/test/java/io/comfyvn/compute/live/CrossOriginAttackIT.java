@@ -221,7 +221,7 @@ class CrossOriginAttackIT {
   void theServicesOwnPageStillRunsALiveJob() {
     browser.get(harness.server.base() + "/");
     WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
-    wait.until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 5);
+    wait.until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 6);
     new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("provider")))
         .selectByValue("runpod");
     new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("mode")))

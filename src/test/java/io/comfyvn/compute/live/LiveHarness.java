@@ -76,6 +76,11 @@ final class LiveHarness implements AutoCloseable {
             + f
             + "/comfyui\",\"hardware\":\"RTX 4090\","
             + resilience
+            + "},"
+            + "\"comfy_cloud\":{\"mode\":\"live\",\"base_url\":\""
+            + f
+            + "/comfycloud\",\"hardware\":\"RTX PRO 6000\","
+            + resilience
             + "}}}");
     home.secrets(
         "{\"runpod\":{\"api_key\":\""
@@ -86,6 +91,9 @@ final class LiveHarness implements AutoCloseable {
             + "\"},"
             + "\"huggingface\":{\"api_key\":\""
             + c.huggingfaceToken()
+            + "\"},"
+            + "\"comfy_cloud\":{\"api_key\":\""
+            + c.comfyCloudApiKey()
             + "\"},"
             + "\"modal\":{\"token_id\":\""
             + c.modalTokenId()

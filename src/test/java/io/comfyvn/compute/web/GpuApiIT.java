@@ -215,7 +215,9 @@ class GpuApiIT {
       assertFeature(j, false);
       Map<String, JsonNode> bySlug = new java.util.TreeMap<>();
       j.get("providers").forEach(p -> bySlug.put(p.get("slug").asText(), p));
-      assertThat(bySlug).containsOnlyKeys("comfyui", "huggingface", "modal", "replicate", "runpod");
+      assertThat(bySlug)
+          .containsOnlyKeys(
+              "comfy_cloud", "comfyui", "huggingface", "modal", "replicate", "runpod");
       JsonNode comfy = bySlug.get("comfyui");
       assertThat(comfy.get("required_secrets")).isEmpty();
       assertThat(comfy.get("secrets_present").asBoolean()).isTrue();
@@ -258,7 +260,7 @@ class GpuApiIT {
       assertThat(hf.get("reason").asText()).isEqualTo("missing token");
       assertThat(hf.get("provider").asText()).isEqualTo("huggingface");
       JsonNode all = s.post("/api/providers/gpu/health", "").json();
-      assertThat(all.get("providers")).hasSize(5);
+      assertThat(all.get("providers")).hasSize(6);
       assertFeature(all, false);
     }
   }

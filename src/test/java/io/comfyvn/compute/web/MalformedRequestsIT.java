@@ -80,10 +80,11 @@ class MalformedRequestsIT {
     for (String body : fixed) {
       out.add(new Bad("POST", submit, body));
     }
+    // (submit takes workflow jobs' inline files, up to 24 MiB: WorkflowBodiesIT; 1 MiB elsewhere)
     out.add(
         new Bad(
             "POST",
-            submit,
+            "/api/providers/gpu/health",
             "{\"provider\":\"runpod\",\"job\":{\"big\":\"" + "a".repeat(1_100_000) + "\"}}"));
     out.add(new Bad("POST", "/api/providers/gpu/health", "{\"provider\":7}"));
     out.add(new Bad("POST", "/api/providers/gpu/health", "{\"provider\":\"nope\"}"));

@@ -89,7 +89,7 @@ class StudioComputePageIT {
   @Test
   void showsReadinessMissingSecretsAndRunsADryRunJob() {
     browser.get(server.base() + "/");
-    waiting().until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 5);
+    waiting().until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 6);
     assertThat(browser.findElement(By.id("flag")).getText()).contains("off");
 
     WebElement modal = browser.findElement(By.cssSelector("#providers tr[data-slug=modal]"));

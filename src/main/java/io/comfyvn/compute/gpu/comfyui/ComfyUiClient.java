@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
+import io.comfyvn.compute.gpu.LiveClient.Progress;
 import io.comfyvn.compute.gpu.LiveOutputs;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
@@ -15,6 +16,10 @@ import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.workflow.InputFile;
+import io.comfyvn.compute.workflow.InputRef;
+import io.comfyvn.compute.workflow.MediaTypes;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -32,7 +39,18 @@ import java.util.regex.Pattern;
  * {@code GET /queue} tells queued ({@code queue_pending}) from running ({@code queue_running});
  * {@code POST /queue {"delete": [id]}} drops a queued prompt and {@code POST /interrupt} stops the
  * running one; {@code GET /system_stats} reports the version and each device's VRAM. Outputs are
- * the {@code images[]} of every output node, fetched from {@code GET /view}.
+ * every file of every output node ({@code images}, {@code gifs}, {@code audio}, ...), fetched from
+ * {@code GET /view}, and {@code text} strings.
+ *
+ * <p>A workflow job is checked against the box first: {@code GET /object_info} for its node classes
+ * and {@code GET /models/<folder>} for its model files (the loader's list in {@code /object_info}
+ * where the box has no {@code /models} route); what the box lacks is refused as {@code
+ * missing_node} / {@code missing_model} with the names, and nothing is queued. Its inputs go up
+ * with {@code POST /upload/image} (into {@code input/comfyvn/<sha256 prefix>/}, so two jobs' files
+ * of one name never meet). The prompt is queued under our own {@code prompt_id} (derived from the
+ * task id) and {@code client_id}: before sending, and after a create whose answer was lost, {@code
+ * /history/{id}} and {@code /queue} say whether the box already has it, so it is never queued
+ * twice. Progress comes from the socket ({@link ProgressFeed}).
  *
  * <p>Provider words ({@code provider_status}): {@code pending} (queued), {@code running}, {@code
  * success}, {@code error}, {@code interrupted} (canceled).
@@ -54,12 +72,26 @@ final class ComfyUiClient implements LiveClient {
 
   private static final double GB = 1024.0 * 1024 * 1024;
 
+  static final String RUNNER = "ComfyUI native API";
+
+  /** Where a client finds the progress socket of a box and client id. */
+  interface Feeds {
+    ProgressFeed feed(String base, String clientId);
+  }
+
   private final LiveContext ctx;
   private final ProviderAnswers answers = new ProviderAnswers(PROVIDER);
   private final String base;
   private final Map<String, String> auth;
+  private final String clientId;
+  private final Feeds feeds;
+  private final ProgressFeed feed;
 
   ComfyUiClient(LiveContext ctx) {
+    this(ctx, null);
+  }
+
+  ComfyUiClient(LiveContext ctx, Feeds feeds) {
     this.ctx = ctx;
     String b = ctx.settings().text("base_url").orElse(DEFAULT_BASE);
     this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
@@ -68,16 +100,75 @@ final class ComfyUiClient implements LiveClient {
             .map(Secret::reveal)
             .map(t -> Map.of("Authorization", "Bearer " + t))
             .orElse(Map.of());
+    this.clientId = ctx.settings().text("client_id").orElse(DEFAULT_CLIENT_ID);
+    this.feeds = feeds;
+    // the socket carries no credentials: behind a token-checking proxy there is no feed
+    this.feed = feeds == null || !auth.isEmpty() ? null : feeds.feed(base, clientId);
+  }
+
+  @Override
+  public String runner() {
+    return RUNNER;
+  }
+
+  /** Our prompt id for a task: the same for every attempt, so the box's copy is recognised. */
+  static String promptId(String taskId) {
+    return UUID.nameUUIDFromBytes(("comfyvn-prompt/" + taskId).getBytes(StandardCharsets.UTF_8))
+        .toString();
   }
 
   @Override
   public Submitted submit(LiveJob job) {
+    String id = promptId(job.taskId());
+    ObjectNode graph;
+    if (job.workflowRun().isPresent()) {
+      WorkflowRun run = job.workflowRun().get();
+      Preflight.check(this::getJson, run);
+      graph = run.job().graph().json();
+      for (InputFile f : run.inputs()) {
+        String name = upload(f);
+        for (InputRef ref : run.job().inputRefs()) {
+          if (ref.name().equals(f.name())) {
+            ((ObjectNode) graph.get(ref.nodeId()).get("inputs")).put(ref.input(), name);
+          }
+        }
+      }
+    } else {
+      graph = Workflows.graph(job.job(), job.seed(), job.settings());
+    }
+    // already on the box (a resend after a crash or a lost answer)? then it is not queued again
+    Optional<Submitted> there = existing(id);
+    if (there.isPresent()) {
+      return there.get();
+    }
+    // a request may name its own client id (settings it may override); its socket is that id's
+    String cid = job.settings().text("client_id").orElse(clientId);
     ObjectNode body = ctx.mapper().createObjectNode();
-    body.set("prompt", Workflows.graph(job.job(), job.seed(), job.settings()));
-    body.put("client_id", job.settings().text("client_id").orElse(DEFAULT_CLIENT_ID));
+    body.set("prompt", graph);
+    body.put("client_id", cid);
+    body.put("prompt_id", id);
+    if (feeds != null && auth.isEmpty()) {
+      feeds.feed(base, cid).watch(id);
+    }
     HttpCall call = HttpCall.postJson(uri("/prompt"), auth, body.toString());
-    ObjectNode answer = answers.object(Op.CREATE, call, ctx.http().call(Op.CREATE, call));
-    String id = answers.requiredText(Op.CREATE, call.describe(), answer, "prompt_id");
+    ObjectNode answer;
+    try {
+      answer = answers.object(Op.CREATE, call, ctx.http().call(Op.CREATE, call));
+    } catch (ProviderException e) {
+      if (e.sent() == Sent.AMBIGUOUS) {
+        // the answer was lost: the box says whether it queued our prompt id
+        Optional<Submitted> queued = existingQuietly(id);
+        if (queued.isPresent()) {
+          return queued.get();
+        }
+      }
+      throw e;
+    }
+    String answered = answers.requiredText(Op.CREATE, call.describe(), answer, "prompt_id");
+    if (!answered.equals(id)) {
+      // an older ComfyUI ignores prompt_id and picks its own: follow that one
+      id = answered;
+    }
     JsonNode nodeErrors = answer.path("node_errors");
     if (nodeErrors.isContainerNode() && !nodeErrors.isEmpty()) {
       // ComfyUI queues the outputs that did validate; a job that is partly wrong must not run
@@ -97,17 +188,106 @@ final class ComfyUiClient implements LiveClient {
   }
 
   @Override
+  public Optional<Submitted> find(String taskId) {
+    return existing(promptId(taskId));
+  }
+
+  /** The prompt as the box has it (finished, running or queued), or empty. */
+  private Optional<Submitted> existing(String id) {
+    JsonNode entry = historyEntry(id);
+    if (entry != null) {
+      return Optional.of(new Submitted(id, withLog(finished(entry), id)));
+    }
+    String where = queued(id);
+    if (where == null) {
+      return Optional.empty();
+    }
+    JobState s =
+        RUNNING.equals(where)
+            ? state(TaskStatus.RUNNING, RUNNING)
+            : state(TaskStatus.QUEUED, PENDING);
+    return Optional.of(new Submitted(id, withLog(s, id)));
+  }
+
+  private Optional<Submitted> existingQuietly(String id) {
+    try {
+      return existing(id);
+    } catch (ProviderException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static JobState withLog(JobState s, String id) {
+    List<String> logs = new ArrayList<>(s.logs());
+    logs.add("ComfyUI already had prompt " + id + "; it was not queued again");
+    return new JobState(
+        s.status(),
+        s.providerStatus(),
+        s.progress(),
+        s.outputs(),
+        logs,
+        s.error(),
+        s.metrics(),
+        s.steps(),
+        s.failure());
+  }
+
+  /** Uploads one input; returns the name the graph's loader reads it by. */
+  private String upload(InputFile f) {
+    String sub = "comfyvn/" + f.sha256().substring(0, 16);
+    HttpCall call =
+        HttpCall.postMultipart(
+            uri("/upload/image"),
+            auth,
+            List.of(
+                new HttpCall.Part("image", f.name(), f.mime(), f.data()),
+                HttpCall.Part.field("overwrite", "true"),
+                HttpCall.Part.field("type", "input"),
+                HttpCall.Part.field("subfolder", sub)));
+    // an upload queues nothing and overwrites the same bytes at the same name: safe to repeat,
+    // so it is limited and retried like a read
+    JsonNode answer = answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
+    String name = answers.requiredText(Op.READ, call.describe(), answer, "name");
+    String folder = answer.path("subfolder").asText("");
+    return folder.isEmpty() ? name : folder + "/" + name;
+  }
+
+  /** A GET for the preflight: the JSON answer, or empty on 404 (a route this box lacks). */
+  private Optional<JsonNode> getJson(String path) {
+    HttpCall call = HttpCall.get(uri(path), auth);
+    HttpReply r = ctx.http().call(Op.READ, call, s -> s == 404);
+    if (r.status() == 404) {
+      return Optional.empty();
+    }
+    return Optional.of(answers.json(Op.READ, call, r));
+  }
+
+  @Override
   public JobState poll(String providerJobId) {
     String id = id(providerJobId);
     JsonNode entry = historyEntry(id);
     if (entry != null) {
+      if (feed != null) {
+        feed.forget(id);
+      }
       return finished(entry);
     }
-    String where = queued(id);
-    if (RUNNING.equals(where)) {
-      return state(TaskStatus.RUNNING, RUNNING);
+    JsonNode queue = queue();
+    JsonNode item = item(queue.path("queue_running"), id);
+    if (item != null) {
+      Progress steps = steps(id, item);
+      return new JobState(
+          TaskStatus.RUNNING,
+          RUNNING,
+          steps == null ? null : steps.fraction(),
+          null,
+          null,
+          null,
+          null,
+          steps,
+          null);
     }
-    if (PENDING.equals(where)) {
+    if (item(queue.path("queue_pending"), id) != null) {
       return state(TaskStatus.QUEUED, PENDING);
     }
     // It may have ended between the two reads; read the history once more before giving up.
@@ -177,6 +357,31 @@ final class ComfyUiClient implements LiveClient {
     return entry != null && entry.isObject() ? entry : null;
   }
 
+  /** Where the socket says the running prompt is, node n of its graph's m. */
+  private Progress steps(String id, JsonNode item) {
+    if (feed == null) {
+      return null;
+    }
+    JsonNode graph = item.path(2);
+    return feed.progress(
+        id, graph.size(), node -> graph.path(node).path("class_type").asText(null));
+  }
+
+  private ObjectNode queue() {
+    HttpCall call = HttpCall.get(uri("/queue"), auth);
+    return answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
+  }
+
+  /** A prompt's item in one list of {@code GET /queue}, or null. */
+  private static JsonNode item(JsonNode list, String id) {
+    for (JsonNode item : list) {
+      if (id.equals(item.path(1).asText(null))) {
+        return item;
+      }
+    }
+    return null;
+  }
+
   /** {@link #RUNNING}, {@link #PENDING}, or null when the queue does not hold the prompt. */
   private String queued(String id) {
     HttpCall call = HttpCall.get(uri("/queue"), auth);
@@ -229,14 +434,44 @@ final class ComfyUiClient implements LiveClient {
     }
     List<String> logs = new ArrayList<>();
     List<Output> files = new ArrayList<>();
-    for (JsonNode node : entry.path("outputs")) {
-      for (JsonNode image : node.path("images")) {
-        String name = ProviderAnswers.text(image, "filename");
-        // "temp" entries are PreviewImage previews, not results the workflow saved
-        if (name != null && image.path("type").asText("output").equals("output")) {
-          files.add(file(name, image.path("subfolder").asText(""), logs));
-        }
-      }
+    List<Output> previews = new ArrayList<>();
+    entry
+        .path("outputs")
+        .properties()
+        .forEach(
+            node ->
+                node.getValue()
+                    .properties()
+                    .forEach(
+                        kind -> {
+                          if (kind.getKey().equals("text")) {
+                            int i = 0;
+                            for (JsonNode t : kind.getValue()) {
+                              if (t.isTextual()) {
+                                files.add(
+                                    LiveOutputs.inline(
+                                        "node-" + node.getKey() + "-" + (i++) + ".txt",
+                                        Base64.getEncoder()
+                                            .encodeToString(
+                                                t.asText().getBytes(StandardCharsets.UTF_8)),
+                                        "text/plain"));
+                              }
+                            }
+                            return;
+                          }
+                          for (JsonNode f : kind.getValue()) {
+                            String name = f.isObject() ? ProviderAnswers.text(f, "filename") : null;
+                            if (name == null) {
+                              continue; // "animated": [true], other flags
+                            }
+                            String type = f.path("type").asText("output");
+                            Output o = file(name, f.path("subfolder").asText(""), type, logs);
+                            // "temp" entries are previews, kept only when nothing was saved
+                            (type.equals("output") ? files : previews).add(o);
+                          }
+                        }));
+    if (files.isEmpty()) {
+      files.addAll(previews);
     }
     return new JobState(TaskStatus.DONE, SUCCESS, 1.0, files, logs, null, metrics);
   }
@@ -246,9 +481,15 @@ final class ComfyUiClient implements LiveClient {
    * wants the bearer token (which a download does not carry) the client fetches it and hands it on
    * inline. A failed fetch leaves the URL and says why in the logs.
    */
-  private Output file(String name, String subfolder, List<String> logs) {
+  private Output file(String name, String subfolder, String type, List<String> logs) {
     String url =
-        base + "/view?filename=" + enc(name) + "&subfolder=" + enc(subfolder) + "&type=output";
+        base
+            + "/view?filename="
+            + enc(name)
+            + "&subfolder="
+            + enc(subfolder)
+            + "&type="
+            + enc(type);
     Output linked = new Output(name, url, null, mimeOf(name));
     if (auth.isEmpty()) {
       return linked;
@@ -268,23 +509,7 @@ final class ComfyUiClient implements LiveClient {
   }
 
   private static String mimeOf(String name) {
-    String lower = name.toLowerCase(Locale.ROOT);
-    if (lower.endsWith(".png")) {
-      return "image/png";
-    }
-    if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) {
-      return "image/jpeg";
-    }
-    if (lower.endsWith(".webp")) {
-      return "image/webp";
-    }
-    if (lower.endsWith(".gif")) {
-      return "image/gif";
-    }
-    if (lower.endsWith(".mp4")) {
-      return "video/mp4";
-    }
-    return null;
+    return MediaTypes.byExtension(name).map(MediaTypes.Sniffed::mime).orElse(null);
   }
 
   /** The data of the first status message of this kind ({@code [event, data]} pairs). */

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 
 /**
@@ -23,6 +24,9 @@ import java.util.function.Supplier;
  * job is never created twice.
  */
 public final class ProviderHttp {
+  /** The header that makes a create safe to resend (see {@link RetryLayer#retries}). */
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
   private final ResilienceSettings settings;
   private final ObjectMapper mapper;
   private final EgressGuard guard;
@@ -118,6 +122,15 @@ public final class ProviderHttp {
    */
   public HttpReply call(Op op, HttpCall call, Duration timeout) {
     return stack.top().send(new Exchange(op, call, timeout));
+  }
+
+  /**
+   * Sends a call; returns a 2xx/3xx answer, or an error answer whose status {@code answered}
+   * accepts (for a client that reads a provider's error body itself, e.g. to name the models a
+   * refused workflow lacks), or throws. 429 and 5xx are never handed back: they are retried first.
+   */
+  public HttpReply call(Op op, HttpCall call, IntPredicate answered) {
+    return stack.top().send(new Exchange(op, call, settings.timeout(op), answered));
   }
 
   /**

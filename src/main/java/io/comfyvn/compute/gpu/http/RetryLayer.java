@@ -39,7 +39,7 @@ final class RetryLayer implements Layer {
       try {
         return next.send(x);
       } catch (ProviderException e) {
-        if (attempt >= settings.maxAttempts() || !retries(x.op(), e)) {
+        if (attempt >= settings.maxAttempts() || !retries(x.op(), x.keyed(), e)) {
           throw e;
         }
         Optional<Duration> wait = delay(attempt, e);
@@ -66,17 +66,23 @@ final class RetryLayer implements Layer {
    *   <li>any operation: the request never reached the provider ({@code provider_unreachable}), or
    *       the provider refused it for now (429, 503);
    *   <li>reads and cancels only: the outcome is ambiguous (a timeout after sending, another 5xx).
-   *       A create that may have reached the provider is never resent: it may have created a job.
+   *       A create that may have reached the provider is never resent: it may have created a job;
+   *       unless it carries an {@code Idempotency-Key} ({@code keyed}), which the provider answers
+   *       with its first outcome instead of creating again.
    * </ul>
    */
   static boolean retries(Op op, ProviderException e) {
+    return retries(op, false, e);
+  }
+
+  static boolean retries(Op op, boolean keyed, ProviderException e) {
     return switch (e.code()) {
       case "rate_limited", "provider_circuit_open", "egress_denied", "network_off" -> false;
       default ->
           switch (e.sent()) {
             case NOT_SENT -> true;
             case REFUSED -> e.httpStatus() == 429 || e.httpStatus() == 503;
-            case AMBIGUOUS -> op != Op.CREATE;
+            case AMBIGUOUS -> op != Op.CREATE || keyed;
           };
     };
   }

@@ -59,7 +59,7 @@ final class SendingLayer implements Layer {
                   + ": no complete answer in "
                   + seconds(x.timeout())
                   + " (it may have been received)",
-              x.op() != Op.CREATE,
+              x.op() != Op.CREATE || x.keyed(),
               Sent.AMBIGUOUS,
               0,
               null,
@@ -74,13 +74,14 @@ final class SendingLayer implements Layer {
               null,
               null);
     }
-    if (reply.status() < 400) {
+    int s = reply.status();
+    if (s < 400 || (s != 429 && s < 500 && x.answered().test(s))) {
       return reply;
     }
-    throw failure(x.op(), call, reply);
+    throw failure(x.op(), x.keyed(), call, reply);
   }
 
-  private ProviderException failure(Op op, HttpCall call, HttpReply reply) {
+  private ProviderException failure(Op op, boolean keyed, HttpCall call, HttpReply reply) {
     int s = reply.status();
     String what =
         provider + " " + call.describe() + " -> HTTP " + s + ": " + errorText.apply(reply);
@@ -96,7 +97,14 @@ final class SendingLayer implements Layer {
     if (s >= 500) {
       Kind kind = s == 504 ? Kind.UPSTREAM_TIMEOUT : Kind.UPSTREAM_FAILED;
       return new ProviderException(
-          kind, "provider_error", what, op != Op.CREATE, Sent.AMBIGUOUS, s, retryAfter, null);
+          kind,
+          "provider_error",
+          what,
+          op != Op.CREATE || keyed,
+          Sent.AMBIGUOUS,
+          s,
+          retryAfter,
+          null);
     }
     return switch (s) {
       case 401, 403 ->
@@ -113,8 +121,19 @@ final class SendingLayer implements Layer {
           new ProviderException(
               Kind.NOT_FOUND, "provider_not_found", what, false, Sent.REFUSED, s, null, null);
       case 409 ->
-          new ProviderException(
-              Kind.CONFLICT, "provider_conflict", what, false, Sent.REFUSED, s, null, null);
+          // a keyed create whose first attempt is still in flight: come back under the same key
+          keyed && retryAfter != null
+              ? new ProviderException(
+                  Kind.CONFLICT,
+                  "provider_conflict",
+                  what,
+                  true,
+                  Sent.AMBIGUOUS,
+                  s,
+                  retryAfter,
+                  null)
+              : new ProviderException(
+                  Kind.CONFLICT, "provider_conflict", what, false, Sent.REFUSED, s, null, null);
       default ->
           new ProviderException(
               Kind.UNPROCESSABLE, "provider_rejected", what, false, Sent.REFUSED, s, null, null);

@@ -78,8 +78,8 @@ public final class Boundary extends Handler.Wrapper {
     if (!pass.readBody()) {
       return next.handle(request, response, callback);
     }
-    new BodyBuffer(next, request, response, callback, BoundaryPolicy.MAX_BODY_BYTES, bodyTimeout)
-        .start();
+    long max = BoundaryPolicy.maxBodyBytes(request.getHttpURI().getPath());
+    new BodyBuffer(next, request, response, callback, max, bodyTimeout).start();
     return true;
   }
 

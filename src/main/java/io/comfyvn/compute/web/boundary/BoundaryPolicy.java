@@ -22,6 +22,20 @@ public final class BoundaryPolicy {
   /** Bodies larger than this are refused with 413 before they are read. */
   public static final long MAX_BODY_BYTES = 1_048_576;
 
+  /**
+   * The routes that take a workflow job, whose input files may travel inline (16 MiB of files, as
+   * base64 about 21.4 MiB, plus a graph of up to 2 MiB), take bodies up to this size.
+   */
+  public static final long WORKFLOW_BODY_BYTES = 24L * 1024 * 1024;
+
+  private static final Set<String> WORKFLOW_ROUTES =
+      Set.of("/api/providers/gpu/submit", "/api/providers/gpu/simulate", "/api/gpu/advise");
+
+  /** The largest body a route takes. */
+  public static long maxBodyBytes(String path) {
+    return path != null && WORKFLOW_ROUTES.contains(path) ? WORKFLOW_BODY_BYTES : MAX_BODY_BYTES;
+  }
+
   /** The Studio page's login route; it needs no token (it is where the token is given). */
   public static final String SESSION_PATH = "/api/session";
 
@@ -197,11 +211,10 @@ public final class BoundaryPolicy {
           cors);
     }
     // 6. Size, from the declared length; a chunked body is counted as it arrives.
-    if (r.contentLength() > MAX_BODY_BYTES) {
+    long max = maxBodyBytes(r.path());
+    if (r.contentLength() > max) {
       return new Verdict.Refuse(
-          new Refusal(
-              413, "payload_too_large", "the body is larger than " + MAX_BODY_BYTES + " bytes"),
-          cors);
+          new Refusal(413, "payload_too_large", "the body is larger than " + max + " bytes"), cors);
     }
     return new Verdict.Pass(cors, r.hasBody());
   }

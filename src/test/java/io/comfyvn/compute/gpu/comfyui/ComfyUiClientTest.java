@@ -62,9 +62,14 @@ class ComfyUiClientTest {
         + "]}";
   }
 
+  /** The look before sending: the box has no such prompt in its history or queue. */
+  private ScriptedTransport notOnTheBox() {
+    return transport.json(200, "{}").json(200, queue(null, null));
+  }
+
   @Test
   void aPromptOnlyJobQueuesTheBuiltInGraphWithTheTasksSeed() throws Exception {
-    transport.json(200, "{\"prompt_id\":\"" + ID + "\",\"number\":3,\"node_errors\":{}}");
+    notOnTheBox().json(200, "{\"prompt_id\":\"" + ID + "\",\"number\":3,\"node_errors\":{}}");
 
     Submitted s =
         client()
@@ -75,12 +80,15 @@ class ComfyUiClientTest {
                     7,
                     "{\"checkpoint\":\"v1-5-pruned-emaonly.safetensors\",\"client_id\":\"studio\"}"));
 
-    HttpCall call = transport.call(0);
+    assertThat(transport.call(0).uri().toString())
+        .isEqualTo(BASE + "/history/" + ComfyUiClient.promptId("t1"));
+    HttpCall call = transport.call(2);
     assertThat(call.method()).isEqualTo("POST");
     assertThat(call.uri().toString()).isEqualTo(BASE + "/prompt");
     assertThat(call.headers()).doesNotContainKey("Authorization");
     JsonNode b = json(call);
     assertThat(b.path("client_id").asText()).isEqualTo("studio");
+    assertThat(b.path("prompt_id").asText()).isEqualTo(ComfyUiClient.promptId("t1"));
     JsonNode g = b.path("prompt");
     assertThat(g.path("3").path("class_type").asText()).isEqualTo("KSampler");
     assertThat(g.path("3").path("inputs").path("seed").asLong()).isEqualTo(7);
@@ -99,20 +107,20 @@ class ComfyUiClientTest {
 
   @Test
   void theDefaultsAreTheSdxlCheckpointAndAnUnsignedSeed() throws Exception {
-    transport.json(200, "{\"prompt_id\":\"" + ID + "\",\"number\":0,\"node_errors\":{}}");
+    notOnTheBox().json(200, "{\"prompt_id\":\"" + ID + "\",\"number\":0,\"node_errors\":{}}");
 
     client().submit(job("{\"input\":{\"prompt\":\"x\"}}", -1, "{}"));
 
-    JsonNode g = json(transport.call(0)).path("prompt");
+    JsonNode g = json(transport.call(2)).path("prompt");
     assertThat(g.path("4").path("inputs").path("ckpt_name").asText())
         .isEqualTo("sd_xl_base_1.0.safetensors");
     assertThat(g.path("3").path("inputs").path("seed").asText()).isEqualTo("18446744073709551615");
-    assertThat(json(transport.call(0)).path("client_id").asText()).isEqualTo("comfyvn-compute");
+    assertThat(json(transport.call(2)).path("client_id").asText()).isEqualTo("comfyvn-compute");
   }
 
   @Test
   void anApiFormatWorkflowIsSentAsGiven() throws Exception {
-    transport.json(200, "{\"prompt_id\":\"" + ID + "\",\"number\":0,\"node_errors\":{}}");
+    notOnTheBox().json(200, "{\"prompt_id\":\"" + ID + "\",\"number\":0,\"node_errors\":{}}");
     String graph =
         "{\"1\":{\"class_type\":\"LoadImage\",\"inputs\":{\"image\":\"a.png\"}},"
             + "\"2\":{\"class_type\":\"SaveImage\",\"inputs\":{\"images\":[\"1\",0]}}}";
@@ -120,7 +128,7 @@ class ComfyUiClientTest {
     client()
         .submit(job("{\"workflow\":" + graph + ",\"input\":{\"prompt\":\"ignored\"}}", 7, "{}"));
 
-    assertThat(json(transport.call(0)).path("prompt"))
+    assertThat(json(transport.call(2)).path("prompt"))
         .isEqualTo(LiveContexts.MAPPER.readTree(graph));
   }
 
@@ -148,13 +156,14 @@ class ComfyUiClientTest {
 
   @Test
   void nodeErrorsRejectTheJobAndDropWhatWasQueued() {
-    transport.json(
-        200,
-        "{\"prompt_id\":\""
-            + ID
-            + "\",\"number\":0,\"node_errors\":{\"4\":{\"errors\":[{\"type\":\"value_not_in_list\","
-            + "\"message\":\"Value not in list\",\"details\":\"ckpt_name: 'x' not in []\"}],"
-            + "\"class_type\":\"CheckpointLoaderSimple\"}}}");
+    notOnTheBox()
+        .json(
+            200,
+            "{\"prompt_id\":\""
+                + ID
+                + "\",\"number\":0,\"node_errors\":{\"4\":{\"errors\":[{\"type\":\"value_not_in_list\","
+                + "\"message\":\"Value not in list\",\"details\":\"ckpt_name: 'x' not in []\"}],"
+                + "\"class_type\":\"CheckpointLoaderSimple\"}}}");
     transport.reply(200, "");
 
     assertThatThrownBy(() -> client().submit(job("{\"input\":{\"prompt\":\"x\"}}", 1, "{}")))
@@ -167,17 +176,18 @@ class ComfyUiClientTest {
                   .contains(
                       "4 CheckpointLoaderSimple: Value not in list (ckpt_name: 'x' not in [])");
             });
-    HttpCall drop = transport.call(1);
+    HttpCall drop = transport.call(3);
     assertThat(drop.uri().toString()).isEqualTo(BASE + "/queue");
     assertThat(body(drop)).isEqualTo("{\"delete\":[\"" + ID + "\"]}");
   }
 
   @Test
   void aValidationFailureIs422WithComfyUisReason() {
-    transport.json(
-        400,
-        "{\"error\":{\"type\":\"invalid_prompt\",\"message\":\"Cannot execute because node Foo"
-            + " does not exist.\",\"details\":\"Node ID '#1'\"},\"node_errors\":{}}");
+    notOnTheBox()
+        .json(
+            400,
+            "{\"error\":{\"type\":\"invalid_prompt\",\"message\":\"Cannot execute because node Foo"
+                + " does not exist.\",\"details\":\"Node ID '#1'\"},\"node_errors\":{}}");
 
     assertThatThrownBy(() -> client().submit(job("{\"input\":{\"prompt\":\"x\"}}", 1, "{}")))
         .isInstanceOfSatisfying(
@@ -187,7 +197,7 @@ class ComfyUiClientTest {
               assertThat(e.httpStatus()).isEqualTo(400);
               assertThat(e.getMessage()).contains("node Foo does not exist");
             });
-    assertThat(transport.calls()).hasSize(1);
+    assertThat(transport.calls()).hasSize(3);
   }
 
   @Test
@@ -208,6 +218,7 @@ class ComfyUiClientTest {
   @Test
   void aPromptNeitherQueuedNorInTheHistoryIsGone() {
     transport.json(200, "{}").json(200, queue(null, null)).json(200, "{}");
+    // (history, queue, history again: it may have ended between the first two reads)
 
     assertThatThrownBy(() -> client().poll(ID))
         .isInstanceOfSatisfying(

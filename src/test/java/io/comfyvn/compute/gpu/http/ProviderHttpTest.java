@@ -66,6 +66,65 @@ class ProviderHttpTest {
     assertThat(t.calls()).hasSize(1);
   }
 
+  private static HttpCall keyedCreate() {
+    return HttpCall.postJson(
+        URI.create("http://127.0.0.1:1/v1/jobs"),
+        Map.of(ProviderHttp.IDEMPOTENCY_KEY, "k-1"),
+        "{}");
+  }
+
+  @ParameterizedTest(name = "keyed, ambiguous {0}")
+  @CsvSource({"timeout", "500", "502", "504"})
+  void aKeyedCreateIsResentWithTheSameKeyAfterAnAmbiguousFailure(String what) {
+    ScriptedTransport t = new ScriptedTransport();
+    if (what.equals("timeout")) {
+      t.fail(true);
+    } else {
+      t.reply(Integer.parseInt(what), "{}");
+    }
+    t.reply(201, "{\"id\":\"same\"}");
+    assertThat(door(t).call(Op.CREATE, keyedCreate()).status()).isEqualTo(201);
+    assertThat(t.calls()).hasSize(2);
+    assertThat(t.calls())
+        .allSatisfy(
+            c -> assertThat(c.headers()).containsEntry(ProviderHttp.IDEMPOTENCY_KEY, "k-1"));
+  }
+
+  @Test
+  void aKeyedCreateInFlightElsewhereIsRetriedAfterItsRetryAfter() {
+    ScriptedTransport t =
+        new ScriptedTransport()
+            .reply(409, Map.of("Retry-After", List.of("0")), "{\"error\":{\"code\":\"x\"}}")
+            .reply(201, "{\"id\":\"same\"}");
+    assertThat(door(t).call(Op.CREATE, keyedCreate()).status()).isEqualTo(201);
+    assertThat(t.calls()).hasSize(2);
+  }
+
+  @Test
+  void aConflictWithoutRetryAfterIsNotRetriedEvenKeyed() {
+    ScriptedTransport t = new ScriptedTransport().reply(409, "{}").reply(201, "{}");
+    assertThatThrownBy(() -> door(t).call(Op.CREATE, keyedCreate()))
+        .isInstanceOfSatisfying(
+            ProviderException.class, e -> assertThat(e.code()).isEqualTo("provider_conflict"));
+    assertThat(t.calls()).hasSize(1);
+  }
+
+  @ParameterizedTest(name = "answered {0}")
+  @CsvSource({"402,true", "422,true", "404,false", "429,false", "500,false"})
+  void onlyTheStatusesACallerReadsItselfAreHandedBack(int status, boolean handedBack) {
+    ScriptedTransport t = new ScriptedTransport().reply(status, "{\"error\":{}}");
+    for (int i = 0; i < 4; i++) {
+      t.reply(status, "{\"error\":{}}");
+    }
+    if (handedBack) {
+      assertThat(door(t).call(Op.READ, create(), s -> s == 402 || s == 422).status())
+          .isEqualTo(status);
+    } else {
+      assertThatThrownBy(() -> door(t).call(Op.READ, create(), s -> s == 402 || s == 422))
+          .isInstanceOf(ProviderException.class);
+    }
+  }
+
   @Test
   void readsAreRetriedOnAmbiguousFailures() {
     ScriptedTransport t =

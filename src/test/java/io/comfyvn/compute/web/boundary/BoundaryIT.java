@@ -326,20 +326,20 @@ class BoundaryIT {
     String big = "{\"provider\":\"runpod\",\"job\":{\"x\":\"" + "a".repeat(1_500_000) + "\"}}";
     String medium = "a".repeat(900_000);
     for (int i = 0; i < 10; i++) {
-      Server.Reply tooLarge = server.post("/api/providers/gpu/submit", big);
+      Server.Reply tooLarge = server.post("/api/providers/gpu/health", big);
       assertThat(tooLarge.status()).isEqualTo(413);
       assertThat(tooLarge.json().path("code").asText()).isEqualTo("payload_too_large");
       Server.Reply plain =
           server.send(
               java.net.http.HttpRequest.newBuilder(
-                      java.net.URI.create(server.base() + "/api/providers/gpu/submit"))
+                      java.net.URI.create(server.base() + "/api/providers/gpu/health"))
                   .header("Content-Type", "text/plain")
                   .POST(java.net.http.HttpRequest.BodyPublishers.ofString(medium)));
       assertThat(plain.status()).isEqualTo(415);
       Server.Reply chunked =
           server.send(
               java.net.http.HttpRequest.newBuilder(
-                      java.net.URI.create(server.base() + "/api/providers/gpu/submit"))
+                      java.net.URI.create(server.base() + "/api/providers/gpu/health"))
                   .header("Content-Type", "application/json")
                   .POST(
                       java.net.http.HttpRequest.BodyPublishers.ofInputStream(

@@ -416,6 +416,7 @@ class BoundaryPolicyTest {
 
   static Stream<Arguments> mediaTypes() {
     String submit = "/api/providers/gpu/submit";
+    String health = "/api/providers/gpu/health";
     String hook = "/api/providers/gpu/webhooks/runpod";
     return Stream.of(
         Arguments.of(post(submit), "pass"),
@@ -445,9 +446,16 @@ class BoundaryPolicyTest {
         Arguments.of(post(hook).type("text/plain"), "pass"),
         Arguments.of(post(hook).type(null), "pass"),
         Arguments.of(post(hook + "/x").type("text/plain"), "415 unsupported_media_type"),
-        Arguments.of(post(submit).length(BoundaryPolicy.MAX_BODY_BYTES), "pass"),
+        Arguments.of(post(health).length(BoundaryPolicy.MAX_BODY_BYTES), "pass"),
         Arguments.of(
-            post(submit).length(BoundaryPolicy.MAX_BODY_BYTES + 1), "413 payload_too_large"));
+            post(health).length(BoundaryPolicy.MAX_BODY_BYTES + 1), "413 payload_too_large"),
+        // the routes that take a workflow job take its inline input files
+        Arguments.of(post(submit).length(BoundaryPolicy.WORKFLOW_BODY_BYTES), "pass"),
+        Arguments.of(post("/api/gpu/advise").length(BoundaryPolicy.WORKFLOW_BODY_BYTES), "pass"),
+        Arguments.of(
+            post("/api/providers/gpu/simulate").length(BoundaryPolicy.WORKFLOW_BODY_BYTES), "pass"),
+        Arguments.of(
+            post(submit).length(BoundaryPolicy.WORKFLOW_BODY_BYTES + 1), "413 payload_too_large"));
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -463,7 +471,7 @@ class BoundaryPolicyTest {
             .host("evil.example")
             .origin("https://evil.example")
             .type("text/plain")
-            .length(BoundaryPolicy.MAX_BODY_BYTES + 1);
+            .length(BoundaryPolicy.WORKFLOW_BODY_BYTES + 1);
     assertThat(code(withToken().check(all.build()))).isEqualTo("421 unknown_host");
     assertThat(code(withToken().check(all.host("127.0.0.1:" + PORT).build())))
         .isEqualTo("403 cross_origin");

@@ -68,7 +68,7 @@ class TokenPageIT {
     browser.findElement(By.id("token")).sendKeys(TOKEN);
     browser.findElement(By.cssSelector("#login-form button")).click();
     wait.until(d -> !d.findElement(By.id("login")).isDisplayed());
-    wait.until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 5);
+    wait.until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 6);
     wait.until(d -> d.findElement(By.id("conn")).getText().contains("live updates"));
     assertThat(browser.findElement(By.id("token")).getAttribute("value")).isEmpty();
 
@@ -90,7 +90,7 @@ class TokenPageIT {
         .doesNotContain(TOKEN);
 
     browser.navigate().refresh();
-    wait.until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 5);
+    wait.until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 6);
     assertThat(browser.findElement(By.id("login")).isDisplayed()).isFalse();
     // The service itself still refuses a caller without the token.
     assertThat(server.get("/jobs/all").status()).isEqualTo(401);

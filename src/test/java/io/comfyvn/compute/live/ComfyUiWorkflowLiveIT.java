@@ -1,0 +1,201 @@
+package io.comfyvn.compute.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
+import io.comfyvn.compute.fakes.FakeProviders;
+import io.comfyvn.compute.support.Server.Reply;
+import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.WorkflowJob;
+import io.comfyvn.compute.workflow.WorkflowJobs;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.HexFormat;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Workflow jobs on self-hosted ComfyUI through its native API, against the fake box: inputs
+ * uploaded with {@code /upload/image}, the graph queued under our own {@code prompt_id} with the
+ * request's seeds written in, progress from {@code /ws}, outputs of every kind with provenance, and
+ * what the box lacks refused from {@code /object_info} and {@code /models} before anything is
+ * queued.
+ */
+class ComfyUiWorkflowLiveIT {
+  private static final String CU = FakeProviders.COMFYUI;
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  @TempDir Path dir;
+
+  private static ObjectNode workflow(String name) throws Exception {
+    try (InputStream in = ComfyUiWorkflowLiveIT.class.getResourceAsStream("/workflows/" + name)) {
+      return (ObjectNode) Json.mapper().readTree(in);
+    }
+  }
+
+  private static byte[] sketch() throws Exception {
+    BufferedImage img = new BufferedImage(20, 10, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < 20; x++) {
+      for (int y = 0; y < 10; y++) {
+        img.setRGB(x, y, (x * 12) << 16 | (y * 25) << 8 | 0x80);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return out.toByteArray();
+  }
+
+  private static ObjectNode request(ObjectNode workflow, byte[] png) {
+    ObjectNode r = Json.mapper().createObjectNode().put("provider", "comfyui").put("seed", 42);
+    ObjectNode job = r.putObject("job");
+    job.set("workflow", workflow);
+    if (png != null) {
+      job.putObject("inputs").put("castle_sketch.png", Base64.getEncoder().encodeToString(png));
+    }
+    return r;
+  }
+
+  private static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  private static JsonNode fakeJson(LiveHarness h, String path) throws Exception {
+    return Json.mapper()
+        .readTree(
+            HTTP.send(
+                    HttpRequest.newBuilder(URI.create(h.fakes.baseUrl() + "/comfyui" + path))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofByteArray())
+                .body());
+  }
+
+  @Test
+  void anImg2ImgWorkflowRunsWithItsUploadedInputOurPromptIdSeedsProgressAndProvenance()
+      throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      byte[] png = sketch();
+      ObjectNode req = request(workflow("sdxl_img2img.json"), png);
+      Reply sub = h.server.post("/api/providers/gpu/submit", req.toString());
+      assertThat(sub.status()).as(sub.body()).isEqualTo(200);
+      String promptId = sub.json().get("id").asText();
+      String task = sub.json().get("task_id").asText();
+      assertThat(h.fakes.stats().count(CU, "object_info")).isEqualTo(1);
+      assertThat(h.fakes.stats().count(CU, "models")).isEqualTo(1); // one folder: checkpoints
+      assertThat(h.fakes.stats().count(CU, "upload")).isEqualTo(1);
+      assertThat(h.fakes.stats().creates(CU)).isEqualTo(1);
+
+      // the box queued our prompt id, the seed the request asked for and the uploaded file
+      JsonNode queued = fakeJson(h, "/queue").get("queue_pending").get(0);
+      assertThat(queued.get(1).asText()).isEqualTo(promptId);
+      assertThat(queued.get(2).at("/3/inputs/seed").asLong())
+          .isEqualTo(WorkflowJobs.deriveSeed(42, "3", "seed"));
+      assertThat(queued.get(2).at("/10/inputs/image").asText())
+          .startsWith("comfyvn/" + sha256(png).substring(0, 16) + "/")
+          .endsWith("/castle_sketch.png");
+      assertThat(queued.get(3).get("client_id").asText()).isEqualTo("comfyvn-compute");
+
+      JsonNode running =
+          h.await(task, j -> j.path("progress_detail").path("nodes_done").asInt() > 0);
+      JsonNode pd = running.get("progress_detail");
+      assertThat(pd.get("nodes_total").asInt()).isEqualTo(9);
+      assertThat(pd.get("nodes_done").asInt()).isBetween(1, 9);
+
+      JsonNode done = h.await(task, LiveHarness.status("done"));
+      assertThat(done.get("artifacts")).as(done.toString()).hasSize(1);
+      Path file = dir.resolve(done.at("/artifacts/0/path").asText());
+      assertThat(ImageIO.read(file.toFile()).getWidth()).isEqualTo(1024);
+      WorkflowJob expected = WorkflowJobs.read(req.with("job"), 42, Limits.DEFAULT).orElseThrow();
+      JsonNode prov =
+          Json.mapper()
+              .readTree(file.resolveSibling(file.getFileName() + ".prov.json").toFile())
+              .get("provenance");
+      assertThat(prov.get("runner").asText()).isEqualTo("ComfyUI native API");
+      assertThat(prov.get("workflow_hash").asText()).isEqualTo(expected.graph().sha256());
+      assertThat(prov.at("/inputs/castle_sketch.png/sha256").asText()).isEqualTo(sha256(png));
+      assertThat(prov.get("seed").asLong()).isEqualTo(42);
+      assertThat(prov.get("provider_job_id").asText()).isEqualTo(promptId);
+    }
+  }
+
+  @Test
+  void aVideoWorkflowReturnsItsVideosWithSidecars() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      Reply sub =
+          h.server.post(
+              "/api/providers/gpu/submit",
+              request(workflow("wan_t2v_video.json"), null).toString());
+      assertThat(sub.status()).as(sub.body()).isEqualTo(200);
+      JsonNode done = h.await(sub.json().get("task_id").asText(), LiveHarness.status("done"));
+      assertThat(done.get("artifacts")).as(done.toString()).hasSize(2);
+      assertThat(done.get("artifacts").findValuesAsText("mime"))
+          .containsExactlyInAnyOrder("image/webp", "video/mp4");
+      for (JsonNode a : done.get("artifacts")) {
+        Path file = dir.resolve(a.get("path").asText());
+        assertThat(Files.size(file)).isEqualTo(a.get("bytes").asLong()).isPositive();
+        assertThat(file.resolveSibling(file.getFileName() + ".prov.json")).exists();
+      }
+    }
+  }
+
+  @Test
+  void aModelTheBoxLacksIsRefusedByNameBeforeAnythingIsQueued() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      ObjectNode wf = workflow("sdxl_img2img.json");
+      ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
+      Reply r = h.server.post("/api/providers/gpu/submit", request(wf, sketch()).toString());
+      assertThat(r.status()).as(r.body()).isEqualTo(422);
+      assertThat(r.json().get("code").asText()).isEqualTo("missing_model");
+      assertThat(r.json().get("missing").toString())
+          .contains("checkpoints/dreamshaper_8.safetensors");
+      assertThat(r.json().get("node_id").asText()).isEqualTo("4");
+      assertThat(h.fakes.stats().creates(CU)).isZero();
+      assertThat(h.fakes.stats().count(CU, "upload")).isZero();
+    }
+  }
+
+  @Test
+  void aNodeClassTheBoxLacksIsRefusedByName() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      ObjectNode wf = workflow("sdxl_img2img.json");
+      ((ObjectNode) wf.get("12")).put("class_type", "ImageScaleFancy");
+      Reply r = h.server.post("/api/providers/gpu/submit", request(wf, sketch()).toString());
+      assertThat(r.status()).as(r.body()).isEqualTo(422);
+      assertThat(r.json().get("code").asText()).isEqualTo("missing_node");
+      assertThat(r.json().get("missing").toString()).contains("ImageScaleFancy");
+      assertThat(r.json().get("node_id").asText()).isEqualTo("12");
+      assertThat(h.fakes.stats().creates(CU)).isZero();
+    }
+  }
+
+  @Test
+  void theSameRequestTwiceGivesTheSameBytes() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      byte[] png = sketch();
+      String[] shas = new String[2];
+      for (int i = 0; i < 2; i++) {
+        JsonNode s =
+            h.server
+                .post(
+                    "/api/providers/gpu/submit",
+                    request(workflow("sdxl_img2img.json"), png).toString())
+                .json();
+        shas[i] =
+            h.await(s.get("task_id").asText(), LiveHarness.status("done"))
+                .at("/artifacts/0/sha256")
+                .asText();
+      }
+      assertThat(shas[0]).isNotEmpty().isEqualTo(shas[1]);
+    }
+  }
+}
