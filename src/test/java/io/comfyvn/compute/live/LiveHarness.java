@@ -39,7 +39,7 @@ final class LiveHarness implements AutoCloseable {
     String f = fakes.baseUrl();
     String resilience =
         "\"resilience\":{\"retry\":{\"max_attempts\":5,\"base_delay_ms\":5,\"max_delay_ms\":20,"
-            + "\"max_retry_after_ms\":20},\"timeouts\":{\"create_ms\":700,\"read_ms\":700,\"cancel_ms\":700},"
+            + "\"max_retry_after_ms\":20},\"timeouts\":{\"create_ms\":2000,\"read_ms\":2000,\"cancel_ms\":2000},"
             + "\"circuit_breaker\":{\"window\":50}}";
     home.config(
         "{\"features\":{\"enable_public_gpu_adapters\":true},"

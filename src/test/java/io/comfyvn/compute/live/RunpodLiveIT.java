@@ -93,7 +93,7 @@ class RunpodLiveIT {
   @Test
   void ambiguousCreateIsNeverResentAndIsReconciledByWebhook() {
     try (LiveHarness h = new LiveHarness(dir)) {
-      h.fakes.inject(Fault.slow(RP, "create", Duration.ofMillis(1500), 1));
+      h.fakes.inject(Fault.slow(RP, "create", Duration.ofMillis(4000), 1));
       Reply r =
           h.server.post(
               "/api/providers/gpu/submit",
