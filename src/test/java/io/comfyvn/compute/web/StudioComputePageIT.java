@@ -2,24 +2,18 @@ package io.comfyvn.compute.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.comfyvn.compute.support.Browser;
 import io.comfyvn.compute.support.Server;
 import io.comfyvn.compute.support.TestHome;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -29,49 +23,23 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * submit and the task list updating over the WebSocket.
  */
 class StudioComputePageIT {
-  private static final Path CHROMIUM =
-      Path.of(System.getProperty("comfyvn.chromium", "/usr/bin/chromium"));
-  private static final Path DRIVER =
-      Path.of(System.getProperty("comfyvn.chromedriver", "/usr/bin/chromedriver"));
   @TempDir Path dir;
   private Server server;
+  private Browser chrome;
   private ChromeDriver browser;
 
   @BeforeEach
   void start() {
-    boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER);
-    if (!"true".equals(System.getenv("CI"))) {
-      Assumptions.assumeTrue(
-          installed, "chromium and chromium-driver are not installed (.ci/run installs them)");
-    }
     new TestHome(dir).secrets("{\"replicate\": {\"api_token\": \"r8_page\"}}");
     server = Server.start(dir);
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments(
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,1000",
-        "--user-data-dir=" + dir.resolve("chrome"));
-    browser =
-        new ChromeDriver(
-            new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build(),
-            options);
+    chrome = new Browser(dir.resolve("chrome"), "studio-compute.png");
+    browser = chrome.driver();
   }
 
   @AfterEach
   void stop() throws Exception {
-    if (browser != null) {
-      byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
-      Files.createDirectories(Path.of("target"));
-      Files.write(Path.of("target", "studio-compute.png"), png);
-      browser.quit();
+    if (chrome != null) {
+      chrome.close();
     }
     if (server != null) {
       server.close();
@@ -79,11 +47,7 @@ class StudioComputePageIT {
   }
 
   private WebDriverWait waiting() {
-    // The page re-renders its tables on every socket message: an element read inside a wait may go
-    // stale between finding and reading it, which means "look again", not "failed".
-    return (WebDriverWait)
-        new WebDriverWait(browser, Duration.ofSeconds(15))
-            .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+    return chrome.waiting();
   }
 
   @Test
