@@ -81,7 +81,7 @@ class SpendPageLiveIT {
           page.findElement(By.cssSelector("#submit-form button")).click();
           double spent = i * e;
           browser.waiting().until(d -> row(d, "total").contains(usd(spent)));
-          assertThat(page.findElement(By.id("answer")).getText()).contains("\"mode\": \"live\"");
+          assertThat(page.findElement(By.id("answer")).getText()).startsWith("live task ");
         }
         assertThat(row(page, "runpod")).contains(usd(2 * e), "no limit", "2");
         assertThat(h.fakes.stats().creates("runpod")).isEqualTo(2);
@@ -89,7 +89,14 @@ class SpendPageLiveIT {
         page.findElement(By.cssSelector("#submit-form button")).click();
         browser
             .waiting()
-            .until(d -> d.findElement(By.id("answer")).getText().contains("spend_limit"));
+            .until(d -> d.findElement(By.id("answer")).getText().contains("spend limit"));
+        // the refusal in words, not its JSON
+        org.openqa.selenium.WebElement said = page.findElement(By.cssSelector("#answer .said"));
+        assertThat(said.getAttribute("data-code")).isEqualTo("spend_limit");
+        assertThat(said.getText())
+            .startsWith("Refused by the daily spend limit. This submit's estimated $")
+            .contains("nothing was sent", "resets at 00:00 UTC")
+            .doesNotContain("{");
         assertThat(row(page, "total")).contains(usd(2 * e)).doesNotContain("limit reached");
         assertThat(h.fakes.stats().creates("runpod"))
             .as("the refused submit sent nothing")

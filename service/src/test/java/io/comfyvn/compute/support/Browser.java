@@ -70,6 +70,33 @@ public final class Browser implements AutoCloseable {
             .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
   }
 
+  /**
+   * Sets the page's layout viewport to exactly {@code width} CSS pixels (device metrics override,
+   * scale 1), as a window of that width would give it.
+   */
+  public void viewport(int width, int height) {
+    driver.executeCdpCommand(
+        "Emulation.setDeviceMetricsOverride",
+        java.util.Map.of(
+            "width", width, "height", height, "deviceScaleFactor", 1, "mobile", false));
+  }
+
+  /**
+   * How wide the document is against the viewport, read in one script after layout: {@code
+   * document.documentElement.scrollWidth} and {@code window.innerWidth}.
+   */
+  public Widths widths() {
+    @SuppressWarnings("unchecked")
+    java.util.List<Number> w =
+        (java.util.List<Number>)
+            driver.executeScript(
+                "return [document.documentElement.scrollWidth, window.innerWidth];");
+    return new Widths(w.get(0).intValue(), w.get(1).intValue());
+  }
+
+  /** The document's scroll width and the viewport's inner width, in CSS pixels. */
+  public record Widths(int scrollWidth, int innerWidth) {}
+
   @Override
   public void close() {
     try {
