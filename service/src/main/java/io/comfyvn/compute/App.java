@@ -219,7 +219,8 @@ public final class App implements AutoCloseable {
             LiveTracker.Settings.of(config),
             cluster);
     // Several instances share each provider's documented limits; tasks nobody holds are adopted.
-    cluster.onInstances(live::shareLimitsAmong);
+    // (a joining instance keeps to the smallest share until every other one has counted it)
+    cluster.onShare(share -> live.shareLimitsAmong(share.divisor()));
     cluster.onOrphan(tracker::follow);
     AtomicReference<String> selfUrl = new AtomicReference<>();
     String publicUrl = config.section("webhooks").path("public_url").asText("");

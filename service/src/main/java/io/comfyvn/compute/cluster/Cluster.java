@@ -48,8 +48,20 @@ public final class Cluster implements TaskLeases, AutoCloseable {
 
   private final List<Consumer<String>> adopters = new CopyOnWriteArrayList<>();
   private final List<IntConsumer> instanceWatchers = new CopyOnWriteArrayList<>();
+  private final List<Consumer<LimitShare>> shareWatchers = new CopyOnWriteArrayList<>();
   private final AtomicLong takenOver = new AtomicLong();
   private volatile int liveInstances = 1;
+
+  /**
+   * When this instance's row was last (re)written after the others may have stopped counting it:
+   * until every other live instance has beaten after this, some of them may not count it yet.
+   */
+  private Instant joinedAt;
+
+  /** The last heartbeat that reached the store. */
+  private Instant lastBeat;
+
+  private volatile LimitShare share = new LimitShare(1, true);
 
   public Cluster(
       Jdbi jdbi, String id, StoreSettings.Kind store, ClusterSettings settings, Clock clock) {
@@ -94,22 +106,43 @@ public final class Cluster implements TaskLeases, AutoCloseable {
     adopters.add(adopter);
   }
 
-  /** Called with the count of live instances when it changes (rate-limit shares). */
+  /** Called with the count of live instances when it changes. */
   public void onInstances(IntConsumer watcher) {
     instanceWatchers.add(watcher);
     watcher.accept(liveInstances);
   }
 
   /**
-   * One heartbeat: renews this instance's row and leases, counts live instances, forgets rows of
-   * instances dead for ten leases, and hands tasks nobody holds to the adopters.
+   * Called with this instance's share of every provider limit now and whenever it changes (the live
+   * clients rebuild their limiters for it).
+   */
+  public void onShare(Consumer<LimitShare> watcher) {
+    shareWatchers.add(watcher);
+    watcher.accept(share);
+  }
+
+  /** This instance's share of the provider limits, as of the last heartbeat. */
+  public LimitShare share() {
+    return share;
+  }
+
+  /**
+   * One heartbeat: counts live instances (settling this instance's share of the provider limits),
+   * then renews this instance's row and leases, forgets rows of instances dead for ten leases, and
+   * hands tasks nobody holds to the adopters.
+   *
+   * <p>Counting comes before the row is renewed, so a heartbeat the others read from this instance
+   * says "I have counted every instance that had joined before this instant": that is what a
+   * joining instance waits for before it takes its full share.
    */
   public void tick() {
     Instant now = clock.instant();
     try {
-      beat(now);
+      // the others stop counting a row older than a lease: after such a gap this one joins anew
+      boolean rejoin = lastBeat == null || !now.isBefore(lastBeat.plus(settings.lease()));
+      Others others = count(now, rejoin);
+      beat(now, rejoin, others);
       renew(now);
-      count(now);
     } catch (JdbiException e) {
       log.warn("cluster heartbeat failed: {}", e.getClass().getSimpleName());
       return;
@@ -125,7 +158,7 @@ public final class Cluster implements TaskLeases, AutoCloseable {
     }
   }
 
-  private void beat(Instant now) {
+  private void beat(Instant now, boolean rejoin, Others others) {
     long ms = now.toEpochMilli();
     jdbi.useHandle(
         h ->
@@ -135,6 +168,14 @@ public final class Cluster implements TaskLeases, AutoCloseable {
                 .bind("id", id)
                 .bind("now", ms)
                 .execute());
+    lastBeat = now;
+    if (rejoin) {
+      // read after the row committed: another instance whose heartbeat is later than this counted
+      // after the row existed
+      joinedAt = clock.instant();
+      // alone, there is nobody to wait for; otherwise some may not count this instance yet
+      settle(liveInstances, others.count() == 0);
+    }
   }
 
   private void renew(Instant now) {
@@ -164,23 +205,47 @@ public final class Cluster implements TaskLeases, AutoCloseable {
         });
   }
 
-  private void count(Instant now) {
+  private Others count(Instant now, boolean rejoin) {
     long since = now.minus(settings.lease()).toEpochMilli();
-    int n =
+    // the other live instances, and the oldest of their last heartbeats
+    Others others =
         jdbi.withHandle(
             h -> {
               h.createUpdate("DELETE FROM instances WHERE heartbeat_at < :dead")
                   .bind("dead", now.minus(settings.lease().multipliedBy(10)).toEpochMilli())
                   .execute();
-              return h.createQuery("SELECT COUNT(*) FROM instances WHERE heartbeat_at >= :since")
+              return h.createQuery(
+                      "SELECT COUNT(*) AS n, MIN(heartbeat_at) AS oldest FROM instances"
+                          + " WHERE heartbeat_at >= :since AND id <> :me")
                   .bind("since", since)
-                  .mapTo(Integer.class)
+                  .bind("me", id)
+                  .map((rs, ctx) -> new Others(rs.getInt("n"), rs.getLong("oldest")))
                   .one();
             });
-    n = Math.max(1, n);
+    int n = others.count() + 1;
+    // settled once every other live instance has beaten (so counted) after this one joined
+    boolean counted =
+        !rejoin
+            && joinedAt != null
+            && (others.count() == 0 || others.oldest() > joinedAt.toEpochMilli());
+    boolean settled = !rejoin && (share.settled() || counted);
     if (n != liveInstances) {
       liveInstances = n;
       instanceWatchers.forEach(w -> w.accept(liveInstances));
+    }
+    if (!rejoin) {
+      settle(n, settled); // a joining instance's share is settled by its beat below
+    }
+    return others;
+  }
+
+  private record Others(int count, long oldest) {}
+
+  private void settle(int instances, boolean settled) {
+    LimitShare next = new LimitShare(instances, settled);
+    if (!next.equals(share)) {
+      share = next;
+      shareWatchers.forEach(w -> w.accept(next));
     }
   }
 

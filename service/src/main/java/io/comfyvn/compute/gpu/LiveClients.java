@@ -125,7 +125,8 @@ public final class LiveClients {
 
   /**
    * Every provider's limits are shared by this many live instances from now on (each door keeps to
-   * its share of the documented limits).
+   * its share of the documented limits). {@code Integer.MAX_VALUE} means the smallest share: one
+   * call per window per operation (an instance the others do not count yet).
    */
   public void shareLimitsAmong(int liveInstances) {
     this.instances = Math.max(1, liveInstances);

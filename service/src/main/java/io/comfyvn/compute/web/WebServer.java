@@ -158,7 +158,11 @@ public final class WebServer implements AutoCloseable {
                                   "id",
                                   services.cluster().id(),
                                   "live_instances",
-                                  services.cluster().liveInstances()))));
+                                  services.cluster().liveInstances(),
+                                  // until every other instance counts this one it keeps to the
+                                  // smallest share of each provider limit
+                                  "joining",
+                                  !services.cluster().share().settled()))));
               config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
               config.routes.after(
                   ctx -> {

@@ -175,6 +175,88 @@ abstract class ClusterContract {
   }
 
   @Test
+  void aJoiningInstanceKeepsToTheSmallestShareUntilEveryOtherHasCountedIt() {
+    Cluster a = instance("a");
+    Cluster b = instance("b");
+    List<LimitShare> aShares = new CopyOnWriteArrayList<>();
+    List<LimitShare> bShares = new CopyOnWriteArrayList<>();
+    a.onShare(aShares::add);
+    a.tick();
+    assertThat(a.share()).as("alone: nobody to wait for").isEqualTo(new LimitShare(1, true));
+    clock.advance(Duration.ofMillis(100));
+    b.tick();
+    b.onShare(bShares::add);
+    assertThat(b.share()).isEqualTo(new LimitShare(2, false));
+    assertThat(b.share().divisor()).isEqualTo(LimitShare.SMALLEST);
+    // b's next heartbeat before a has beaten since b joined: still joining
+    clock.advance(Duration.ofMillis(100));
+    b.tick();
+    assertThat(b.share().settled()).isFalse();
+    // a counts b (its heartbeat after b joined says so); then b takes its half
+    clock.advance(Duration.ofMillis(100));
+    a.tick();
+    assertThat(a.share()).isEqualTo(new LimitShare(2, true));
+    assertThat(b.share().settled()).isFalse();
+    clock.advance(Duration.ofMillis(100));
+    b.tick();
+    assertThat(b.share()).isEqualTo(new LimitShare(2, true));
+    assertThat(b.share().divisor()).isEqualTo(2);
+    assertThat(aShares).containsExactly(new LimitShare(1, true), new LimitShare(2, true));
+    assertThat(bShares).containsExactly(new LimitShare(2, false), new LimitShare(2, true));
+  }
+
+  @Test
+  void aDeadInstanceStillCountedHoldsAJoinerBackUntilItsRowAgesOut() {
+    Cluster a = instance("a");
+    Cluster dead = instance("dead");
+    a.tick();
+    dead.tick();
+    a.tick();
+    clock.advance(Duration.ofMillis(10));
+    Cluster c = instance("c");
+    c.tick();
+    clock.advance(SETTINGS.heartbeat());
+    a.tick();
+    c.tick();
+    assertThat(c.share())
+        .as("dead has not counted c, and may still be polling")
+        .isEqualTo(new LimitShare(3, false));
+    // once dead's heartbeat is older than a lease nobody counts it: c settles among two
+    while (c.share().instances() == 3) {
+      clock.advance(SETTINGS.heartbeat());
+      a.tick();
+      c.tick();
+    }
+    assertThat(c.share()).isEqualTo(new LimitShare(2, true));
+  }
+
+  @Test
+  void anInstanceCutOffForALeaseJoinsAnew() {
+    Cluster a = instance("a");
+    Cluster b = instance("b");
+    a.tick();
+    b.tick();
+    clock.advance(SETTINGS.heartbeat());
+    a.tick();
+    b.tick();
+    assertThat(b.share()).isEqualTo(new LimitShare(2, true));
+    // b stalls for more than a lease: a stops counting it and takes the whole limit
+    for (int i = 0; i < 4; i++) {
+      clock.advance(SETTINGS.heartbeat());
+      a.tick();
+    }
+    assertThat(a.share()).isEqualTo(new LimitShare(1, true));
+    clock.advance(Duration.ofMillis(10));
+    b.tick();
+    assertThat(b.share()).as("a does not count b yet").isEqualTo(new LimitShare(2, false));
+    clock.advance(Duration.ofMillis(10));
+    a.tick();
+    clock.advance(Duration.ofMillis(10));
+    b.tick();
+    assertThat(b.share()).isEqualTo(new LimitShare(2, true));
+  }
+
+  @Test
   void aReleasedLeaseIsFreeAndStopLeavesNoLeaseBehind() {
     Cluster a = instance("a");
     Cluster b = instance("b");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.comfyvn.compute.fakes.FakeCredentials;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.fakes.FakeSettings;
+import io.comfyvn.compute.fakes.Fault;
 import io.comfyvn.compute.support.PostgresSchema;
 import io.comfyvn.compute.support.Server;
 import io.comfyvn.compute.support.ServiceProcess;
@@ -33,13 +34,31 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three instances of the packaged service, each a process of its own with its own home, over one
  * PostgreSQL schema and one set of fake providers (on the real clock), live mode on the fake
- * RunPod. The fake enforces a read limit of 30 per second; the instances share it.
+ * RunPod. The fake enforces a read limit of 150 per 5 s sliding window; the instances share it.
+ *
+ * <p>The window is 5 s rather than 1 s (the same 30 a second) so that how late a loaded machine
+ * delivers a poll, a few tens of milliseconds, is small against the window, as it is against
+ * RunPod's real 10 s: a 1 s window left no margin (a run hit exactly 30 of 30). Waits end on state
+ * (every task terminal), and give up only when nothing has progressed for longer than the slowest
+ * step the settings allow ({@link #STALL}), never after a fixed count of tries.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ScaleOutIT {
-  private static final int READ_LIMIT = 30;
+  private static final int READ_LIMIT = 150;
+  private static final Duration READ_WINDOW = Duration.ofSeconds(5);
   private static final Duration LEASE = Duration.ofMillis(3000);
+  private static final Duration HEARTBEAT = Duration.ofMillis(1000);
+  private static final Duration RECONCILE_AFTER = Duration.ofSeconds(20);
+  private static final Duration LONGEST_JOB = Duration.ofSeconds(3);
+
+  /**
+   * The longest a wait may see no progress: a task of a dead instance is taken over within a lease
+   * plus a heartbeat, then either runs (at most the longest job) or, when its create's outcome is
+   * unknown, ends at its reconcile deadline; plus as much again for a loaded machine.
+   */
+  static final Duration STALL =
+      LEASE.plus(HEARTBEAT).plus(RECONCILE_AFTER).plus(LONGEST_JOB).multipliedBy(2);
 
   @TempDir static Path dir;
   private PostgresSchema schema;
@@ -52,10 +71,10 @@ class ScaleOutIT {
     fakes =
         new FakeProviders(
                 Clock.systemUTC(),
-                FakeSettings.defaults().withJobTimes(Duration.ofSeconds(1), Duration.ofSeconds(3)),
+                FakeSettings.defaults().withJobTimes(Duration.ofSeconds(1), LONGEST_JOB),
                 FakeCredentials.forTests())
             .start(0);
-    fakes.enforceRateLimit(FakeProviders.RUNPOD, "status", READ_LIMIT, Duration.ofSeconds(1));
+    fakes.enforceRateLimit(FakeProviders.RUNPOD, "status", READ_LIMIT, READ_WINDOW);
     Path shared = dir.resolve("shared-artifacts");
     for (String name : List.of("a", "b", "c")) {
       TestHome home = new TestHome(dir.resolve(name));
@@ -67,24 +86,28 @@ class ScaleOutIT {
               + shared
               + "\"},\"cluster\":{\"lease_ms\":"
               + LEASE.toMillis()
-              + ",\"heartbeat_ms\":1000},"
+              + ",\"heartbeat_ms\":"
+              + HEARTBEAT.toMillis()
+              + "},"
               + "\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400,\"workers\":2,"
-              + "\"reconcile_after_ms\":20000},"
+              + "\"reconcile_after_ms\":"
+              + RECONCILE_AFTER.toMillis()
+              + "},"
               + "\"providers_gpu\":{\"runpod\":{\"mode\":\"live\",\"base_url\":\""
               + fakes.baseUrl()
               + "/runpod/v2\",\"endpoint_id\":\"fake-endpoint\",\"resilience\":{"
               + "\"rate_limits\":{\"read\":{\"permits\":"
               + READ_LIMIT
-              + ",\"period_ms\":1000}},"
+              + ",\"period_ms\":"
+              + READ_WINDOW.toMillis()
+              + "}},"
               + "\"retry\":{\"max_attempts\":3,\"base_delay_ms\":5,\"max_delay_ms\":20,"
               + "\"max_retry_after_ms\":20},\"timeouts\":{\"connect_ms\":1000,\"read_ms\":2000}}}}}");
       home.secrets("{\"runpod\":{\"api_key\":\"" + fakes.credentials().runpodApiKey() + "\"}}");
       instances.add(ServiceProcess.start(home.root(), "--store", schema.url()));
     }
     // every instance counts the other two before any work is sent (their shares are a third)
-    for (ServiceProcess p : instances) {
-      awaitJson(p, "/health", h -> h.path("instance").path("live_instances").asInt() == 3);
-    }
+    instances.forEach(ScaleOutIT::awaitSettledAmongThree);
   }
 
   @AfterAll
@@ -137,10 +160,9 @@ class ScaleOutIT {
     }
     assertThat(tasks).hasSize(1);
     assertThat(fakes.stats().creates(FakeProviders.RUNPOD) - before).isEqualTo(1);
-    awaitJson(
-        instances.get(2),
-        "/api/providers/gpu/poll/" + tasks.iterator().next(),
-        j -> "done".equals(j.path("status").asText()));
+    String task = tasks.iterator().next();
+    assertThat(awaitAllTerminal(instances.get(2), List.of(task)).get(task).path("status").asText())
+        .isEqualTo("done");
   }
 
   @Test
@@ -196,7 +218,8 @@ class ScaleOutIT {
 
   @Test
   @Order(3)
-  void oneInstanceKilledMidFlightLosesNothingAndNothingIsCreatedTwice() {
+  void oneInstanceKilledMidFlightAndDuringACreateLosesNothingAndNothingIsCreatedTwice()
+      throws Exception {
     int before = fakes.stats().creates(FakeProviders.RUNPOD);
     List<String> tasks = new ArrayList<>();
     int n = 30;
@@ -207,32 +230,71 @@ class ScaleOutIT {
       assertThat(r.json().path("mode").asText()).isEqualTo("live");
       tasks.add(r.json().path("task_id").asText());
     }
+    // c sends one more create, and the fake holds it (handled: the job exists upstream, the
+    // answer never comes): c is killed while it waits for the answer
     ServiceProcess c = instances.get(2);
+    fakes.inject(Fault.slow(FakeProviders.RUNPOD, "create", Duration.ofSeconds(30), 1));
+    CompletableFuture<Void> held =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                c.post(
+                    "/api/providers/gpu/submit", submit(1100), Map.of("Idempotency-Key", "held"));
+              } catch (RuntimeException killedMeanwhile) {
+                // the connection dies with the process: that is the point
+              }
+            });
+    awaitState(
+        () -> "the held create to reach the fake",
+        () -> fakes.stats().creates(FakeProviders.RUNPOD) - before == n + 1,
+        Duration.ofSeconds(30));
     c.kill9();
     assertThat(c.alive()).isFalse();
+    held.get(30, java.util.concurrent.TimeUnit.SECONDS);
     ServiceProcess a = instances.get(0);
     ServiceProcess b = instances.get(1);
+    // the caller retries on a survivor with the same key: the task c wrote is the answer, and
+    // nothing is sent again (the create may exist upstream)
+    Server.Reply retry =
+        a.post("/api/providers/gpu/submit", submit(1100), Map.of("Idempotency-Key", "held"));
+    assertThat(retry.status()).as(retry.body()).isEqualTo(200);
+    String heldTask = retry.json().path("task_id").asText();
+    assertThat(heldTask).as(retry.body()).isNotBlank();
+    assertThat(tasks).doesNotContain(heldTask);
+    List<String> all = new ArrayList<>(tasks);
+    all.add(heldTask);
+    Map<String, JsonNode> end = awaitAllTerminal(a, all);
     for (String task : tasks) {
-      awaitJson(
-          a, "/api/providers/gpu/poll/" + task, j -> "done".equals(j.path("status").asText()));
+      assertThat(end.get(task).path("status").asText()).as(task).isEqualTo("done");
     }
-    // one create per task, whoever followed it
-    assertThat(fakes.stats().creates(FakeProviders.RUNPOD) - before).isEqualTo(n);
+    // the held create: its outcome cannot be learnt from RunPod (no lookup by our id), so it ends
+    // at its reconcile deadline, terminal and never resent
+    assertThat(end.get(heldTask).path("status").asText())
+        .as(end.get(heldTask).toString())
+        .isIn("error", "lost");
+    // one create per task, whoever followed it, the held one included
+    assertThat(fakes.stats().creates(FakeProviders.RUNPOD) - before).isEqualTo(n + 1);
     // the three together never polled more than the documented limit in any window
-    assertThat(fakes.stats().maxInWindow(FakeProviders.RUNPOD, "status", Duration.ofSeconds(1)))
-        .isLessThanOrEqualTo(READ_LIMIT);
+    int most = fakes.stats().maxInWindow(FakeProviders.RUNPOD, "status", READ_WINDOW);
     System.out.println(
-        "scale-out: most status polls in any 1 s window = "
-            + fakes.stats().maxInWindow(FakeProviders.RUNPOD, "status", Duration.ofSeconds(1))
+        "scale-out: most status polls in any "
+            + READ_WINDOW.toSeconds()
+            + " s window = "
+            + most
             + " (limit "
             + READ_LIMIT
             + "), status polls = "
             + fakes.stats().count(FakeProviders.RUNPOD, "status"));
+    assertThat(most).isLessThanOrEqualTo(READ_LIMIT);
     // c's tasks were taken over by a or b
     double takenOver =
         metric(a, "cluster_leases_taken_over") + metric(b, "cluster_leases_taken_over");
     assertThat(takenOver).isGreaterThanOrEqualTo(1);
-    awaitJson(a, "/health", h -> h.path("instance").path("live_instances").asInt() == 2);
+    awaitJson(
+        a,
+        "/health",
+        h -> h.path("instance").path("live_instances").asInt() == 2,
+        LEASE.plus(HEARTBEAT).multipliedBy(3));
     // the poll answer is the same from every instance, artifacts (in the shared folder) included
     for (String task : tasks.subList(0, 6)) {
       Server.Reply fromA = a.get("/api/providers/gpu/poll/" + task);
@@ -249,9 +311,7 @@ class ScaleOutIT {
   void aRollingRestartLosesNothing() {
     // c was killed above: it comes back on its home (and id) first
     instances.set(2, ServiceProcess.start(dir.resolve("c"), "--store", schema.url()));
-    for (ServiceProcess p : instances) {
-      awaitJson(p, "/health", h -> h.path("instance").path("live_instances").asInt() == 3);
-    }
+    instances.forEach(ScaleOutIT::awaitSettledAmongThree);
     int before = fakes.stats().creates(FakeProviders.RUNPOD);
     List<String> tasks = new ArrayList<>();
     int n = 12;
@@ -266,17 +326,35 @@ class ScaleOutIT {
       Path home = instances.get(i).home();
       instances.get(i).close();
       instances.set(i, ServiceProcess.start(home, "--store", schema.url()));
-      awaitJson(instances.get(i), "/health", h -> h.path("ok").asBoolean());
+      awaitJson(instances.get(i), "/health", h -> h.path("ok").asBoolean(), STALL);
     }
+    Map<String, JsonNode> end = awaitAllTerminal(instances.get(1), tasks);
     for (String task : tasks) {
-      awaitJson(
-          instances.get(1),
-          "/api/providers/gpu/poll/" + task,
-          j -> "done".equals(j.path("status").asText()));
+      assertThat(end.get(task).path("status").asText()).as(task).isEqualTo("done");
     }
     assertThat(fakes.stats().creates(FakeProviders.RUNPOD) - before).isEqualTo(n);
-    assertThat(fakes.stats().maxInWindow(FakeProviders.RUNPOD, "status", Duration.ofSeconds(1)))
-        .isLessThanOrEqualTo(READ_LIMIT);
+    int most = fakes.stats().maxInWindow(FakeProviders.RUNPOD, "status", READ_WINDOW);
+    System.out.println(
+        "scale-out (rolling restart): most status polls in any "
+            + READ_WINDOW.toSeconds()
+            + " s window = "
+            + most
+            + " (limit "
+            + READ_LIMIT
+            + ")");
+    assertThat(most).isLessThanOrEqualTo(READ_LIMIT);
+  }
+
+  /** Waits until the instance counts three and the other two count it (its share is a third). */
+  private static void awaitSettledAmongThree(ServiceProcess p) {
+    // joining ends one heartbeat after the others' next heartbeats; a dead row ages out in a lease
+    awaitJson(
+        p,
+        "/health",
+        h ->
+            h.path("instance").path("live_instances").asInt() == 3
+                && !h.path("instance").path("joining").asBoolean(true),
+        LEASE.plus(HEARTBEAT.multipliedBy(3)).multipliedBy(3));
   }
 
   private static JsonNode json(String text) {
@@ -297,24 +375,90 @@ class ScaleOutIT {
   }
 
   /**
-   * Reads until the answer matches; the bound only stops a broken run from hanging (processes and
-   * the fakes run on the real clock here, so waiting is the only way to see them progress).
+   * Polls every task until all are terminal, and returns their last answers. Gives up only when no
+   * task has become terminal for {@link #STALL}: a deadline that moves with progress, so a slow
+   * machine that is still finishing tasks is never failed, and a stuck task fails within a bound
+   * the settings explain.
    */
-  static JsonNode awaitJson(ServiceProcess p, String path, Predicate<JsonNode> done) {
-    JsonNode last = null;
-    for (int i = 0; i < 600; i++) {
-      Server.Reply r = p.get(path);
-      last = r.json();
-      if (last != null && done.test(last)) {
-        return last;
+  static Map<String, JsonNode> awaitAllTerminal(ServiceProcess p, List<String> tasks) {
+    Map<String, JsonNode> end = new java.util.LinkedHashMap<>();
+    Map<String, JsonNode> last = new java.util.LinkedHashMap<>();
+    long progressAt = System.nanoTime();
+    while (end.size() < tasks.size()) {
+      for (String task : tasks) {
+        if (end.containsKey(task)) {
+          continue;
+        }
+        JsonNode j = p.get("/api/providers/gpu/poll/" + task).json();
+        last.put(task, j);
+        if (j != null && isTerminal(j.path("status").asText())) {
+          end.put(task, j);
+          progressAt = System.nanoTime();
+        }
       }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
+      if (end.size() < tasks.size()) {
+        if (System.nanoTime() - progressAt > STALL.toNanos()) {
+          last.keySet().removeAll(end.keySet());
+          throw new AssertionError(
+              (tasks.size() - end.size())
+                  + " tasks made no progress for "
+                  + STALL.toSeconds()
+                  + " s on "
+                  + p.base()
+                  + "; last answers: "
+                  + last);
+        }
+        pause();
       }
     }
-    throw new AssertionError(path + " on " + p.base() + " never matched; last: " + last);
+    return end;
+  }
+
+  private static boolean isTerminal(String status) {
+    return switch (status) {
+      case "done", "error", "canceled", "lost" -> true;
+      default -> false;
+    };
+  }
+
+  /** Reads until the answer matches, for at most {@code within}. */
+  static JsonNode awaitJson(
+      ServiceProcess p, String path, Predicate<JsonNode> done, Duration within) {
+    JsonNode[] last = {null};
+    awaitState(
+        () -> path + " on " + p.base() + " to match (last: " + last[0] + ")",
+        () -> {
+          Server.Reply r = p.get(path);
+          last[0] = r.json();
+          return last[0] != null && done.test(last[0]);
+        },
+        within);
+    return last[0];
+  }
+
+  private static void awaitState(
+      java.util.function.Supplier<String> what,
+      java.util.function.BooleanSupplier done,
+      Duration within) {
+    long until = System.nanoTime() + within.toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > until) {
+        throw new AssertionError("waited " + within.toSeconds() + " s for " + what.get());
+      }
+      pause();
+    }
+  }
+
+  /**
+   * Processes and the fakes run on the real clock here, so waiting is the only way to see them
+   * progress; each wait above ends on state.
+   */
+  private static void pause() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 }

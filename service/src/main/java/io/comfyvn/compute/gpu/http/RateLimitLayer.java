@@ -37,11 +37,20 @@ final class RateLimitLayer implements Layer {
 
   /**
    * Keeps to this instance's share when {@code instances} live instances share the documented
-   * limits (scale-out). Tokens taken from the old buckets are not carried over.
+   * limits (scale-out). Calls the old buckets made ahead of their rate stay counted ({@link
+   * TokenBucket#carryOver}), so a change of share never hands out a second burst.
    */
   void shareAmong(int instances) {
+    Map<Op, TokenBucket> old = buckets;
     Map<Op, TokenBucket> fresh = new EnumMap<>(Op.class);
-    limits.forEach((op, limit) -> fresh.put(op, new TokenBucket(limit, instances, maxWait, clock)));
+    limits.forEach(
+        (op, limit) -> {
+          TokenBucket b = new TokenBucket(limit, instances, maxWait, clock);
+          if (old != null && old.get(op) != null) {
+            b.carryOver(old.get(op));
+          }
+          fresh.put(op, b);
+        });
     buckets = fresh;
   }
 

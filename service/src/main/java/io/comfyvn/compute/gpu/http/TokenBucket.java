@@ -53,6 +53,27 @@ final class TokenBucket {
     this.maxWaitNanos = maxWait.toNanos();
   }
 
+  /**
+   * Keeps the calls an earlier bucket for the same limit made (a new share, when the count of
+   * instances sharing the limit changed): the calls it had taken ahead of its steady rate stay
+   * taken, counted at this bucket's rate. A fresh bucket instead would hand out its whole burst at
+   * once on top of the calls just made, and a window straddling the change could see both.
+   */
+  void carryOver(TokenBucket old) {
+    long now = nanos(clock.instant());
+    long ahead;
+    synchronized (old) {
+      ahead = old.arrival == Long.MIN_VALUE ? 0 : Math.max(0, old.arrival - now);
+    }
+    if (ahead == 0) {
+      return;
+    }
+    double calls = ahead / (double) old.intervalNanos;
+    synchronized (this) {
+      arrival = now + (long) Math.ceil(calls * intervalNanos);
+    }
+  }
+
   /** Takes or reserves a token, or says when one is free. */
   Grant take() {
     long now = nanos(clock.instant());

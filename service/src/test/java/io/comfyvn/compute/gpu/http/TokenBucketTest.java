@@ -74,6 +74,42 @@ class TokenBucketTest {
                 -Duration.ofMillis(periodMs).toNanos(), Math.max(1, (long) (permits * 0.9))));
   }
 
+  @Test
+  void aNewShareKeepsTheCallsJustMadeSoNoSecondBurstIsHandedOut() {
+    ManualTime t = new ManualTime();
+    RateLimit limit = new RateLimit(1000, 10_000); // alone: 900 per 10 s, burst 90
+    TokenBucket alone = new TokenBucket(limit, NO_WAIT, t.clock);
+    int burst = 0;
+    while (alone.take().granted()) {
+      burst++;
+    }
+    assertThat(burst).isEqualTo(90);
+    // a second instance joins: this one's share halves (450 per 10 s, burst 45)
+    TokenBucket half = new TokenBucket(limit, 2, NO_WAIT, t.clock);
+    half.carryOver(alone);
+    assertThat(half.take().granted()).as("the 90 calls just made still count").isFalse();
+    TokenBucket fresh = new TokenBucket(limit, 2, NO_WAIT, t.clock);
+    int again = 0;
+    while (fresh.take().granted()) {
+      again++;
+    }
+    assertThat(again).as("what a fresh bucket would have added").isEqualTo(45);
+    // the 90 calls are paid back at the new rate, less what the new burst (45) may borrow
+    t.clock.advance(half.interval().multipliedBy(90 - 44));
+    assertThat(half.take().granted()).isTrue();
+    assertThat(half.take().granted()).isFalse();
+  }
+
+  @Test
+  void anIdleBucketCarriesNothingOver() {
+    ManualTime t = new ManualTime();
+    RateLimit limit = new RateLimit(100, 1000);
+    TokenBucket old = new TokenBucket(limit, NO_WAIT, t.clock);
+    TokenBucket next = new TokenBucket(limit, 3, NO_WAIT, t.clock);
+    next.carryOver(old);
+    assertThat(next.take().granted()).isTrue();
+  }
+
   static Stream<Arguments> seeds() {
     return IntStream.range(0, 24).mapToObj(Arguments::of);
   }
