@@ -272,7 +272,7 @@ final class FakeComfyCloud {
         }
       }
     }
-    FakeExecutor.Run run = FakeExecutor.run(graph, inputs);
+    FakeExecutor.Run run = kit.execute(PROVIDER, graph, inputs);
     if (!run.ok()) {
       refuse(ctx, run.failure());
       return;

@@ -135,7 +135,7 @@ final class FakeComfyUI {
         return;
       }
     }
-    FakeExecutor.Run run = FakeExecutor.run((ObjectNode) graph, inputFolder);
+    FakeExecutor.Run run = kit.execute(PROVIDER, (ObjectNode) graph, inputFolder);
     if (run.failure() instanceof FakeExecutor.MissingNode m) {
       invalid(
           ctx,

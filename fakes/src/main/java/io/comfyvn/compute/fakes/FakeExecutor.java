@@ -369,7 +369,10 @@ final class FakeExecutor {
       }
     }
     sb.append("|text=").append(text == null ? "" : text);
-    new TreeMap<>(inputs)
+    // the files the graph reads, by file name, not where a provider put them (ComfyUI reads
+    // uploads from a subfolder of a folder that holds other jobs' files too): the same graph and
+    // files give the same outputs on every provider
+    referenced(nodes.values(), inputs)
         .forEach(
             (name, data) -> sb.append("|in=").append(name).append(':').append(hex(digest(data))));
     return digest(sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -624,6 +627,30 @@ final class FakeExecutor {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The input files a graph's loaders name and the box has: file name -> bytes. */
+  static TreeMap<String, byte[]> referenced(Iterable<JsonNode> nodes, Map<String, byte[]> inputs) {
+    TreeMap<String, byte[]> out = new TreeMap<>();
+    for (JsonNode n : nodes) {
+      String input = INPUT_LOADERS.get(n.path("class_type").asText(""));
+      JsonNode v = n.path("inputs").path(input == null ? "" : input);
+      if (input != null && v.isTextual()) {
+        byte[] data = inputs.get(v.asText().replace(" [input]", ""));
+        if (data != null) {
+          out.put(baseName(v.asText()), data);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A loader's file reference without its subfolder: {@code comfyvn/ab12/x.png} -> {@code x.png}.
+   */
+  static String baseName(String name) {
+    String n = name.replace(" [input]", "");
+    return n.substring(Math.max(n.lastIndexOf('/'), n.lastIndexOf('\\')) + 1);
   }
 
   static String hex(byte[] b) {

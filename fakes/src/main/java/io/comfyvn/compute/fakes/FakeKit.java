@@ -42,6 +42,7 @@ final class FakeKit {
   final Faults faults = new Faults();
   final FakeStats stats = new FakeStats();
   final FakeImages images = new FakeImages();
+  final ReceivedGraphs received = new ReceivedGraphs();
   final WebhookSender webhooks;
   final ObjectMapper mapper = FakeJson.mapper();
   private final Map<String, RateLimit> rateLimits = new ConcurrentHashMap<>();
@@ -242,6 +243,18 @@ final class FakeKit {
       }
     }
     return true;
+  }
+
+  /**
+   * Runs a graph on the fakes' stand-in ComfyUI ({@link FakeExecutor}) and records what the
+   * provider received ({@link ReceivedGraphs}), so tests can compare the graphs every provider was
+   * sent.
+   *
+   * @param inputs the box's input folder as the provider filled it: file name -> bytes
+   */
+  FakeExecutor.Run execute(String provider, ObjectNode graph, Map<String, byte[]> inputs) {
+    received.record(provider, graph, inputs);
+    return FakeExecutor.run(graph, inputs);
   }
 
   /** The request body as a JSON object, or null when it is not one. */

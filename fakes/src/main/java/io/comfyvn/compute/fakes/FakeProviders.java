@@ -194,6 +194,14 @@ public final class FakeProviders implements AutoCloseable {
     return comfyCloud.jobCount();
   }
 
+  /**
+   * The graphs one provider's fake was given to run, in arrival order, input file references cut to
+   * the file name (see {@link ReceivedGraph}).
+   */
+  public List<ReceivedGraph> receivedGraphs(String provider) {
+    return kit.received.of(provider);
+  }
+
   /** Every webhook attempt so far, in order. */
   public List<WebhookDelivery> webhookDeliveries() {
     return kit.webhooks.deliveries();

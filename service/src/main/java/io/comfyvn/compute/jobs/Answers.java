@@ -71,6 +71,8 @@ final class Answers {
         v.artifacts(),
         strings(v.meta().path("logs")),
         v.meta().get(LiveTracker.PROGRESS_DETAIL),
+        text(v.meta().get("error")),
+        v.meta().get("failure"),
         f);
   }
 

@@ -91,6 +91,8 @@ final class DryRun {
         List.of(),
         List.of(SIMULATED_COMPLETION),
         null,
+        null,
+        null,
         feature);
   }
 

@@ -78,6 +78,8 @@ public final class Results {
       List<Artifact> artifacts,
       List<String> logs,
       JsonNode progressDetail,
+      String error,
+      JsonNode failure,
       FeatureState feature) {}
 
   /** The answer to {@code POST /cancel/{id}}. */

@@ -16,6 +16,14 @@ import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
+import io.comfyvn.compute.workflow.InputFile;
+import io.comfyvn.compute.workflow.InputSource;
+import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.MediaKind;
+import io.comfyvn.compute.workflow.WorkflowJob;
+import io.comfyvn.compute.workflow.WorkflowJobs;
+import io.comfyvn.compute.workflow.WorkflowRun;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -115,6 +123,7 @@ class ModalClientTest {
     for (int i = 0; i <= ModalClient.MAX_REDIRECTS; i++) {
       transport.reply(303, "", "Location", BASE + "/run?__modal_function_call_id=fc-w");
     }
+    transport.json(404, "{\"error\":\"no call for client_request_id\"}");
     assertThatThrownBy(() -> submitPrompt(c))
         .isInstanceOfSatisfying(
             ProviderException.class,
@@ -122,11 +131,13 @@ class ModalClientTest {
               assertThat(e.code()).isEqualTo("provider_bad_answer");
               assertThat(e.retryable()).isFalse();
             });
-    assertThat(transport.calls()).hasSize(ModalClient.MAX_REDIRECTS + 1);
+    // the create may have spawned a call: the app is asked by our key (it has none), never re-run
+    assertThat(transport.count("POST", "/run")).isEqualTo(1);
+    assertThat(transport.calls()).hasSize(ModalClient.MAX_REDIRECTS + 2);
 
     transport.reply(303, "", "Location", "https://evil.example/steal");
     assertThatThrownBy(() -> c.poll("fc-1")).hasMessageContaining("another host");
-    assertThat(transport.calls()).hasSize(ModalClient.MAX_REDIRECTS + 2);
+    assertThat(transport.calls()).hasSize(ModalClient.MAX_REDIRECTS + 3);
   }
 
   @ParameterizedTest
@@ -250,11 +261,199 @@ class ModalClientTest {
   void aCreateThatTimesOutIsNeverSentAgain() {
     ModalClient c = client(SETTINGS);
     transport.fail(true);
+    transport.json(404, "{\"error\":\"no call for client_request_id\"}");
 
     assertThatThrownBy(() -> submitPrompt(c))
         .isInstanceOfSatisfying(
             ProviderException.class, e -> assertThat(e.sent()).isEqualTo(Sent.AMBIGUOUS));
-    assertThat(transport.calls()).hasSize(1);
+    assertThat(transport.count("POST", "/run")).isEqualTo(1);
+    assertThat(transport.call(1).method()).isEqualTo("GET");
+    assertThat(transport.call(1).uri().toString())
+        .isEqualTo(BASE + "/lookup/" + ModalClient.clientRequestId("t1"));
+    assertThat(transport.calls()).hasSize(2);
+  }
+
+  @Test
+  void aCreateWhoseAnswerIsLostIsFoundByItsClientRequestId() throws Exception {
+    ModalClient c = client(SETTINGS);
+    transport.fail(true);
+    transport.json(200, "{\"request_id\":\"fc-found\",\"status\":\"PENDING\",\"started\":false}");
+
+    Submitted s = submitPrompt(c);
+
+    assertThat(s.providerJobId()).isEqualTo("fc-found");
+    assertThat(s.state().status()).isEqualTo(TaskStatus.QUEUED);
+    assertThat(s.state().logs()).singleElement().asString().contains("not spawned again");
+    assertThat(transport.count("POST", "/run")).isEqualTo(1);
+    JsonNode b = LiveContexts.MAPPER.readTree(body(transport.call(0)));
+    assertThat(b.path("client_request_id").asText()).isEqualTo(ModalClient.clientRequestId("t1"));
+  }
+
+  @Test
+  void theClientRequestIdIsStablePerTaskAndPathSafe() {
+    assertThat(ModalClient.clientRequestId("t1"))
+        .isEqualTo(ModalClient.clientRequestId("t1"))
+        .isNotEqualTo(ModalClient.clientRequestId("t2"))
+        .matches("comfyvn-[0-9a-f-]{36}");
+  }
+
+  @Test
+  void findAsksTheLookupRouteAndAnUnknownKeyIsEmpty() {
+    ModalClient c = client(SETTINGS);
+    transport.json(404, "{\"error\":\"no call\"}");
+    transport.json(200, "{\"request_id\":\"fc-7\",\"status\":\"SUCCESS\"}");
+
+    assertThat(c.find("t9")).isEmpty();
+    var found = c.find("t9").orElseThrow();
+
+    assertThat(transport.call(0).uri().toString())
+        .isEqualTo(BASE + "/lookup/" + ModalClient.clientRequestId("t9"));
+    assertThat(found.providerJobId()).isEqualTo("fc-7");
+    assertThat(found.state().status()).isEqualTo(TaskStatus.DONE);
+  }
+
+  @Test
+  void aResendTheAppRecognisesSaysSoInTheLogs() {
+    ModalClient c = client(SETTINGS);
+    transport.json(200, "{\"request_id\":\"fc-1\",\"created\":false}");
+
+    Submitted s = submitPrompt(c);
+
+    assertThat(s.providerJobId()).isEqualTo("fc-1");
+    assertThat(s.state().logs()).singleElement().asString().contains("none spawned again");
+  }
+
+  private static final String GRAPH =
+      "{\"10\":{\"class_type\":\"LoadImage\",\"inputs\":{\"image\":\"in.png\"}},"
+          + "\"3\":{\"class_type\":\"KSampler\",\"inputs\":{\"seed\":1,\"steps\":4,"
+          + "\"latent_image\":[\"10\",0]}},"
+          + "\"9\":{\"class_type\":\"SaveImage\",\"inputs\":{\"images\":[\"3\",0]}}}";
+
+  private static final byte[] PNG = {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0};
+
+  private static LiveJob workflowJob() throws Exception {
+    ObjectNode j = LiveContexts.MAPPER.createObjectNode();
+    j.set("workflow", LiveContexts.MAPPER.readTree(GRAPH));
+    j.putObject("inputs").put("in.png", java.util.Base64.getEncoder().encodeToString(PNG));
+    WorkflowJob wf = WorkflowJobs.read(j, 5, Limits.DEFAULT).orElseThrow();
+    InputFile f =
+        new InputFile(
+            "in.png",
+            MediaKind.IMAGE,
+            "image/png",
+            PNG,
+            "ab".repeat(32),
+            InputSource.Origin.BASE64);
+    return new LiveJob(
+        "task-1",
+        j,
+        5,
+        LiveContexts.settings("{\"base_url\":\"" + BASE + "\"}"),
+        null,
+        new WorkflowRun(wf, List.of(f)));
+  }
+
+  @Test
+  void aWorkflowJobSendsTheGraphAsValidatedItsFilesAndTheOutputsWanted() throws Exception {
+    // no function configured: a workflow job goes to the sample app's function
+    ModalClient c = client("{\"base_url\":\"" + BASE + "\"}");
+    transport.json(200, "{\"request_id\":\"fc-w\",\"created\":true}");
+    LiveJob job = workflowJob();
+
+    Submitted s = c.submit(job);
+
+    JsonNode b = LiveContexts.MAPPER.readTree(body(transport.call(0)));
+    assertThat(b.path("function").asText()).isEqualTo("comfyvn_render");
+    assertThat(b.path("client_request_id").asText())
+        .isEqualTo(ModalClient.clientRequestId("task-1"));
+    JsonNode input = b.path("input");
+    byte[] sent = LiveContexts.MAPPER.writeValueAsBytes(input.get("workflow"));
+    assertThat(sent).isEqualTo(job.workflow().job().graph().bytes());
+    assertThat(input.at("/inputs/in.png").asText())
+        .isEqualTo(java.util.Base64.getEncoder().encodeToString(PNG));
+    assertThat(input.path("outputs").toString()).isEqualTo("[\"9\"]");
+    assertThat(input.path("seed").asLong()).isEqualTo(5);
+    assertThat(s.providerJobId()).isEqualTo("fc-w");
+    assertThat(s.state().logs()).isEmpty();
+    assertThat(c.runner()).isEqualTo("Modal ComfyUI app");
+  }
+
+  @Test
+  void aCallNotStartedIsQueuedAndARunningOneSaysWhereItIs() {
+    ModalClient c = client(SETTINGS);
+    transport.json(200, "{\"status\":\"PENDING\",\"started\":false}");
+    transport.json(
+        200,
+        "{\"status\":\"PENDING\",\"started\":true,\"progress\":{\"nodes_done\":2,"
+            + "\"nodes_total\":4,\"step\":5,\"steps\":10,\"node_id\":\"3\","
+            + "\"class_type\":\"KSampler\"}}");
+
+    JobState queued = c.poll("fc-1");
+    JobState running = c.poll("fc-1");
+
+    assertThat(queued.status()).isEqualTo(TaskStatus.QUEUED);
+    assertThat(queued.steps()).isNull();
+    assertThat(running.status()).isEqualTo(TaskStatus.RUNNING);
+    assertThat(running.steps())
+        .isEqualTo(new io.comfyvn.compute.gpu.LiveClient.Progress(2, 4, 5, 10, "3", "KSampler"));
+    assertThat(running.progress()).isEqualTo(2.5 / 4);
+  }
+
+  @Test
+  void aWorkflowResultsOutputsOfEveryKindAreFetchedByNameAndType() {
+    ModalClient c = client(SETTINGS);
+    transport.json(200, "{\"status\":\"SUCCESS\"}");
+    transport.json(
+        200,
+        "{\"status\":\"SUCCESS\",\"response\":{\"outputs\":["
+            + "{\"node_id\":\"53\",\"filename\":\"clip_00001_.mp4\",\"kind\":\"video\","
+            + "\"mime\":\"video/mp4\",\"url\":\""
+            + BASE
+            + "/files/fc-1/clip_00001_.mp4\"},"
+            + "{\"node_id\":\"60\",\"filename\":\"note.txt\",\"kind\":\"text\","
+            + "\"mime\":\"text/plain\",\"url\":\"https://cdn.example.org/o/note\"}],"
+            + "\"images\":[]}}");
+    transport.bytes(200, new byte[] {0, 0, 0, 24, 'f', 't', 'y', 'p'}, "video/mp4");
+
+    JobState s = c.poll("fc-1");
+
+    assertThat(transport.call(2).uri().toString()).isEqualTo(BASE + "/files/fc-1/clip_00001_.mp4");
+    assertThat(s.outputs())
+        .containsExactly(
+            new Output("clip_00001_.mp4", null, "AAAAGGZ0eXA=", "video/mp4"),
+            new Output("note.txt", "https://cdn.example.org/o/note", null, "text/plain"));
+  }
+
+  @Test
+  void aMissingModelInTheErrorDetailIsATypedFailure() {
+    ModalClient c = client(SETTINGS);
+    transport.json(200, "{\"status\":\"FAILURE\"}");
+    transport.json(
+        200,
+        "{\"status\":\"FAILURE\",\"error\":\"ComfyUIError: Value not in list\","
+            + "\"error_detail\":{\"code\":\"missing_model\",\"node_id\":\"4\","
+            + "\"class_type\":\"CheckpointLoaderSimple\","
+            + "\"missing\":[\"checkpoints/dreamshaper_8.safetensors\"]}}");
+    transport.json(200, "{\"status\":\"FAILURE\"}");
+    transport.json(
+        200,
+        "{\"status\":\"FAILURE\",\"error\":\"x\",\"error_detail\":{\"code\":\"missing_node\","
+            + "\"node_id\":\"12\",\"class_type\":\"ImageScaleFancy\"}}");
+
+    JobState model = c.poll("fc-1");
+    JobState node = c.poll("fc-1");
+
+    assertThat(model.status()).isEqualTo(TaskStatus.ERROR);
+    assertThat(model.error()).isEqualTo("ComfyUIError: Value not in list");
+    assertThat(model.failure())
+        .isEqualTo(
+            new io.comfyvn.compute.gpu.LiveClient.Failure(
+                "missing_model",
+                "4",
+                "CheckpointLoaderSimple",
+                List.of("checkpoints/dreamshaper_8.safetensors")));
+    assertThat(node.failure().code()).isEqualTo("missing_node");
+    assertThat(node.failure().names()).containsExactly("ImageScaleFancy");
   }
 
   @Test
