@@ -15,18 +15,30 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * RunPod serverless queue API under {@code /runpod/v2/{endpoint_id}}: run, runsync, status, stream,
- * cancel, retry, purge-queue, health. Errors are {@code {"error": "..."}}.
+ * RunPod serverless queue API under {@code /runpod/v2/{endpoint_id}}: run, runsync, status,
+ * status-sync (what the JS SDK's {@code runSync} follows an unfinished {@code /runsync} with),
+ * stream, cancel, retry, purge-queue, health. Errors are {@code {"error": "..."}}.
+ *
+ * <p>Endpoints: {@value #ENDPOINT_ID} runs a fake worker-comfyui ({@link FakeWorkerComfyui}) for an
+ * input with {@code workflow} and a generic image worker for anything else; {@value
+ * #COMFYUI_ENDPOINT} is worker-comfyui only (an input without {@code workflow} fails as the handler
+ * fails it); {@value #COMFYUI_S3_ENDPOINT} is worker-comfyui with a bucket configured, so its
+ * outputs come back as {@code s3_url}s served under {@code /runpod/s3/}.
  */
 final class FakeRunpod {
   static final String PROVIDER = "runpod";
   static final String ENDPOINT_ID = "fake-endpoint";
+  static final String COMFYUI_ENDPOINT = "fake-worker-comfyui";
+  static final String COMFYUI_S3_ENDPOINT = "fake-worker-comfyui-s3";
   private static final String BASE = "/runpod/v2/{endpoint}";
   private static final Duration DEFAULT_TTL = Duration.ofHours(24);
 
   private final FakeKit kit;
-  private final Set<String> endpoints = Set.of(ENDPOINT_ID);
+  private final Set<String> endpoints = Set.of(ENDPOINT_ID, COMFYUI_ENDPOINT, COMFYUI_S3_ENDPOINT);
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+
+  /** Files the s3 endpoint's worker "uploaded": {@code <job>/<name>} -> bytes. */
+  private final Map<String, byte[]> bucket = new ConcurrentHashMap<>();
 
   private static final class Job {
     final String id;
@@ -40,6 +52,9 @@ final class FakeRunpod {
     final Duration ttl;
     final String workerId = "fake-worker-" + UUID.randomUUID().toString().substring(0, 8);
     volatile boolean webhookQueued;
+
+    /** What worker-comfyui's handler returned, when this endpoint ran it; null otherwise. */
+    FakeWorkerComfyui.Result worker;
 
     Job(
         String id,
@@ -77,6 +92,8 @@ final class FakeRunpod {
     kit.post(r, BASE + "/run", PROVIDER, "create", FakeRunpod::error, ctx -> submit(ctx, false));
     kit.post(r, BASE + "/runsync", PROVIDER, "create", FakeRunpod::error, ctx -> submit(ctx, true));
     kit.get(r, BASE + "/status/{id}", PROVIDER, "status", FakeRunpod::error, this::status);
+    kit.get(r, BASE + "/status-sync/{id}", PROVIDER, "status", FakeRunpod::error, this::statusSync);
+    kit.get(r, "/runpod/s3/{job}/{name}", PROVIDER, "s3", FakeRunpod::error, this::s3);
     kit.get(r, BASE + "/stream/{id}", PROVIDER, "stream", FakeRunpod::error, this::stream);
     kit.post(r, BASE + "/cancel/{id}", PROVIDER, "cancel", FakeRunpod::error, this::cancel);
     kit.post(r, BASE + "/retry/{id}", PROVIDER, "retry", FakeRunpod::error, this::retry);
@@ -123,16 +140,12 @@ final class FakeRunpod {
     Duration ttl = millis(policy, "ttl", DEFAULT_TTL);
     Instant now = kit.now();
     String id = (sync ? "sync-" : "") + UUID.randomUUID() + "-u1";
-    Lifecycle life =
-        new Lifecycle(
-            now,
-            kit.settings.queueTime(),
-            kit.settings.runTime(),
-            runLimit,
-            null,
-            kit.outcome(PROVIDER, input));
+    String endpoint = ctx.pathParam("endpoint");
+    FakeWorkerComfyui.Result worker = workerComfyui(endpoint, id, input);
+    Lifecycle life = lifecycle(now, runLimit, input, worker);
     Duration retention = sync ? kit.settings.runpodSyncRetention() : kit.settings.runpodRetention();
-    Job job = new Job(id, ctx.pathParam("endpoint"), life, input, webhook, retention, ttl);
+    Job job = new Job(id, endpoint, life, input, webhook, retention, ttl);
+    job.worker = worker;
     jobs.put(id, job);
     if (!sync) {
       ObjectNode out = kit.object().put("id", id).put("status", "IN_QUEUE");
@@ -144,6 +157,91 @@ final class FakeRunpod {
     if (wait != null) {
       try {
         waitMs = Math.max(1000, Math.min(300_000, Long.parseLong(wait)));
+      } catch (NumberFormatException e) {
+        error(ctx, 400, "wait must be a number of milliseconds");
+        return;
+      }
+    }
+    kit.await(() -> job.life.phase(kit.now()).terminal(), Duration.ofMillis(waitMs));
+    kit.json(ctx, 200, render(job, kit.now()));
+  }
+
+  /** The worker-comfyui handler's result for this job, or null when the endpoint runs another. */
+  private FakeWorkerComfyui.Result workerComfyui(String endpoint, String id, JsonNode input) {
+    boolean comfy =
+        endpoint.equals(COMFYUI_ENDPOINT)
+            || endpoint.equals(COMFYUI_S3_ENDPOINT)
+            || input.has("workflow");
+    if (!comfy) {
+      return null;
+    }
+    java.util.function.BiFunction<String, byte[], String> s3 =
+        endpoint.equals(COMFYUI_S3_ENDPOINT)
+            ? (name, bytes) -> {
+              // rp_upload names the object <job id>/<8 random characters><extension>
+              String ext = name.contains(".") ? name.substring(name.lastIndexOf('.')) : ".png";
+              String key =
+                  id
+                      + "/"
+                      + FakeExecutor.hex(
+                              FakeExecutor.digest(
+                                  bytes, name.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                          .substring(0, 8)
+                      + ext;
+              bucket.put(key, bytes);
+              return kit.baseUrl() + "/runpod/s3/" + key;
+            }
+            : null;
+    return FakeWorkerComfyui.handle(input, kit.mapper, s3);
+  }
+
+  /**
+   * The job's timeline: a handler that fails (bad input, a graph ComfyUI refuses) fails as soon as
+   * a worker picks the job up; otherwise it runs for the usual time with the usual outcome.
+   */
+  private Lifecycle lifecycle(
+      Instant now, Duration runLimit, JsonNode input, FakeWorkerComfyui.Result worker) {
+    Outcome outcome = kit.outcome(PROVIDER, input);
+    boolean refused = worker != null && worker.failed() && outcome == Outcome.SUCCEED;
+    return new Lifecycle(
+        now,
+        kit.settings.queueTime(),
+        refused ? Duration.ZERO : kit.settings.runTime(),
+        runLimit,
+        null,
+        refused ? Outcome.FAIL : outcome);
+  }
+
+  /** A file the s3 endpoint's worker stored: {@code GET /runpod/s3/{job}/{name}}. */
+  private void s3(Context ctx) {
+    byte[] bytes = bucket.get(ctx.pathParam("job") + "/" + ctx.pathParam("name"));
+    if (bytes == null) {
+      error(ctx, 404, "no such object");
+      return;
+    }
+    String mime = FakeExecutor.mime(extension(ctx.pathParam("name")));
+    ctx.status(200).contentType(mime).result(bytes);
+  }
+
+  private static String extension(String name) {
+    int dot = name.lastIndexOf('.');
+    return dot < 0 ? "" : name.substring(dot + 1);
+  }
+
+  /** {@code GET /status-sync/{id}?wait=ms}: the status once final, or after the wait. */
+  private void statusSync(Context ctx) {
+    if (!allowed(ctx)) {
+      return;
+    }
+    Job job = find(ctx);
+    if (job == null) {
+      return;
+    }
+    long waitMs = 90_000;
+    String wait = ctx.queryParam("wait");
+    if (wait != null) {
+      try {
+        waitMs = Math.max(1000, Math.min(90_000, Long.parseLong(wait)));
       } catch (NumberFormatException e) {
         error(ctx, 400, "wait must be a number of milliseconds");
         return;
@@ -303,9 +401,20 @@ final class FakeRunpod {
     if (started != null && ended != null) {
       out.put("executionTime", Duration.between(started, ended).toMillis());
     }
+    boolean handlerFailed = job.worker != null && job.worker.failed();
     switch (phase) {
-      case SUCCEEDED -> out.set("output", output(job));
-      case FAILED -> out.put("error", "handler raised an error: forced failure (fake provider)");
+      case SUCCEEDED -> out.set("output", job.worker != null ? job.worker.output() : output(job));
+      case FAILED -> {
+        if (handlerFailed) {
+          // RunPod reports the handler's {error, ...}: error on its own, the rest as output
+          out.put("error", job.worker.error());
+          if (!job.worker.output().isEmpty()) {
+            out.set("output", job.worker.output());
+          }
+        } else {
+          out.put("error", "handler raised an error: forced failure (fake provider)");
+        }
+      }
       case TIMED_OUT -> out.put("error", "job timed out");
       default -> {}
     }

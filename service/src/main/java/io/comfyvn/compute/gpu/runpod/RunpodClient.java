@@ -3,14 +3,18 @@ package io.comfyvn.compute.gpu.runpod;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
+import io.comfyvn.compute.gpu.http.ProviderException;
+import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +28,8 @@ import java.util.Optional;
  * RunPod serverless, queue-based: {@code POST /v2/{endpoint}/run}, {@code GET /status/{id}}, {@code
  * POST /cancel/{id}}, {@code GET /health}. Auth is {@code Authorization: Bearer <key>}. RunPod has
  * no logs in the status body; artifacts are whatever the worker put in {@code output} (URLs or
- * base64 images, e.g. worker-comfyui's {@code images[]}).
+ * base64 images). A workflow job is sent as {@code runpod-workers/worker-comfyui} takes it and its
+ * answers are read as that handler writes them ({@link WorkerComfyui}).
  */
 final class RunpodClient implements LiveClient {
   static final String DEFAULT_BASE = "https://api.runpod.ai/v2";
@@ -52,11 +57,25 @@ final class RunpodClient implements LiveClient {
   }
 
   @Override
+  public String runner() {
+    return WorkerComfyui.RUNNER;
+  }
+
+  @Override
   public Submitted submit(LiveJob job) {
     ObjectNode body = mapper.createObjectNode();
-    // RunPod requires {"input": {...}}; like its SDK, wrap a payload that has no "input".
-    JsonNode input = job.job().get("input");
-    body.set("input", input != null && input.isObject() ? input.deepCopy() : job.job().deepCopy());
+    List<String> notes = List.of();
+    if (job.workflowRun().isPresent()) {
+      // a workflow job is worker-comfyui's {workflow, images}
+      WorkflowRun run = job.workflowRun().get();
+      notes = WorkerComfyui.check(run.job());
+      body.set("input", WorkerComfyui.input(run, mapper));
+    } else {
+      // RunPod requires {"input": {...}}; like its SDK, wrap a payload that has no "input".
+      JsonNode input = job.job().get("input");
+      body.set(
+          "input", input != null && input.isObject() ? input.deepCopy() : job.job().deepCopy());
+    }
     if (job.webhookUrl() != null) {
       body.put("webhook", job.webhookUrl());
     }
@@ -64,9 +83,45 @@ final class RunpodClient implements LiveClient {
     if (policy != null && policy.isObject()) {
       body.set("policy", policy.deepCopy());
     }
-    HttpCall call = HttpCall.postJson(uri("/run"), auth, body.toString());
+    String text = body.toString();
+    int size = text.getBytes(StandardCharsets.UTF_8).length;
+    if (size > WorkerComfyui.MAX_RUN_BODY) {
+      throw new ProviderException(
+          Kind.TOO_LARGE,
+          "input_too_large",
+          "runpod: the /run body would be "
+              + size
+              + " bytes (inputs travel as base64); RunPod takes at most "
+              + WorkerComfyui.MAX_RUN_BODY
+              + ". Nothing was sent; use smaller inputs",
+          false,
+          Sent.NOT_SENT,
+          0,
+          null,
+          null);
+    }
+    HttpCall call = HttpCall.postJson(uri("/run"), auth, text);
     JsonNode j = answers.object(Op.CREATE, call, http.call(Op.CREATE, call));
-    return new Submitted(answers.requiredText(Op.CREATE, call.describe(), j, "id"), state(j));
+    JobState state = state(j);
+    if (!notes.isEmpty()) {
+      List<String> logs = new ArrayList<>(state.logs());
+      logs.addAll(notes);
+      state = withLogs(state, logs);
+    }
+    return new Submitted(answers.requiredText(Op.CREATE, call.describe(), j, "id"), state);
+  }
+
+  private static JobState withLogs(JobState s, List<String> logs) {
+    return new JobState(
+        s.status(),
+        s.providerStatus(),
+        s.progress(),
+        s.outputs(),
+        logs,
+        s.error(),
+        s.metrics(),
+        s.steps(),
+        s.failure());
   }
 
   @Override
@@ -127,8 +182,13 @@ final class RunpodClient implements LiveClient {
       metrics.put("execution_ms", j.get("executionTime").asLong());
     }
     String error = null;
+    Failure failure = null;
     if (j.hasNonNull("error")) {
       error = j.get("error").isTextual() ? j.get("error").asText() : j.get("error").toString();
+      failure = WorkerComfyui.failure(error);
+      if (failure != null || j.path("output").path("details").isArray()) {
+        error = WorkerComfyui.errorText(error, j.path("output"), failure);
+      }
     } else if ("TIMED_OUT".equals(raw)) {
       error = "the job timed out at RunPod";
     }
@@ -137,19 +197,42 @@ final class RunpodClient implements LiveClient {
       logs.add("worker " + j.get("workerId").asText());
     }
     Double progress = status == TaskStatus.DONE ? Double.valueOf(1.0) : null;
-    List<Output> outputs = status == TaskStatus.DONE ? outputs(j.path("output")) : List.of();
-    return new JobState(status, raw, progress, outputs, logs, error, metrics);
+    List<Output> outputs = status == TaskStatus.DONE ? outputs(j.path("output"), logs) : List.of();
+    return new JobState(status, raw, progress, outputs, logs, error, metrics, null, failure);
   }
 
   /**
-   * Every file in a worker's output: worker-comfyui's inline {@code {"type": "base64", "data":
-   * ...}} images, plus whatever URLs and data URIs {@link LiveOutputs} finds.
+   * Every file in a worker's output: worker-comfyui's {@code images[{filename, type: base64 |
+   * s3_url, data}]} (its {@code errors[]} and {@code success_no_images} as log lines), else
+   * whatever URLs, data URIs and inline objects {@link LiveOutputs} finds in another worker's
+   * output.
    */
-  static List<Output> outputs(JsonNode output) {
+  static List<Output> outputs(JsonNode output, List<String> logs) {
+    if (isWorkerComfyui(output)) {
+      return WorkerComfyui.outputs(output, logs);
+    }
     List<Output> out = new ArrayList<>();
     inlineImages(output, out, 0);
     out.addAll(LiveOutputs.collect(output));
     return out;
+  }
+
+  /** worker-comfyui's shape: {@code images} entries that are all {@code {filename, type, data}}. */
+  private static boolean isWorkerComfyui(JsonNode output) {
+    JsonNode images = output.path("images");
+    if (!images.isArray()) {
+      return false;
+    }
+    if (images.isEmpty()) {
+      return "success_no_images".equals(output.path("status").asText());
+    }
+    for (JsonNode i : images) {
+      String type = i.path("type").asText("");
+      if (!i.path("data").isTextual() || !(type.equals("base64") || type.equals("s3_url"))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void inlineImages(JsonNode n, List<Output> out, int depth) {
