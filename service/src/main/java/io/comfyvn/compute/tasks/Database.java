@@ -128,6 +128,9 @@ public final class Database implements AutoCloseable {
     cfg.addDataSourceProperty("synchronous", "FULL");
     // Other writers (the spend ledger on a read connection) wait for the task writer's commit.
     cfg.addDataSourceProperty("busy_timeout", "5000");
+    // No statement here reads generated keys; with this on, the driver runs a second query
+    // (last_insert_rowid) after every insert, on the writer's thread.
+    cfg.addDataSourceProperty("jdbc.get_generated_keys", "false");
     cfg.setPoolName(name);
     return cfg;
   }

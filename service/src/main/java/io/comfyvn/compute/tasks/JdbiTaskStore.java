@@ -9,17 +9,21 @@ import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.status.Mode;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
-import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.StatementContext;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
@@ -60,8 +64,9 @@ public final class JdbiTaskStore implements TaskStore {
 
   @Override
   public Task insertIfAbsent(Task task) {
+    Row row = new Row(task);
     try {
-      return writer.call(h -> insert(h, task));
+      return writer.call(h -> insert(h, row));
     } catch (UnableToExecuteStatementException raced) {
       // Another writer inserted the same id or key between our read and our write.
       return existing(task).orElseThrow(() -> unavailable(raced));
@@ -72,37 +77,147 @@ public final class JdbiTaskStore implements TaskStore {
 
   /** {@link #insertIfAbsent} without waiting (tests put several writes in one batch with it). */
   CompletableFuture<Task> insertLater(Task task) {
-    return writer.submit(h -> insert(h, task));
+    Row row = new Row(task);
+    return writer.submit(h -> insert(h, row));
   }
 
   /** {@link #update} without waiting. */
   CompletableFuture<Boolean> updateLater(Task next, long expectedVersion) {
-    return writer.submit(h -> update(h, next, expectedVersion));
+    Row row = new Row(next);
+    return writer.submit(h -> update(h, row, expectedVersion));
   }
 
-  private Task insert(Handle h, Task task) {
+  /**
+   * A task's column values, computed on the caller's thread: the four JSON columns are written
+   * there, in parallel, not on the one writer thread every task's commit waits for.
+   */
+  private final class Row {
+    final Task task;
+    final Submission s;
+    final String details;
+    final String estimate;
+    final String artifacts;
+    final String missing;
+
+    Row(Task t) {
+      this.task = t;
+      this.s = t.submission();
+      this.details = json(t.details());
+      this.estimate = s == null || s.estimate() == null ? null : json(s.estimate());
+      this.artifacts = t.artifacts().isEmpty() ? EMPTY_LIST : json(t.artifacts());
+      this.missing =
+          s == null || s.missingSecrets().isEmpty() ? EMPTY_LIST : json(s.missingSecrets());
+    }
+  }
+
+  private static final String EMPTY_LIST = "[]";
+
+  private static final String INSERT =
+      "INSERT INTO tasks ("
+          + COLUMNS
+          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+          + " ON CONFLICT DO NOTHING";
+
+  private static final String UPDATE =
+      "UPDATE tasks SET status = ?, progress = ?, message = ?, details = ?, provider_job_id = ?,"
+          + " submit_state = ?, artifacts = ?, version = ?, updated_at = ? WHERE id = ? AND"
+          + " version = ?";
+
+  /**
+   * The insert and update statements of one writer transaction, prepared once for all its writes (a
+   * batch of hundreds of tasks parses its SQL once, not once per task) and closed with it.
+   */
+  private static final class Prepared {
+    PreparedStatement insert;
+    PreparedStatement update;
+  }
+
+  private final Map<Handle, Prepared> prepared =
+      Collections.synchronizedMap(new IdentityHashMap<>());
+
+  private Prepared prepared(Handle h) {
+    Prepared p = prepared.get(h);
+    if (p == null) {
+      Prepared fresh = new Prepared();
+      prepared.put(h, fresh);
+      h.addCleanable(
+          () -> {
+            prepared.remove(h);
+            closeQuietly(fresh.insert);
+            closeQuietly(fresh.update);
+          });
+      p = fresh;
+    }
+    return p;
+  }
+
+  private static void closeQuietly(PreparedStatement st) {
+    if (st != null) {
+      try {
+        st.close();
+      } catch (SQLException e) {
+        // the transaction is over either way; the connection goes back to its pool
+      }
+    }
+  }
+
+  private Task insert(Handle h, Row r) {
+    try {
+      return insertRow(h, r);
+    } catch (SQLException e) {
+      // as Jdbi reports a failed statement; the text names the task, not the values
+      throw new UnableToExecuteStatementException("task " + r.task.id() + " not inserted", e, null);
+    }
+  }
+
+  private Task insertRow(Handle h, Row r) throws SQLException {
     // One statement on the common path: ON CONFLICT DO NOTHING is shared by SQLite and PostgreSQL,
     // and covers both the primary key and the partial unique index on (idempotency_key, mode).
-    int inserted =
-        bindAll(
-                h.createUpdate(
-                    "INSERT INTO tasks ("
-                        + COLUMNS
-                        + ") VALUES (:id, :kind, :status, :progress, :message, :details, :slug,"
-                        + " :jobId, :key, :mode, :state, :seed, :fingerprint, :estimate,"
-                        + " :artifacts, :missing, :webhook, :version, :created, :updated)"
-                        + " ON CONFLICT DO NOTHING"),
-                task)
-            .bind("kind", task.kind())
-            .bind("created", task.createdAt().toEpochMilli())
-            .execute();
-    if (inserted == 1) {
-      return task;
+    Prepared p = prepared(h);
+    if (p.insert == null) {
+      p.insert = h.getConnection().prepareStatement(INSERT);
     }
-    return existing(h, task)
+    PreparedStatement st = p.insert;
+    Task t = r.task;
+    Submission s = r.s;
+    st.setString(1, t.id());
+    st.setString(2, t.kind());
+    st.setString(3, t.status().wire());
+    st.setDouble(4, t.progress());
+    st.setString(5, t.message());
+    st.setString(6, r.details);
+    text(st, 7, s == null ? null : s.provider());
+    text(st, 8, s == null ? null : s.providerJobId());
+    text(st, 9, s == null ? null : s.idempotencyKey());
+    text(st, 10, s == null ? null : s.mode().wire());
+    text(st, 11, s == null ? null : s.state().wire());
+    if (s == null) {
+      st.setNull(12, Types.BIGINT);
+    } else {
+      st.setLong(12, s.seed());
+    }
+    text(st, 13, s == null ? null : s.fingerprint());
+    text(st, 14, r.estimate);
+    st.setString(15, r.artifacts);
+    st.setString(16, r.missing);
+    text(st, 17, s == null ? null : s.webhookTokenSha256());
+    st.setLong(18, t.version());
+    st.setLong(19, t.createdAt().toEpochMilli());
+    st.setLong(20, t.updatedAt().toEpochMilli());
+    if (st.executeUpdate() == 1) {
+      return t;
+    }
+    return existing(h, t)
         .orElseThrow(
-            () ->
-                new IllegalStateException("task " + task.id() + " conflicted but cannot be read"));
+            () -> new IllegalStateException("task " + t.id() + " conflicted but cannot be read"));
+  }
+
+  private static void text(PreparedStatement st, int i, String value) throws SQLException {
+    if (value == null) {
+      st.setNull(i, Types.VARCHAR);
+    } else {
+      st.setString(i, value);
+    }
   }
 
   private Optional<Task> existing(Task task) {
@@ -128,44 +243,42 @@ public final class JdbiTaskStore implements TaskStore {
 
   @Override
   public boolean update(Task next, long expectedVersion) {
-    return write(h -> update(h, next, expectedVersion));
+    Row row = new Row(next);
+    try {
+      return writer.call(h -> update(h, row, expectedVersion));
+    } catch (JdbiException e) {
+      throw unavailable(e);
+    }
   }
 
-  private boolean update(Handle h, Task next, long expectedVersion) {
-    return bindAll(
-                h.createUpdate(
-                    "UPDATE tasks SET status = :status, progress = :progress, message ="
-                        + " :message, details = :details, provider_job_id = :jobId,"
-                        + " submit_state = :state, artifacts = :artifacts, version ="
-                        + " :version, updated_at = :updated WHERE id = :id AND version ="
-                        + " :expected"),
-                next)
-            .bind("expected", expectedVersion)
-            .execute()
-        == 1;
+  private boolean update(Handle h, Row r, long expectedVersion) {
+    try {
+      return updateRow(h, r, expectedVersion);
+    } catch (SQLException e) {
+      throw new UnableToExecuteStatementException("task " + r.task.id() + " not updated", e, null);
+    }
   }
 
-  /** Binds the columns an insert and an update share. */
-  private <S extends SqlStatement<S>> S bindAll(S st, Task t) {
-    Submission s = t.submission();
-    return st.bind("id", t.id())
-        .bind("status", t.status().wire())
-        .bind("progress", t.progress())
-        .bind("message", t.message())
-        .bind("details", json(t.details()))
-        .bind("slug", s == null ? null : s.provider())
-        .bind("jobId", s == null ? null : s.providerJobId())
-        .bind("key", s == null ? null : s.idempotencyKey())
-        .bind("mode", s == null ? null : s.mode().wire())
-        .bind("state", s == null ? null : s.state().wire())
-        .bind("seed", s == null ? null : s.seed())
-        .bind("fingerprint", s == null ? null : s.fingerprint())
-        .bind("estimate", s == null || s.estimate() == null ? null : json(s.estimate()))
-        .bind("artifacts", json(t.artifacts()))
-        .bind("missing", json(s == null ? List.of() : s.missingSecrets()))
-        .bind("webhook", s == null ? null : s.webhookTokenSha256())
-        .bind("version", t.version())
-        .bind("updated", t.updatedAt().toEpochMilli());
+  private boolean updateRow(Handle h, Row r, long expectedVersion) throws SQLException {
+    Prepared p = prepared(h);
+    if (p.update == null) {
+      p.update = h.getConnection().prepareStatement(UPDATE);
+    }
+    PreparedStatement st = p.update;
+    Task t = r.task;
+    Submission s = r.s;
+    st.setString(1, t.status().wire());
+    st.setDouble(2, t.progress());
+    st.setString(3, t.message());
+    st.setString(4, r.details);
+    text(st, 5, s == null ? null : s.providerJobId());
+    text(st, 6, s == null ? null : s.state().wire());
+    st.setString(7, r.artifacts);
+    st.setLong(8, t.version());
+    st.setLong(9, t.updatedAt().toEpochMilli());
+    st.setString(10, t.id());
+    st.setLong(11, expectedVersion);
+    return st.executeUpdate() == 1;
   }
 
   @Override
@@ -261,25 +374,27 @@ public final class JdbiTaskStore implements TaskStore {
     return deleted;
   }
 
-  /** Deletes batch after batch of the ids {@code select} finds, until it finds no full batch. */
+  /**
+   * Deletes batch after batch of the ids {@code select} finds, until it finds no full batch. The
+   * search runs on the read pool (with thousands of tasks it sorts them all, tens of milliseconds
+   * that every submit would otherwise wait behind); only the delete goes through the writer, and it
+   * checks again that each task is disposable (a finished dry-run or sim task never changes, so the
+   * check holds in practice; it keeps a wrong id from ever deleting a live task).
+   */
   private void pruneWhile(
       List<String> deleted,
       org.jdbi.v3.core.HandleCallback<List<String>, RuntimeException> select) {
     while (true) {
-      List<String> ids =
-          write(
-              tx -> {
-                // already in the writer's transaction
-                List<String> found = select.withHandle(tx);
-                if (!found.isEmpty()) {
-                  tx.createUpdate("DELETE FROM tasks WHERE id IN (<ids>)")
-                      .bindList("ids", found)
-                      .execute();
-                }
-                return found;
-              });
-      deleted.addAll(ids);
-      if (ids.size() < PRUNE_BATCH) {
+      List<String> found = read(select);
+      if (!found.isEmpty()) {
+        write(
+            tx ->
+                tx.createUpdate("DELETE FROM tasks WHERE id IN (<ids>) AND " + DISPOSABLE)
+                    .bindList("ids", found)
+                    .execute());
+      }
+      deleted.addAll(found);
+      if (found.size() < PRUNE_BATCH) {
         return;
       }
     }
