@@ -56,8 +56,25 @@ class LiveFaultsIT {
     }
   }
 
+  @Test
+  void aModalCreateWhoseAnswerIsLostIsFoundByItsClientRequestId() {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      h.fakes.inject(Fault.dropAfterHandling("modal", "create", 1));
+      Reply r =
+          h.server.post(
+              "/api/providers/gpu/submit",
+              "{\"provider\":\"modal\",\"job\":{\"input\":{\"prompt\":\"x\"}}}");
+      // the lost answer is looked up by the client_request_id the create carried: the call it
+      // spawned is the task's job, and nothing was spawned twice
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(r.json().get("submit_state").asText()).isEqualTo("accepted");
+      assertThat(r.json().get("id").asText()).startsWith("fc-");
+      assertThat(h.fakes.stats().creates("modal")).isEqualTo(1);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"replicate", "modal"})
+  @ValueSource(strings = {"replicate"})
   void aCreateWhoseAnswerIsLostIsNotResent(String provider) {
     try (LiveHarness h = new LiveHarness(dir)) {
       h.fakes.inject(Fault.dropAfterHandling(provider, "create", 1));
