@@ -611,9 +611,12 @@ function costTable(j) {
       el("td", {}, e ? Math.round(e.seconds) + " s" : "—"),
       el("td", {}, wall === null ? "—" : wall.toFixed(1) + " s" + (st.terminal ? "" : " so far") +
         (execMs > 0 ? " (" + (execMs / 1000).toFixed(1) + " s running)" : ""))));
-  $("#detail-cost-note").textContent = e
-    ? (e.gpu ? e.gpu + " · " : "") + (e.basis || "") + (e.price_as_of ? " · prices as of " + e.price_as_of : "")
-    : "No estimate: this task is not a GPU submit.";
+  const reported = Object.entries(meta.metrics || {}).map(([k, v]) => k + " " + v);
+  $("#detail-cost-note").textContent =
+    (e
+      ? (e.gpu ? e.gpu + " · " : "") + (e.basis || "") + (e.price_as_of ? " · prices as of " + e.price_as_of : "")
+      : "No estimate: this task is not a GPU submit.") +
+    (reported.length ? " · the provider reported: " + reported.join(", ") : "");
 }
 
 function renderDetailState(j) {
@@ -747,8 +750,10 @@ async function openDetail(id) {
   if (jobs.has(id)) renderDetailState(jobs.get(id));
   detailVersion = (jobs.get(id) || {}).version;
   detailArtifacts = ((jobs.get(id) || {}).artifacts || []).length;
-  await Promise.all([loadLog(id), loadArtifacts(id)]);
+  // keyboard and screen-reader users land on the detail they asked for
+  $("#detail-title").focus({ preventScroll: true });
   $("#detail").scrollIntoView({ block: "nearest" });
+  await Promise.all([loadLog(id), loadArtifacts(id)]);
 }
 
 function closeDetail() {

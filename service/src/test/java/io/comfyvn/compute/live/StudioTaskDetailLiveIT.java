@@ -29,9 +29,10 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * the fake self-hosted ComfyUI (fake clock: a job moves only when the test moves it): the row's bar
  * and "node n of m" arrive over {@code /jobs/ws} (the job was submitted by another client, so
  * nothing but the socket tells the page), the detail shows the timeline, the log, estimate vs.
- * actual, the image as a thumbnail that really loads, a video output as a {@code <video>} player
- * and an animated webp as an image, each with its provenance sidecar; cancel interrupts a running
- * job; a model the box lacks is said by name.
+ * actual, the image as a thumbnail that really loads, a video output as a {@code <video>} player, a
+ * sound track as an {@code <audio>} player and an animated webp as an image, each with its
+ * provenance sidecar; cancel interrupts a running job; a model the box lacks is said by name, and a
+ * rate-limited submit says when to try again.
  */
 class StudioTaskDetailLiveIT {
   @TempDir Path dir;
@@ -206,20 +207,34 @@ class StudioTaskDetailLiveIT {
   }
 
   @Test
-  void aVideoOutputPlaysInAVideoElementAndTheAnimatedWebpIsAnImage() throws Exception {
+  void aVideoPlaysInAVideoElementAudioInAnAudioElementAndTheAnimatedWebpIsAnImage()
+      throws Exception {
     try (LiveHarness h = new LiveHarness(dir);
         Browser browser = new Browser(dir.resolve("chrome"), "studio-detail-video.png")) {
-      String task = submit(h, request(workflow("wan_t2v_video.json"), null));
+      ObjectNode wf = workflow("wan_t2v_video.json");
+      // and a sound track, saved by ComfyUI's SaveAudio (FLAC)
+      wf.set(
+          "60",
+          Json.mapper()
+              .readTree(
+                  "{\"class_type\": \"SaveAudio\", \"inputs\": {\"filename_prefix\":"
+                      + " \"ComfyVN\", \"audio\": [\"8\", 0]}}"));
+      String task = submit(h, request(wf, null));
       JsonNode done = h.await(task, LiveHarness.status("done"));
       ChromeDriver page = browser.driver();
       page.get(h.server.base() + "/");
       openTask(browser, task);
       browser
           .waiting()
-          .until(d -> d.findElements(By.cssSelector("#detail-artifacts figure")).size() == 2);
+          .until(d -> d.findElements(By.cssSelector("#detail-artifacts figure")).size() == 3);
       List<String> mimes = done.get("artifacts").findValuesAsText("mime");
       int video = mimes.indexOf("video/mp4");
       int webp = mimes.indexOf("image/webp");
+      int flac = mimes.indexOf("audio/flac");
+      assertThat(flac).as(mimes.toString()).isNotNegative();
+      WebElement sound = page.findElement(By.cssSelector("#detail-artifacts audio"));
+      assertThat(sound.getAttribute("src")).endsWith("/jobs/artifacts/" + task + "/" + flac);
+      assertThat(sound.getAttribute("controls")).isNotNull();
       WebElement player = page.findElement(By.cssSelector("#detail-artifacts video"));
       assertThat(player.getAttribute("src")).endsWith("/jobs/artifacts/" + task + "/" + video);
       assertThat(player.getAttribute("controls")).isNotNull();
@@ -232,7 +247,7 @@ class StudioTaskDetailLiveIT {
           .isEmpty();
       browser
           .waiting()
-          .until(d -> d.findElements(By.cssSelector("#detail-artifacts dl")).size() == 2);
+          .until(d -> d.findElements(By.cssSelector("#detail-artifacts dl")).size() == 3);
       // the sidecar's facts, for both outputs
       for (WebElement dl : page.findElements(By.cssSelector("#detail-artifacts dl"))) {
         assertThat(dl.getText()).contains("runner", "workflow hash", "seed");
@@ -284,6 +299,47 @@ class StudioTaskDetailLiveIT {
           .isEqualTo(
               "The provider lacks the model file checkpoints/dreamshaper_8.safetensors (node 4):"
                   + " install it there or pick a model it has.");
+    }
+  }
+
+  @Test
+  void aRateLimitedSubmitIsSaidInWordsWithTheTimeToWait() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      h.reconfigure(
+          cfg ->
+              cfg.set(
+                  "limits",
+                  Json.mapper().createObjectNode().put("max_live_submits_per_minute", 1)));
+      try (Browser browser = new Browser(dir.resolve("chrome"), "studio-rate-limit.png")) {
+        ChromeDriver page = browser.driver();
+        page.get(h.server.base() + "/");
+        browser
+            .waiting()
+            .until(d -> d.findElements(By.cssSelector("#providers tbody tr")).size() == 6);
+        new org.openqa.selenium.support.ui.Select(page.findElement(By.id("provider")))
+            .selectByValue("runpod");
+        new org.openqa.selenium.support.ui.Select(page.findElement(By.id("mode")))
+            .selectByValue("auto");
+        page.findElement(By.cssSelector("#submit-form button")).click();
+        browser.waiting().until(d -> text(d, "#answer .said").startsWith("live task "));
+        page.findElement(By.cssSelector("#submit-form button")).click();
+        browser
+            .waiting()
+            .until(
+                d ->
+                    "submit_rate_limit"
+                        .equals(
+                            script(
+                                d,
+                                "const s = document.querySelector('#answer .said');"
+                                    + " return s ? s.dataset.code : null;")));
+        assertThat(text(page, "#answer .said"))
+            .startsWith("Too many submits for now (rate limit). At most 1 live submits a minute")
+            .contains("nothing was sent")
+            .containsPattern("Try again in [1-9][0-9]* s\\.$")
+            .doesNotContain("{");
+        assertThat(h.fakes.stats().creates("runpod")).isEqualTo(1);
+      }
     }
   }
 }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -189,8 +190,10 @@ class StudioComputePageIT {
         .as("the row is tinted as an error")
         .isEqualTo("rgb(253, 241, 240)");
 
-    row.findElement(By.cssSelector("button.link")).click();
+    // opened from the keyboard (the id is a button), focus moves to the detail's heading
+    row.findElement(By.cssSelector("button.link")).sendKeys(Keys.ENTER);
     waiting().until(d -> d.findElement(By.id("detail")).isDisplayed());
+    waiting().until(d -> "detail-title".equals(d.switchTo().activeElement().getAttribute("id")));
     assertThat(browser.findElement(By.id("detail-reason")).getText())
         .startsWith("Not sent: RunPod Serverless is missing the secret runpod.api_key.");
     waiting().until(d -> d.findElement(By.id("detail-log")).getText().contains("Not submitted"));
@@ -205,6 +208,8 @@ class StudioComputePageIT {
         .satisfies(li -> assertThat(li.getAttribute("class")).doesNotContain("reached"));
     assertThat(rowText(browser, "#detail-cost tr[data-row=cost]"))
         .contains("$0 (dry-run: nothing billed)");
+    browser.findElement(By.id("detail-close")).click();
+    waiting().until(d -> !d.findElement(By.id("detail")).isDisplayed());
   }
 
   @Test
