@@ -346,15 +346,53 @@ final class FakeReplicate {
       return;
     }
     Instant now = kit.now();
+    List<Prediction> newestFirst =
+        predictions.values().stream()
+            .sorted(
+                Comparator.comparing((Prediction p) -> p.life.created())
+                    .thenComparing(p -> p.id)
+                    .reversed())
+            .toList();
+    int from = listCursor(ctx.queryParam("cursor"));
     ObjectNode out = kit.object();
-    out.putNull("next");
-    out.putNull("previous");
+    String self = kit.baseUrl() + BASE + "/predictions?cursor=";
+    if (from + LIST_PAGE < newestFirst.size()) {
+      out.put("next", self + cursor(from + LIST_PAGE));
+    } else {
+      out.putNull("next");
+    }
+    if (from > 0) {
+      out.put("previous", self + cursor(Math.max(0, from - LIST_PAGE)));
+    } else {
+      out.putNull("previous");
+    }
     ArrayNode results = out.putArray("results");
-    predictions.values().stream()
-        .sorted(Comparator.comparing((Prediction p) -> p.life.created()).reversed())
-        .limit(100)
-        .forEach(p -> results.add(render(p, now)));
+    newestFirst.stream().skip(from).limit(LIST_PAGE).forEach(p -> results.add(render(p, now)));
     kit.json(ctx, 200, out);
+  }
+
+  /** Replicate's list pages hold 100 predictions, newest first, linked by opaque cursors. */
+  static final int LIST_PAGE = 100;
+
+  private static String cursor(int offset) {
+    return java.util.Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(("o=" + offset).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private static int listCursor(String cursor) {
+    if (cursor == null || cursor.isEmpty()) {
+      return 0;
+    }
+    try {
+      String text =
+          new String(
+              java.util.Base64.getUrlDecoder().decode(cursor),
+              java.nio.charset.StandardCharsets.UTF_8);
+      return text.startsWith("o=") ? Math.max(0, Integer.parseInt(text.substring(2))) : 0;
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
   }
 
   private void account(Context ctx) {

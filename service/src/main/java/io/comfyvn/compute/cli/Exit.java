@@ -1,5 +1,6 @@
 package io.comfyvn.compute.cli;
 
+import io.comfyvn.compute.status.TaskStatus;
 import java.util.Locale;
 
 /** The client commands' exit codes: what a script may branch on (documented in docs/cli.md). */
@@ -21,7 +22,12 @@ public enum Exit {
   /** {@code --timeout} elapsed before the job finished (it goes on running). */
   TIMEOUT(7),
   /** The job is still queued or running ({@code status} only). */
-  PENDING(8);
+  PENDING(8),
+  /**
+   * The job is lost: its create reached the provider (or may have) and the service can no longer
+   * find or follow it; a job may exist (and be billed) upstream. Not done, not failed.
+   */
+  LOST(9);
 
   private final int code;
 
@@ -34,14 +40,22 @@ public enum Exit {
     return code;
   }
 
-  /** The exit for a job's status word: done 0, error 1, canceled 6, anything else pending. */
+  /**
+   * The exit for a job's status word: done 0, error 1, canceled 6, lost 9, queued, running or a
+   * word this client does not know: pending.
+   */
   static Exit forStatus(String status) {
-    return switch (status == null ? "" : status.toLowerCase(Locale.ROOT)) {
-      case "done" -> OK;
-      case "error" -> FAILED;
-      case "canceled" -> CANCELED;
-      default -> PENDING;
-    };
+    return TaskStatus.fromWire(status == null ? "" : status.toLowerCase(Locale.ROOT))
+        .map(
+            s ->
+                switch (s) {
+                  case DONE -> OK;
+                  case ERROR -> FAILED;
+                  case CANCELED -> CANCELED;
+                  case LOST -> LOST;
+                  case QUEUED, RUNNING -> PENDING;
+                })
+        .orElse(PENDING);
   }
 
   /** Whether a status word is final. */

@@ -18,7 +18,7 @@ final class JobsCommand extends ClientCommand {
   @Option(
       names = "--status",
       paramLabel = "WORD",
-      description = "Only tasks in this status (queued, running, done, error, canceled).")
+      description = "Only tasks in this status (queued, running, done, error, canceled, lost).")
   String status;
 
   @Option(names = "--json", description = "Print the tasks as a JSON array.")

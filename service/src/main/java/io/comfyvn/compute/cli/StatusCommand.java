@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
     description = {
       "Show one task; the exit code says where it is.",
       "Show one task (a task id; mock-/sim- ids and provider job ids are looked up by poll).",
-      "Exit 0 done, 1 failed, 6 canceled, 8 still queued or running, 4 unknown id."
+      "Exit 0 done, 1 failed, 6 canceled, 9 lost, 8 still queued or running, 4 unknown id."
     })
 final class StatusCommand extends ClientCommand {
   @Parameters(index = "0", paramLabel = "ID", description = "The task id.")

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
       "Submit a GPU job: a job JSON file ({\"input\": {...}} or a whole submit body {provider, job,"
           + " seed...}), a ComfyUI workflow in API format, or --prompt TEXT.",
       "Prints the task id; with --wait, follows it to the end (exit 0 done, 1 failed, 6"
-          + " canceled, 7 timeout)."
+          + " canceled, 9 lost, 7 timeout)."
     })
 final class SubmitCommand extends ClientCommand {
   @Parameters(

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
     description = {
       "Follow task updates live (the /jobs/ws stream).",
       "With ID: show that job's progress and exit when it ends (0 done, 1 failed, 6 canceled,"
-          + " 7 timeout). Without: print one line per update until Ctrl-C or --timeout."
+          + " 9 lost, 7 timeout). Without: print one line per update until Ctrl-C or --timeout."
     })
 final class WatchCommand extends ClientCommand {
   @Parameters(

@@ -54,12 +54,17 @@ public interface LiveClient {
   }
 
   /**
-   * The provider's job for one of our tasks, found by an id this client chose for it before sending
-   * (ComfyUI's {@code prompt_id}); empty when the provider has none or cannot be asked that way. A
-   * create whose answer was lost is found this way, never sent again.
+   * Looks for the job a create of this task may have made, when that create's answer was never read
+   * (a crash between "sent" and "accepted", or an ambiguous failure). Never creates anything: a
+   * client answers {@link Reconciliation.Found} (follow that job), {@link Reconciliation.NotThere}
+   * (the provider was asked in a way that would show it, and has none) or {@link
+   * Reconciliation.CannotTell} (no way to ask; whether a webhook may still tell). The default is a
+   * provider with no lookup whose webhook, when one was registered, is the only way the job can be
+   * found again. A failure to ask is thrown as {@link ProviderException}.
    */
-  default Optional<Submitted> find(String taskId) {
-    return Optional.empty();
+  default Reconciliation reconcile(Reconciliation.Query query) {
+    return new Reconciliation.CannotTell(
+        true, "the provider has no way to look a job up; only a webhook can bring its id");
   }
 
   /**

@@ -81,9 +81,17 @@ final class ScrubbedClient implements LiveClient {
   }
 
   @Override
-  public Optional<Submitted> find(String taskId) {
+  public Reconciliation reconcile(Reconciliation.Query query) {
     try {
-      return client.find(taskId).map(this::submitted);
+      Reconciliation r = client.reconcile(query);
+      if (r instanceof Reconciliation.Found f) {
+        return new Reconciliation.Found(submitted(f.job()), text(f.how()));
+      }
+      if (r instanceof Reconciliation.NotThere n) {
+        return new Reconciliation.NotThere(text(n.how()));
+      }
+      Reconciliation.CannotTell c = (Reconciliation.CannotTell) r;
+      return new Reconciliation.CannotTell(c.mayLearnLater(), text(c.why()));
     } catch (ComputeException e) {
       throw scrubbed(e);
     }

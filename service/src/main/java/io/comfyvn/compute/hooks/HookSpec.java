@@ -46,7 +46,7 @@ public record HookSpec(
               "message"),
           of(
               "on_gpu_job_finished",
-              "A GPU job reached done, error or canceled.",
+              "A GPU job reached done, error, canceled or lost.",
               "task_id",
               "provider",
               "mode",

@@ -19,7 +19,6 @@ import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads are bounded: one scheduler thread plus a fixed pool of poll workers, whatever the
  * number of tasks followed. Settings, under {@code tracker} in {@code config/comfyvn.json}: {@code
  * initial_poll_ms} (1000), {@code max_poll_ms} (30000), {@code backoff} (1.5), {@code workers} (4),
- * {@code reconcile_after_ms} (1800000).
+ * and, for creates whose answer was never read ({@link Reconciler}), {@code reconcile_after_ms}
+ * (1800000), {@code reconcile_after_restart_ms} (120000) and {@code reconcile_settle_ms} (10000).
  */
 public final class LiveTracker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveTracker.class);
@@ -58,6 +58,7 @@ public final class LiveTracker implements AutoCloseable {
   private final Executor workers;
   private final ExecutorService ownedWorkers;
   private final TaskLeases leases;
+  private final Reconciler reconciler;
   private final Map<String, Long> intervals = new ConcurrentHashMap<>();
 
   /** Tasks whose outputs are being fetched now, and the answer their "done" will give. */
@@ -71,14 +72,18 @@ public final class LiveTracker implements AutoCloseable {
    * @param maxPoll longest poll interval
    * @param backoff interval growth while nothing changes
    * @param workers poll worker threads
-   * @param reconcileAfter how long a task whose create outcome is unknown waits for a webhook
+   * @param reconcileAfter how long an ambiguous create waits for its job to be named
+   * @param reconcileAfterRestart how long a task found {@code sent} (its sender died) waits
+   * @param reconcileSettle how old a create must be before "no such job upstream" is believed
    */
   public record Settings(
       Duration initialPoll,
       Duration maxPoll,
       double backoff,
       int workers,
-      Duration reconcileAfter) {
+      Duration reconcileAfter,
+      Duration reconcileAfterRestart,
+      Duration reconcileSettle) {
     /** From the {@code tracker} section of the config. */
     public static Settings of(AppConfig config) {
       JsonNode t = config.section("tracker");
@@ -87,7 +92,9 @@ public final class LiveTracker implements AutoCloseable {
           Duration.ofMillis(t.path("max_poll_ms").asLong(30_000)),
           Math.max(1.0, t.path("backoff").asDouble(1.5)),
           Math.max(1, t.path("workers").asInt(4)),
-          Duration.ofMillis(t.path("reconcile_after_ms").asLong(1_800_000)));
+          Duration.ofMillis(t.path("reconcile_after_ms").asLong(1_800_000)),
+          Duration.ofMillis(t.path("reconcile_after_restart_ms").asLong(120_000)),
+          Duration.ofMillis(t.path("reconcile_settle_ms").asLong(10_000)));
     }
   }
 
@@ -166,6 +173,16 @@ public final class LiveTracker implements AutoCloseable {
     this.scheduler = scheduler;
     this.workers = workers;
     this.ownedWorkers = workers instanceof ExecutorService e ? e : null;
+    this.reconciler =
+        new Reconciler(
+            tasks,
+            providers,
+            clients,
+            clock,
+            new Reconciler.Settings(
+                settings.reconcileAfter(),
+                settings.reconcileAfterRestart(),
+                settings.reconcileSettle()));
   }
 
   /**
@@ -291,7 +308,17 @@ public final class LiveTracker implements AutoCloseable {
     if (status.terminal()) {
       patch.put("completed_at", clock.instant().toString());
     }
-    return next.withSubmission(s).withState(status, progress, message(state)).withDetails(patch);
+    String text =
+        status == TaskStatus.LOST
+            ? Reconciler.lostMessage(
+                providers
+                    .find(task.providerSlug())
+                    .map(p -> p.descriptor().name())
+                    .orElse(task.providerSlug()),
+                state.error() != null ? state.error() : state.providerStatus(),
+                s.providerJobId())
+            : message(state);
+    return next.withSubmission(s).withState(status, progress, text).withDetails(patch);
   }
 
   /**
@@ -387,6 +414,7 @@ public final class LiveTracker implements AutoCloseable {
       case CANCELED -> "Canceled (" + s.providerStatus() + ")";
       case ERROR ->
           s.error() != null ? "Failed: " + s.error() : "Failed (" + s.providerStatus() + ")";
+      case LOST -> "Lost (" + s.providerStatus() + ")";
     };
   }
 
@@ -420,14 +448,6 @@ public final class LiveTracker implements AutoCloseable {
   }
 
   /** One poll; returns the delay to the next, or -1 when the task needs no more following. */
-  private static Optional<LiveClient.Submitted> findQuietly(LiveClient c, String taskId) {
-    try {
-      return c.find(taskId);
-    } catch (ProviderException e) {
-      return Optional.empty();
-    }
-  }
-
   private long step(String taskId) {
     if (!leases.holds(taskId)) {
       // another instance took the task over (this one stalled or lost the store): it polls now
@@ -440,30 +460,16 @@ public final class LiveTracker implements AutoCloseable {
     Task task = current.get();
     String jobId = task.providerJobId();
     if (jobId.isEmpty()) {
-      // The create's outcome is unknown: never resend it. A provider that knows the id we chose
-      // for the job (ComfyUI's prompt_id) is asked for it; others' webhooks may bring it.
-      Optional<LiveClient.Submitted> found =
-          providers
-              .find(task.providerSlug())
-              .flatMap(clients::client)
-              .flatMap(c -> findQuietly(c, taskId));
-      if (found.isPresent()) {
-        Optional<Task> after = apply(taskId, found.get().providerJobId(), found.get().state());
+      // The create's answer was never read: never resend it. The provider is asked for the job
+      // (Reconciler); found, it is followed like any other.
+      Reconciler.Step r = reconciler.step(task);
+      if (r instanceof Reconciler.Follow f) {
+        Optional<Task> after = apply(taskId, f.providerJobId(), f.state());
         return after.isPresent() && after.get().status().terminal()
             ? -1
             : settings.initialPoll().toMillis();
       }
-      Instant deadline = task.createdAt().plus(settings.reconcileAfter());
-      if (clock.instant().isAfter(deadline)) {
-        tasks.update(
-            taskId,
-            TaskStatus.ERROR,
-            task.progress(),
-            "Submit outcome unknown and no provider job appeared; not resubmitted",
-            null);
-        return -1;
-      }
-      return grow(taskId);
+      return r instanceof Reconciler.Ended ? -1 : grow(taskId);
     }
     Optional<GpuProvider> provider = providers.find(task.providerSlug());
     if (provider.isEmpty() || clients.gate().closedFor(provider.get()).isPresent()) {

@@ -9,7 +9,10 @@ import java.util.Locale;
  * accepts (or, without secrets, is never asked).
  */
 public enum SubmitState {
-  /** Nothing left the machine: missing secrets, a local limit, an open breaker, a bad job. */
+  /**
+   * Nothing left the machine (missing secrets, a local limit, an open breaker, a bad job), or it
+   * did and reconciliation showed the provider has no job for it (nothing runs there).
+   */
   NOT_SENT,
   /** The create is on its way (recorded before sending); its answer has not been seen yet. */
   SENT,

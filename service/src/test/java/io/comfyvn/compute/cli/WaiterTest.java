@@ -56,8 +56,8 @@ class WaiterTest {
   }
 
   @Test
-  void errorAndCanceledAreFinalToo() throws Exception {
-    for (String end : new String[] {"error", "canceled"}) {
+  void errorCanceledAndLostAreFinalToo() throws Exception {
+    for (String end : new String[] {"error", "canceled", "lost"}) {
       Deque<JsonNode> q = answers("running", end);
       assertThat(
               new Waiter(nanos::get, sleeper, Duration.ofMillis(10), Duration.ofMinutes(1))
@@ -76,5 +76,9 @@ class WaiterTest {
     assertThat(Exit.forStatus("canceled").code()).isEqualTo(6);
     assertThat(Exit.forStatus("running").code()).isEqualTo(8);
     assertThat(Exit.forStatus(null).code()).isEqualTo(8);
+    // lost is final and is not done: a job may exist upstream
+    assertThat(Exit.forStatus("lost").code()).isEqualTo(9);
+    assertThat(Exit.terminal("lost")).isTrue();
+    assertThat(Exit.forStatus("a-word-from-a-newer-service").code()).isEqualTo(8);
   }
 }

@@ -122,7 +122,7 @@ class LiveTrackerTest {
   }
 
   @Test
-  void anUnknownCreateOutcomeIsNeverResentAndEndsAtTheDeadline() {
+  void anUnknownCreateOutcomeIsNeverResentAndEndsLostAtTheDeadline() {
     try (JobsWorld w = new JobsWorld(dir, true, true)) {
       live(w, "amb", null, TaskStatus.QUEUED);
       w.tracker.follow("amb");
@@ -134,8 +134,8 @@ class LiveTrackerTest {
         w.advance(Duration.ofMinutes(1));
       }
       Task t = w.tasks.get("amb").orElseThrow();
-      assertThat(t.status()).isEqualTo(TaskStatus.ERROR);
-      assertThat(t.message()).contains("not resubmitted");
+      assertThat(t.status()).isEqualTo(TaskStatus.LOST);
+      assertThat(t.message()).contains("a job may exist at RunPod").contains("not resubmitted");
       assertThat(t.submission().state()).isEqualTo(SubmitState.AMBIGUOUS);
       assertThat(w.transport.calls()).isEmpty();
     }

@@ -6,6 +6,7 @@ import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
@@ -123,6 +124,22 @@ final class ComfyCloudClient implements LiveClient {
       state = withLogs(state, logs);
     }
     return new Submitted(id, state);
+  }
+
+  /**
+   * Comfy API v2 has no job list and sends no webhooks; a job is found only by the id its create
+   * answer gave, or by resending that create under the same {@code Idempotency-Key} (the API
+   * replays the recorded answer for 24 h). That resend needs the create's exact body (the graph
+   * with its uploaded assets), which a task does not keep across a restart, so such a task cannot
+   * be found again. (Within one process an ambiguous create is already resent under its key by the
+   * transport.)
+   */
+  @Override
+  public Reconciliation reconcile(Reconciliation.Query query) {
+    return new Reconciliation.CannotTell(
+        false,
+        "Comfy API v2 has no job list or webhook, and the create's body is not kept for a keyed"
+            + " resend");
   }
 
   /** Our key for a task's create: stable across resends of that create, unique per task. */

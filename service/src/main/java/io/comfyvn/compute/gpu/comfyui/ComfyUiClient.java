@@ -8,6 +8,7 @@ import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveClient.Progress;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
@@ -187,9 +188,22 @@ final class ComfyUiClient implements LiveClient {
     return new Submitted(id, state(TaskStatus.QUEUED, PENDING));
   }
 
+  /**
+   * The prompt id is ours (derived from the task id), so the box is asked directly: its history
+   * (finished) or its queue (pending or running). Neither holds it: nothing was queued, or the box
+   * restarted and dropped its queue; either way nothing will run.
+   */
   @Override
-  public Optional<Submitted> find(String taskId) {
-    return existing(promptId(taskId));
+  public Reconciliation reconcile(Reconciliation.Query query) {
+    String id = promptId(query.taskId());
+    return existing(id)
+        .<Reconciliation>map(
+            s ->
+                new Reconciliation.Found(s, "ComfyUI has our prompt id " + id + " (history/queue)"))
+        .orElseGet(
+            () ->
+                new Reconciliation.NotThere(
+                    "ComfyUI has prompt id " + id + " neither in /history nor in /queue"));
   }
 
   /** The prompt as the box has it (finished, running or queued), or empty. */

@@ -9,6 +9,7 @@ import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
@@ -50,6 +51,9 @@ final class HuggingFaceClient implements LiveClient {
   static final String DEFAULT_BASE_URL = "https://api.endpoints.huggingface.cloud/v2";
   static final String DEFAULT_JOBS_BASE_URL = "https://huggingface.co/api";
   static final String RUN_PREFIX = "hfie-";
+
+  /** The HF Jobs label that carries our task id (how a job is found again after a crash). */
+  static final String TASK_LABEL = "comfyvn_task";
 
   /** How long the proxy may hold a request for a cold endpoint (HF's documented example). */
   static final Duration SCALE_UP_TIMEOUT = Duration.ofSeconds(600);
@@ -117,6 +121,39 @@ final class HuggingFaceClient implements LiveClient {
     HttpCall call = new HttpCall("POST", jobUri(ref, "/cancel"), auth(), new byte[0]);
     return jobState(
         call.describe(), answers.object(Op.CANCEL, call, ctx.http().call(Op.CANCEL, call)));
+  }
+
+  /**
+   * HF Jobs carry our task id as the label {@code comfyvn_task}, so {@code GET /jobs/{ns}} (the
+   * namespace's jobs) finds a job whose create answer was lost; no such job: none was created. An
+   * Inference Endpoint call is one synchronous request answered to the process that sent it: once
+   * that process is gone, its result cannot be asked for again (the endpoint keeps no record of
+   * requests), so such a task cannot be found.
+   */
+  @Override
+  public Reconciliation reconcile(Reconciliation.Query query) {
+    ObjectNode j = query.job();
+    if (!(j.hasNonNull("docker_image") || j.hasNonNull("space_id"))) {
+      return new Reconciliation.CannotTell(
+          false,
+          "an Inference Endpoint request cannot be looked up: its answer went to the process that"
+              + " sent it");
+    }
+    ProviderSettings s = ctx.settings();
+    String ns = namespace(s);
+    HttpCall call = HttpCall.get(URI.create(jobsBase(s) + "/jobs/" + ns), auth());
+    JsonNode list = answers.json(Op.READ, call, ctx.http().call(Op.READ, call));
+    for (JsonNode info : list) {
+      if (query.taskId().equals(info.path("labels").path(TASK_LABEL).asText(null))
+          && info.path("id").isTextual()) {
+        String id = ns + "/" + info.get("id").asText();
+        return new Reconciliation.Found(
+            new Submitted(id, jobState(call.describe(), info)),
+            "HF Jobs lists job " + id + " with label " + TASK_LABEL + "=" + query.taskId());
+      }
+    }
+    return new Reconciliation.NotThere(
+        "no job labelled " + TASK_LABEL + "=" + query.taskId() + " in HF Jobs of " + ns);
   }
 
   /**
@@ -429,13 +466,13 @@ final class HuggingFaceClient implements LiveClient {
   /** What poll says about a run this process does not hold (restart, or kept too long). */
   private static JobState lost() {
     return new JobState(
-        TaskStatus.ERROR,
+        TaskStatus.LOST,
         "lost",
         null,
         null,
         null,
-        "huggingface: this service no longer holds the inference call's result (it restarted while"
-            + " the call ran, or the result was dropped "
+        "this service no longer holds the inference call's result (it restarted while the call"
+            + " ran, or the result was dropped "
             + InferenceRuns.KEEP_FOR.toHours()
             + " h after it ended); the call is never repeated on its own",
         null);
@@ -495,7 +532,7 @@ final class HuggingFaceClient implements LiveClient {
       body.put("timeoutSeconds", j.get("timeout_seconds").asLong());
     }
     if (job.taskId() != null) {
-      body.putObject("labels").put("comfyvn_task", job.taskId());
+      body.putObject("labels").put(TASK_LABEL, job.taskId());
     }
     HttpCall call =
         HttpCall.postJson(URI.create(jobsBase(s) + "/jobs/" + ns), auth(), body.toString());

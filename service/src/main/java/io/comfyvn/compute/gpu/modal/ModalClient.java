@@ -7,6 +7,7 @@ import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.HttpReply;
@@ -148,10 +149,19 @@ final class ModalClient implements LiveClient {
         + UUID.nameUUIDFromBytes(("comfyvn-modal/" + taskId).getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The call the app spawned for one of our tasks, found by our key; empty when it has none. */
+  /**
+   * The call the app spawned for one of our tasks, found by our key ({@code GET /lookup/{key}});
+   * the contract's 404 means the app spawned none for it.
+   */
   @Override
-  public Optional<Submitted> find(String taskId) {
-    return lookup(base(ctx.settings()), clientRequestId(taskId));
+  public Reconciliation reconcile(Reconciliation.Query query) {
+    String key = clientRequestId(query.taskId());
+    return lookup(base(ctx.settings()), key)
+        .<Reconciliation>map(
+            s ->
+                new Reconciliation.Found(
+                    s, "the Modal app has call " + s.providerJobId() + " for " + key))
+        .orElseGet(() -> new Reconciliation.NotThere("the Modal app spawned no call for " + key));
   }
 
   private Optional<Submitted> lookup(String base, String key) {

@@ -6,6 +6,7 @@ import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
@@ -16,6 +17,7 @@ import io.comfyvn.compute.status.TaskStatus;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -140,6 +142,91 @@ final class ReplicateClient implements LiveClient {
         throw e;
       }
       return new Health(false, e.getMessage());
+    }
+  }
+
+  /**
+   * Replicate lists predictions newest first, 100 a page ({@code GET /predictions}, {@code next} is
+   * the following page's URL), each with the {@code input} it was created with. A prediction
+   * created since our create was recorded (less {@link #LIST_SKEW} for clocks), with exactly our
+   * input and not another task's, is ours; the oldest such one when several match (two tasks with
+   * one input take them in turn). Once the list is older than the create and none matched,
+   * Replicate has no prediction for it. Inputs are deleted an hour after a prediction ends, so an
+   * older create cannot be matched any more.
+   */
+  @Override
+  public Reconciliation reconcile(Reconciliation.Query q) {
+    JsonNode ours = input(q.job());
+    String base = base(ctx.settings());
+    Instant since = q.sentAt().minus(LIST_SKEW);
+    URI page = URI.create(base + "/predictions");
+    JsonNode match = null;
+    Instant matchCreated = null;
+    for (int n = 0; n < LIST_PAGES; n++) {
+      HttpCall call = HttpCall.get(page, auth());
+      ObjectNode answer = answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
+      boolean older = false;
+      for (JsonNode p : answer.path("results")) {
+        Instant created = instant(p.path("created_at").asText(null));
+        if (created != null && created.isBefore(since)) {
+          older = true;
+          continue;
+        }
+        String id = p.path("id").asText("");
+        if (!id.isEmpty()
+            && !q.taken().test(id)
+            && ours.equals(NUMBERS_BY_VALUE, p.path("input"))
+            && (matchCreated == null || (created != null && created.isBefore(matchCreated)))) {
+          match = p;
+          matchCreated = created;
+        }
+      }
+      String next = answer.path("next").isTextual() ? answer.get("next").asText() : null;
+      if (match != null && (older || next == null)) {
+        break;
+      }
+      if (older || next == null) {
+        return new Reconciliation.NotThere(
+            "no prediction with this input in Replicate's list since " + since);
+      }
+      if (!next.startsWith(base + "/")) {
+        return new Reconciliation.CannotTell(true, "Replicate's list pointed to another host");
+      }
+      page = URI.create(next);
+    }
+    if (match == null) {
+      return new Reconciliation.CannotTell(
+          true, "more than " + LIST_PAGES * 100 + " predictions since the create; not found yet");
+    }
+    String id = match.get("id").asText();
+    return new Reconciliation.Found(
+        new Submitted(id, state(Op.READ, "list", match)),
+        "matched prediction " + id + " by its input in Replicate's list");
+  }
+
+  /** Pages of the list read at most (100 predictions each). */
+  static final int LIST_PAGES = 10;
+
+  /** How much older than our record a prediction may look (our clock against Replicate's). */
+  static final Duration LIST_SKEW = Duration.ofMinutes(2);
+
+  /** JSON equality where 7, 7.0 and 7L are one number. */
+  private static final java.util.Comparator<JsonNode> NUMBERS_BY_VALUE =
+      (a, b) -> {
+        if (a.isNumber() && b.isNumber()) {
+          return a.decimalValue().compareTo(b.decimalValue());
+        }
+        return a.equals(b) ? 0 : 1;
+      };
+
+  private static Instant instant(String s) {
+    if (s == null) {
+      return null;
+    }
+    try {
+      return java.time.OffsetDateTime.parse(s).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
     }
   }
 

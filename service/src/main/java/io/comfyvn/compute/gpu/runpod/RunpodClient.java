@@ -7,6 +7,7 @@ import io.comfyvn.compute.errors.ComputeException.Kind;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
 import io.comfyvn.compute.gpu.LiveOutputs;
+import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ProviderException;
@@ -122,6 +123,18 @@ final class RunpodClient implements LiveClient {
         s.metrics(),
         s.steps(),
         s.failure());
+  }
+
+  /**
+   * RunPod serverless has no way to list or look up jobs by anything but the id its create answer
+   * gave: the webhook registered with the create (its URL carries our task id) is the only thing
+   * that can bring that id back, when the job ends.
+   */
+  @Override
+  public Reconciliation reconcile(Reconciliation.Query query) {
+    return new Reconciliation.CannotTell(
+        true,
+        "RunPod has no job list; only the webhook registered with the create can name the job");
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.LiveJob;
 import io.comfyvn.compute.gpu.LiveClient.Output;
 import io.comfyvn.compute.gpu.LiveClient.Submitted;
+import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.gpu.http.ProviderException.Sent;
@@ -546,5 +547,47 @@ class HuggingFaceClientTest {
                         SETTINGS)))
         .hasFieldOrPropertyWithValue("sent", Sent.AMBIGUOUS);
     assertThat(transport.calls()).hasSize(1);
+  }
+
+  private static Reconciliation.Query query(String taskId, String job) {
+    try {
+      return new Reconciliation.Query(
+          taskId,
+          java.time.Instant.EPOCH,
+          (ObjectNode) LiveContexts.MAPPER.readTree(job),
+          1,
+          id -> false);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  @Test
+  void anHfJobIsFoundAgainByItsTaskLabel() {
+    HuggingFaceClient c = client(SETTINGS);
+    transport.json(
+        200,
+        "[{\"id\":\"j-other\",\"labels\":{\"comfyvn_task\":\"t0\"},\"status\":{\"stage\":\"RUNNING\"}},"
+            + "{\"id\":\"j-ours\",\"labels\":{\"comfyvn_task\":\"t1\"},\"status\":{\"stage\":\"SCHEDULING\"}}]");
+    Reconciliation r = c.reconcile(query("t1", "{\"docker_image\":\"img\",\"command\":\"run\"}"));
+    assertThat(transport.call(0).uri().toString()).isEqualTo(JOBS + "/jobs/comfyvn");
+    assertThat(r).isInstanceOf(Reconciliation.Found.class);
+    assertThat(((Reconciliation.Found) r).job().providerJobId()).isEqualTo("comfyvn/j-ours");
+    assertThat(((Reconciliation.Found) r).job().state().status()).isEqualTo(TaskStatus.QUEUED);
+
+    transport.json(200, "[]");
+    assertThat(c.reconcile(query("t2", "{\"docker_image\":\"img\",\"command\":\"run\"}")))
+        .isInstanceOf(Reconciliation.NotThere.class);
+  }
+
+  @Test
+  void anInferenceCallCannotBeFoundAgainAndAskingSendsNothing() {
+    HuggingFaceClient c = client(SETTINGS);
+    Reconciliation r = c.reconcile(query("t1", "{\"input\":{\"prompt\":\"a cat\"}}"));
+    assertThat(r).isInstanceOf(Reconciliation.CannotTell.class);
+    assertThat(((Reconciliation.CannotTell) r).mayLearnLater()).isFalse();
+    assertThat(transport.calls()).isEmpty();
+    // and a run this process no longer holds polls as lost, not as an error
+    assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.LOST);
   }
 }

@@ -10,6 +10,7 @@ import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.LiveJob;
 import io.comfyvn.compute.gpu.LiveClient.Output;
 import io.comfyvn.compute.gpu.LiveClient.Submitted;
+import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.gpu.http.ProviderException.Sent;
@@ -80,6 +81,11 @@ class ModalClientTest {
     assertThat(b.path("input").toString()).isEqualTo("{\"prompt\":\"a cat\",\"seed\":42}");
     assertThat(s.providerJobId()).isEqualTo("fc-01ABC");
     assertThat(s.state().status()).isEqualTo(TaskStatus.QUEUED);
+  }
+
+  private static Reconciliation.Query query(String taskId) {
+    return new Reconciliation.Query(
+        taskId, java.time.Instant.EPOCH, LiveContexts.MAPPER.createObjectNode(), 1, id -> false);
   }
 
   @Test
@@ -298,13 +304,15 @@ class ModalClientTest {
   }
 
   @Test
-  void findAsksTheLookupRouteAndAnUnknownKeyIsEmpty() {
+  void reconcileAsksTheLookupRouteAndAnUnknownKeyIsNotThere() {
     ModalClient c = client(SETTINGS);
     transport.json(404, "{\"error\":\"no call\"}");
     transport.json(200, "{\"request_id\":\"fc-7\",\"status\":\"SUCCESS\"}");
 
-    assertThat(c.find("t9")).isEmpty();
-    var found = c.find("t9").orElseThrow();
+    assertThat(c.reconcile(query("t9"))).isInstanceOf(Reconciliation.NotThere.class);
+    Reconciliation r = c.reconcile(query("t9"));
+    assertThat(r).isInstanceOf(Reconciliation.Found.class);
+    var found = ((Reconciliation.Found) r).job();
 
     assertThat(transport.call(0).uri().toString())
         .isEqualTo(BASE + "/lookup/" + ModalClient.clientRequestId("t9"));
