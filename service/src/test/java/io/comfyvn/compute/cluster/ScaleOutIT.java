@@ -92,6 +92,9 @@ class ScaleOutIT {
               + "\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400,\"workers\":2,"
               + "\"reconcile_after_ms\":"
               + RECONCILE_AFTER.toMillis()
+              // a task adopted from a dead instance is one "found sent after a restart"
+              + ",\"reconcile_after_restart_ms\":"
+              + RECONCILE_AFTER.toMillis()
               + "},"
               + "\"providers_gpu\":{\"runpod\":{\"mode\":\"live\",\"base_url\":\""
               + fakes.baseUrl()
