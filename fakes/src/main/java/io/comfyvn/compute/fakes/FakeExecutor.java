@@ -629,6 +629,31 @@ final class FakeExecutor {
     }
   }
 
+  /**
+   * The outputs a runner returns: those of the nodes asked for (every output node when none is
+   * named), the saved ones, or the previews when nothing was saved.
+   */
+  static List<Output> chosen(Run run, java.util.Set<String> wanted) {
+    List<Output> asked =
+        run.outputs().stream()
+            .filter(o -> wanted.isEmpty() || wanted.contains(o.nodeId()))
+            .toList();
+    List<Output> saved = asked.stream().filter(o -> o.type().equals("output")).toList();
+    return saved.isEmpty() ? asked : saved;
+  }
+
+  /** ComfyUI's output key as a runner's kind word: image, video, audio, text, latent, file. */
+  static String kind(Output o) {
+    return switch (o.uiKey()) {
+      case "images" -> o.mime().startsWith("image/") && o.frames() <= 1 ? "image" : "video";
+      case "gifs" -> "video";
+      case "audio" -> "audio";
+      case "text" -> "text";
+      case "latents" -> "latent";
+      default -> "file";
+    };
+  }
+
   /** The input files a graph's loaders name and the box has: file name -> bytes. */
   static TreeMap<String, byte[]> referenced(Iterable<JsonNode> nodes, Map<String, byte[]> inputs) {
     TreeMap<String, byte[]> out = new TreeMap<>();

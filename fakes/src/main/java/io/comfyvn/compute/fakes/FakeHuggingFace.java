@@ -30,6 +30,7 @@ final class FakeHuggingFace {
   private final FakeKit kit;
   private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+  private final Map<String, Answered> answered = new ConcurrentHashMap<>();
 
   /** Where an endpoint is heading: starting (pending, initializing, then running) or parked. */
   private enum Mode {
@@ -413,6 +414,10 @@ final class FakeHuggingFace {
     e.touch(kit.now());
     ObjectNode body = kit.objectBody(ctx);
     JsonNode inputs = body == null ? null : body.get("inputs");
+    if (inputs != null && inputs.isObject()) {
+      inferWorkflow(ctx, body);
+      return;
+    }
     if (inputs == null || !inputs.isTextual() || inputs.asText().isBlank()) {
       error(ctx, 400, "inputs must be a non-empty string prompt");
       return;
@@ -433,6 +438,100 @@ final class FakeHuggingFace {
     ctx.status(200)
         .contentType("image/png")
         .result(FakeImages.png(new FakeImages.Recipe(prompt, seed, 0)));
+  }
+
+  /**
+   * The ComfyUI container's handler (docs/hf_comfyui_container.md): {@code {"inputs": {workflow,
+   * files, outputs}, "parameters": {seed, request_id}}} run by {@link FakeExecutor}; 200 with the
+   * outputs inline, 422 naming a missing model or node class, 500 for a forced failure. An answer
+   * is kept by {@code request_id}: a resend gets it again ({@code replayed: true}), nothing reruns.
+   */
+  private void inferWorkflow(Context ctx, ObjectNode body) {
+    JsonNode job = body.get("inputs");
+    JsonNode params = body.path("parameters");
+    String requestId = params.path("request_id").asText(null);
+    Answered earlier = requestId == null ? null : answered.get(requestId);
+    if (earlier != null) {
+      ObjectNode again = earlier.body().deepCopy().put("replayed", true);
+      kit.json(ctx, earlier.status(), again);
+      return;
+    }
+    JsonNode workflow = job.get("workflow");
+    if (workflow == null || !workflow.isObject() || workflow.isEmpty()) {
+      containerError(ctx, 400, "invalid_workflow", "inputs.workflow must be an API-format graph");
+      return;
+    }
+    Map<String, byte[]> files = new java.util.TreeMap<>();
+    for (Map.Entry<String, JsonNode> f : job.path("files").properties()) {
+      try {
+        files.put(f.getKey(), java.util.Base64.getDecoder().decode(f.getValue().asText("")));
+      } catch (IllegalArgumentException e) {
+        containerError(
+            ctx, 400, "invalid_input", "inputs.files['" + f.getKey() + "'] is not base64");
+        return;
+      }
+    }
+    java.util.Set<String> wanted = new java.util.TreeSet<>();
+    job.path("outputs").forEach(o -> wanted.add(o.asText()));
+    FakeExecutor.Run run = kit.execute(PROVIDER, (ObjectNode) workflow, files);
+    int status;
+    ObjectNode answer = kit.object();
+    if (!run.ok()) {
+      status = 422;
+      ObjectNode err = answer.putObject("error");
+      FakeExecutor.Failure f = run.failure();
+      err.put("node_id", f.nodeId()).put("class_type", f.classType());
+      if (f instanceof FakeExecutor.MissingModel m) {
+        err.put("code", "missing_model")
+            .put("input", m.input())
+            .put(
+                "message",
+                "Value not in list: " + m.input() + ": '" + m.name() + "' not in " + m.have());
+        err.putArray("missing").add(m.name());
+      } else if (f instanceof FakeExecutor.MissingNode m) {
+        err.put("code", "missing_node")
+            .put("message", "Cannot execute because node " + m.classType() + " does not exist.");
+        err.putArray("missing").add(m.classType());
+      } else {
+        FakeExecutor.MissingInput m = (FakeExecutor.MissingInput) f;
+        err.put("code", "invalid_workflow").put("message", "Invalid image file: " + m.name());
+      }
+    } else if (kit.outcome(PROVIDER, params) != Outcome.SUCCEED) {
+      status = 500;
+      answer
+          .putObject("error")
+          .put("code", "execution_error")
+          .put("message", "CUDA error: forced failure (fake provider)");
+    } else {
+      status = 200;
+      answer.put("request_id", requestId).put("prompt_id", java.util.UUID.randomUUID().toString());
+      com.fasterxml.jackson.databind.node.ArrayNode outs = answer.putArray("outputs");
+      for (FakeExecutor.Output o : FakeExecutor.chosen(run, wanted)) {
+        outs.addObject()
+            .put("node_id", o.nodeId())
+            .put("class_type", o.classType())
+            .put("filename", o.filename())
+            .put("type", o.type())
+            .put("kind", FakeExecutor.kind(o))
+            .put("mime", o.mime())
+            .put("base64", java.util.Base64.getEncoder().encodeToString(o.data()));
+      }
+      answer.putObject("metrics").put("execution_ms", kit.settings.runTime().toMillis());
+    }
+    if (requestId != null) {
+      answered.put(requestId, new Answered(status, answer));
+    }
+    kit.json(ctx, status, answer);
+  }
+
+  /** An answer of the ComfyUI container, kept by its request id. */
+  private record Answered(int status, ObjectNode body) {}
+
+  /** The container's own error shape, {@code {"error": {code, message}}}. */
+  private void containerError(Context ctx, int status, String code, String message) {
+    ObjectNode out = kit.object();
+    out.putObject("error").put("code", code).put("message", message);
+    kit.json(ctx, status, out);
   }
 
   private static Duration scaleUpTimeout(String header) {

@@ -361,24 +361,18 @@ final class FakeModal {
           .put("filename", o.filename())
           .put("subfolder", o.subfolder())
           .put("type", o.type())
-          .put("kind", kind(o))
+          .put("kind", FakeExecutor.kind(o))
           .put("mime", o.mime())
           .put("bytes", o.data().length)
           .put("url", url);
-      if (kind(o).equals("image")) {
+      if (FakeExecutor.kind(o).equals("image")) {
         images.addObject().put("url", url).put("seed", call.seed());
       }
     }
   }
 
   private static List<FakeExecutor.Output> chosen(Call call) {
-    List<FakeExecutor.Output> wanted =
-        call.run().outputs().stream()
-            .filter(o -> call.wanted().isEmpty() || call.wanted().contains(o.nodeId()))
-            .toList();
-    List<FakeExecutor.Output> saved =
-        wanted.stream().filter(o -> o.type().equals("output")).toList();
-    return saved.isEmpty() ? wanted : saved;
+    return FakeExecutor.chosen(call.run(), call.wanted());
   }
 
   /** The app's word for a graph ComfyUI refused: the error text and what it names. */
@@ -444,18 +438,6 @@ final class FakeModal {
       return;
     }
     kit.json(ctx, 200, statusJson(call, kit.now()));
-  }
-
-  /** ComfyUI's output key as the contract's kind. */
-  private static String kind(FakeExecutor.Output o) {
-    return switch (o.uiKey()) {
-      case "images" -> o.mime().startsWith("image/") && o.frames() <= 1 ? "image" : "video";
-      case "gifs" -> "video";
-      case "audio" -> "audio";
-      case "text" -> "text";
-      case "latents" -> "latent";
-      default -> "file";
-    };
   }
 
   private void cancel(Context ctx) {

@@ -133,6 +133,11 @@ public final class ProviderHttp {
     return stack.top().send(new Exchange(op, call, settings.timeout(op), answered));
   }
 
+  /** {@link #call(Op, HttpCall, IntPredicate)} with its own timeout for each attempt. */
+  public HttpReply call(Op op, HttpCall call, Duration timeout, IntPredicate answered) {
+    return stack.top().send(new Exchange(op, call, timeout, answered));
+  }
+
   /**
    * Keeps this door to its share of the documented limits when {@code instances} live instances
    * share them (scale-out: each gets an equal part, so together they stay under the limit). Called

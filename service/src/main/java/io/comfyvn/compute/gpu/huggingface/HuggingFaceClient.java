@@ -19,7 +19,10 @@ import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.gpu.huggingface.InferenceRuns.Run;
 import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.workflow.InputFile;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,6 +47,13 @@ import java.util.regex.Pattern;
  *       {status.url}} with {@code X-Scale-Up-Timeout}) to {@link InferenceRuns}; poll reads that
  *       run. The job id is {@code hfie-<task id>}.
  * </ul>
+ *
+ * <p>A workflow job takes the Inference Endpoint path, to a custom container running ComfyUI behind
+ * the handler contract of docs/hf_comfyui_container.md: {@code {"inputs": {workflow, files,
+ * outputs}, "parameters": {seed, request_id}}} (the graph byte for byte as validated, the input
+ * files by name, a {@code request_id} derived from the task id so a resend is answered, not run
+ * again); the answer's {@code outputs[]} come back inline, and a 422 {@code missing_model} / {@code
+ * missing_node} becomes the run's typed failure with the names.
  */
 final class HuggingFaceClient implements LiveClient {
   static final String PROVIDER = "huggingface";
@@ -54,6 +64,8 @@ final class HuggingFaceClient implements LiveClient {
 
   /** The HF Jobs label that carries our task id (how a job is found again after a crash). */
   static final String TASK_LABEL = "comfyvn_task";
+  /** What runs a workflow job here, as provenance records it. */
+  static final String RUNNER = "HF Inference Endpoint (ComfyUI container)";
 
   /** How long the proxy may hold a request for a cold endpoint (HF's documented example). */
   static final Duration SCALE_UP_TIMEOUT = Duration.ofSeconds(600);
@@ -83,6 +95,11 @@ final class HuggingFaceClient implements LiveClient {
     this.ctx = ctx;
     this.runs = runs;
     this.answers = new ProviderAnswers(PROVIDER);
+  }
+
+  @Override
+  public String runner() {
+    return RUNNER;
   }
 
   @Override
@@ -232,12 +249,16 @@ final class HuggingFaceClient implements LiveClient {
             logs,
             null,
             null);
-    Run run = runs.start(id, initial, r -> infer(r, s, seen, fixedUrl, payload, deadline));
+    WorkflowRun wf = job.workflow();
+    Run run = runs.start(id, initial, r -> infer(r, s, seen, fixedUrl, payload, deadline, wf));
     return new Submitted(id, run.snapshot());
   }
 
   /** {@code {"inputs": ..., "parameters": {...}}} from the job, with the task's seed. */
   private ObjectNode inferencePayload(LiveJob job) {
+    if (job.workflowRun().isPresent()) {
+      return workflowPayload(job.workflowRun().get(), job.seed(), job.taskId());
+    }
     ObjectNode j = job.job();
     JsonNode input = j.get("input");
     if (input != null && !input.isNull() && !input.isObject()) {
@@ -273,6 +294,79 @@ final class HuggingFaceClient implements LiveClient {
   }
 
   /**
+   * A workflow job in the ComfyUI container's envelope (docs/hf_comfyui_container.md): the graph as
+   * validated, each input file as base64 under the name its loader reads, the output nodes wanted;
+   * the seed (already in the graph) and our request id as parameters.
+   */
+  private ObjectNode workflowPayload(WorkflowRun run, long seed, String taskId) {
+    ObjectNode out = ctx.mapper().createObjectNode();
+    ObjectNode inputs = out.putObject("inputs");
+    inputs.set("workflow", run.job().graph().json());
+    ObjectNode files = inputs.putObject("files");
+    for (InputFile f : run.inputs()) {
+      files.put(f.name(), Base64.getEncoder().encodeToString(f.data()));
+    }
+    ArrayNode outputs = inputs.putArray("outputs");
+    run.job().outputs().forEach(o -> outputs.add(o.nodeId()));
+    ObjectNode parameters = out.putObject("parameters").put("seed", seed);
+    if (taskId != null) {
+      parameters.put("request_id", requestId(taskId));
+    }
+    return out;
+  }
+
+  /** Our key for a task's inference request: the same for every attempt of one task. */
+  static String requestId(String taskId) {
+    return "comfyvn-"
+        + UUID.nameUUIDFromBytes(("comfyvn-hf/" + taskId).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The container's refusal of a workflow (422 {@code {"error": {code, message, node_id,
+   * class_type, missing}}}) as the run's end: a missing model or node by name, else the message.
+   */
+  private void refused(Run run, HttpReply reply, WorkflowRun wf) {
+    JsonNode err;
+    try {
+      err = ctx.mapper().readTree(reply.body()).path("error");
+    } catch (java.io.IOException notJson) {
+      err = ctx.mapper().createObjectNode();
+    }
+    String code = err.path("code").asText("");
+    String message = ctx.http().scrub(err.path("message").asText(ctx.http().errorText(reply)));
+    String nodeId = ProviderAnswers.text(err, "node_id");
+    String cls = ProviderAnswers.text(err, "class_type");
+    List<String> names = new ArrayList<>();
+    err.path("missing").forEach(n -> names.add(ctx.http().scrub(n.asText())));
+    String text =
+        "huggingface: the ComfyUI container refused the workflow (HTTP "
+            + reply.status()
+            + (code.isEmpty() ? "" : ", " + code)
+            + "): "
+            + shorten(message);
+    if (code.equals("missing_model")) {
+      List<String> named = new ArrayList<>();
+      for (String n : names) {
+        named.add(
+            wf.job().models().stream()
+                .filter(m -> m.name().equals(n) && (nodeId == null || m.nodeId().equals(nodeId)))
+                .map(m -> m.folder() + "/" + m.name())
+                .findFirst()
+                .orElse(n));
+      }
+      run.fail("failed", text, new Failure("missing_model", nodeId, cls, named));
+    } else if (code.equals("missing_node")) {
+      run.fail(
+          "failed",
+          text,
+          new Failure(
+              "missing_node", nodeId, cls, names.isEmpty() && cls != null ? List.of(cls) : names));
+    } else {
+      run.fail("failed", text);
+    }
+  }
+
+  /**
    * A run's work: wait (on the management API, with short requests) until the endpoint can take the
    * request, then send the inference request once.
    */
@@ -282,7 +376,8 @@ final class HuggingFaceClient implements LiveClient {
       Endpoint first,
       String fixedUrl,
       ObjectNode payload,
-      Duration readyDeadline) {
+      Duration readyDeadline,
+      WorkflowRun wf) {
     try {
       String url = fixedUrl;
       String word = "unknown";
@@ -304,7 +399,18 @@ final class HuggingFaceClient implements LiveClient {
       // The proxy may hold the request while the endpoint scales up, then the inference runs: the
       // wait covers both (on this run's own thread, never a request thread).
       HttpReply reply =
-          ctx.http().call(Op.CREATE, call, inferenceTimeout(ctx.http().timeout(Op.CREATE)));
+          wf == null
+              ? ctx.http().call(Op.CREATE, call, inferenceTimeout(ctx.http().timeout(Op.CREATE)))
+              : ctx.http()
+                  .call(
+                      Op.CREATE,
+                      call,
+                      inferenceTimeout(ctx.http().timeout(Op.CREATE)),
+                      st -> st == 400 || st == 422);
+      if (wf != null && reply.status() >= 400) {
+        refused(run, reply, wf);
+        return;
+      }
       List<Output> files = inferenceOutputs(run, call, reply);
       run.done(files, "completed");
     } catch (ProviderException e) {

@@ -1,6 +1,7 @@
 package io.comfyvn.compute.gpu.huggingface;
 
 import io.comfyvn.compute.errors.ComputeException.Kind;
+import io.comfyvn.compute.gpu.LiveClient.Failure;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.Output;
 import io.comfyvn.compute.gpu.http.ProviderException;
@@ -131,6 +132,7 @@ final class InferenceRuns {
     private String providerStatus;
     private List<Output> outputs = List.of();
     private String error;
+    private Failure failure;
     private final List<String> logs;
     private boolean sent;
     private Instant endedAt;
@@ -149,7 +151,9 @@ final class InferenceRuns {
           outputs,
           logs,
           error,
-          null);
+          null,
+          null,
+          failure);
     }
 
     /** Records the endpoint's state while the run waits for it. */
@@ -187,6 +191,14 @@ final class InferenceRuns {
     }
 
     synchronized void fail(String word, String message) {
+      end(TaskStatus.ERROR, word, List.of(), message);
+    }
+
+    /** Ends the run failed on a missing model or node the endpoint named. */
+    synchronized void fail(String word, String message, Failure named) {
+      if (endedAt == null) {
+        failure = named;
+      }
       end(TaskStatus.ERROR, word, List.of(), message);
     }
 

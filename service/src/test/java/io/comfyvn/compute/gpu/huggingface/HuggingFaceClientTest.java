@@ -589,5 +589,113 @@ class HuggingFaceClientTest {
     assertThat(transport.calls()).isEmpty();
     // and a run this process no longer holds polls as lost, not as an error
     assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.LOST);
+  private static final String GRAPH =
+      "{\"4\":{\"class_type\":\"CheckpointLoaderSimple\",\"inputs\":{\"ckpt_name\":\"a.safetensors\"}},"
+          + "\"10\":{\"class_type\":\"LoadImage\",\"inputs\":{\"image\":\"in.png\"}},"
+          + "\"3\":{\"class_type\":\"KSampler\",\"inputs\":{\"seed\":1,\"model\":[\"4\",0],"
+          + "\"latent_image\":[\"10\",0]}},"
+          + "\"9\":{\"class_type\":\"SaveImage\",\"inputs\":{\"images\":[\"3\",0]}}}";
+
+  private static LiveJob workflowJob(String taskId) throws Exception {
+    ObjectNode j = LiveContexts.MAPPER.createObjectNode();
+    j.set("workflow", LiveContexts.MAPPER.readTree(GRAPH));
+    j.putObject("inputs").put("in.png", java.util.Base64.getEncoder().encodeToString(PNG));
+    var wf =
+        io.comfyvn.compute.workflow.WorkflowJobs.read(
+                j, 5, io.comfyvn.compute.workflow.Limits.DEFAULT)
+            .orElseThrow();
+    var f =
+        new io.comfyvn.compute.workflow.InputFile(
+            "in.png",
+            io.comfyvn.compute.workflow.MediaKind.IMAGE,
+            "image/png",
+            PNG,
+            "ab".repeat(32),
+            io.comfyvn.compute.workflow.InputSource.Origin.BASE64);
+    return new LiveJob(
+        taskId,
+        j,
+        5,
+        LiveContexts.settings(SETTINGS),
+        null,
+        new io.comfyvn.compute.workflow.WorkflowRun(wf, List.of(f)));
+  }
+
+  @Test
+  void aWorkflowJobGoesToTheComfyUiContainerInItsEnvelopeAndItsOutputsComeBackInline()
+      throws Exception {
+    HuggingFaceClient c = client(SETTINGS);
+    transport.json(200, endpoint("running", true));
+    LiveJob job = workflowJob("t1");
+    c.submit(job);
+    transport.json(
+        200,
+        "{\"request_id\":\"x\",\"outputs\":[{\"node_id\":\"9\",\"filename\":\"ComfyVN_00001_.png\","
+            + "\"kind\":\"image\",\"mime\":\"image/png\",\"base64\":\"iVBORw0KGgo=\"}]}");
+    executor.runAll();
+
+    HttpCall infer = transport.call(1);
+    assertThat(infer.uri().toString()).isEqualTo(INFER);
+    JsonNode body = LiveContexts.MAPPER.readTree(ScriptedTransport.body(infer));
+    assertThat(LiveContexts.MAPPER.writeValueAsBytes(body.at("/inputs/workflow")))
+        .isEqualTo(job.workflow().job().graph().bytes());
+    assertThat(body.at("/inputs/files/in.png").asText())
+        .isEqualTo(java.util.Base64.getEncoder().encodeToString(PNG));
+    assertThat(body.at("/inputs/outputs").toString()).isEqualTo("[\"9\"]");
+    assertThat(body.at("/parameters/seed").asLong()).isEqualTo(5);
+    assertThat(body.at("/parameters/request_id").asText())
+        .isEqualTo(HuggingFaceClient.requestId("t1"))
+        .isNotEqualTo(HuggingFaceClient.requestId("t2"));
+    JobState done = c.poll("hfie-t1");
+    assertThat(done.status()).isEqualTo(TaskStatus.DONE);
+    assertThat(done.outputs())
+        .containsExactly(
+            new io.comfyvn.compute.gpu.LiveClient.Output(
+                "ComfyVN_00001_.png", null, "iVBORw0KGgo=", "image/png"));
+    assertThat(c.runner()).isEqualTo("HF Inference Endpoint (ComfyUI container)");
+  }
+
+  @Test
+  void theContainersRefusalNamesTheMissingModelWithItsFolderAndNothingIsResent() throws Exception {
+    HuggingFaceClient c = client(SETTINGS);
+    transport.json(200, endpoint("running", true));
+    c.submit(workflowJob("t1"));
+    transport.json(
+        422,
+        "{\"error\":{\"code\":\"missing_model\",\"node_id\":\"4\","
+            + "\"class_type\":\"CheckpointLoaderSimple\",\"message\":\"Value not in list\","
+            + "\"missing\":[\"a.safetensors\"]}}");
+    executor.runAll();
+
+    JobState failed = c.poll("hfie-t1");
+    assertThat(failed.status()).isEqualTo(TaskStatus.ERROR);
+    assertThat(failed.failure())
+        .isEqualTo(
+            new io.comfyvn.compute.gpu.LiveClient.Failure(
+                "missing_model",
+                "4",
+                "CheckpointLoaderSimple",
+                List.of("checkpoints/a.safetensors")));
+    assertThat(failed.error()).contains("HTTP 422", "missing_model", "Value not in list");
+    assertThat(transport.count("POST", "/fake-sdxl")).isEqualTo(1);
+  }
+
+  @Test
+  void aMissingNodeIsNamedAndOtherRefusalsAreTheirMessage() throws Exception {
+    HuggingFaceClient c = client(SETTINGS);
+    transport.json(200, endpoint("running", true));
+    c.submit(workflowJob("t1"));
+    transport.json(
+        422, "{\"error\":{\"code\":\"missing_node\",\"node_id\":\"10\",\"class_type\":\"Fancy\"}}");
+    executor.runAll();
+    transport.json(200, endpoint("running", true));
+    c.submit(workflowJob("t2"));
+    transport.json(400, "{\"error\":{\"code\":\"invalid_input\",\"message\":\"bad name\"}}");
+    executor.runAll();
+
+    assertThat(c.poll("hfie-t1").failure().names()).containsExactly("Fancy");
+    JobState other = c.poll("hfie-t2");
+    assertThat(other.failure()).isNull();
+    assertThat(other.error()).contains("invalid_input", "bad name");
   }
 }

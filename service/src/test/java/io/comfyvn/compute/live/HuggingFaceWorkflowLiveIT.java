@@ -1,0 +1,129 @@
+package io.comfyvn.compute.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
+import io.comfyvn.compute.fakes.FakeProviders;
+import io.comfyvn.compute.fakes.ReceivedGraph;
+import io.comfyvn.compute.support.Server.Reply;
+import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.WorkflowJob;
+import io.comfyvn.compute.workflow.WorkflowJobs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hugging Face with a custom-container Inference Endpoint running ComfyUI behind the handler
+ * contract of docs/hf_comfyui_container.md, against the fake that speaks it, through the whole
+ * service: an img2img workflow with its input image end to end (the graph and file in the envelope,
+ * the PNG inline, provenance), a video workflow, and a model or node class the container lacks
+ * named in the task's failure.
+ */
+class HuggingFaceWorkflowLiveIT {
+  private static final String HF = FakeProviders.HUGGINGFACE;
+  @TempDir Path dir;
+
+  private static ObjectNode request(ObjectNode workflow, byte[] png) {
+    ObjectNode r = Json.mapper().createObjectNode().put("provider", "huggingface").put("seed", 42);
+    ObjectNode job = r.putObject("job");
+    job.set("workflow", workflow);
+    if (png != null) {
+      job.putObject("inputs").put("castle_sketch.png", Base64.getEncoder().encodeToString(png));
+    }
+    return r;
+  }
+
+  private static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  @Test
+  void anImg2ImgWorkflowRunsInTheComfyUiContainerWithProvenance() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      byte[] png = ModalWorkflowLiveIT.sketch();
+      ObjectNode req = request(ModalWorkflowLiveIT.workflow("sdxl_img2img.json"), png);
+      Reply sub = h.server.post("/api/providers/gpu/submit", req.toString());
+      assertThat(sub.status()).as(sub.body()).isEqualTo(200);
+      assertThat(sub.json().get("id").asText()).startsWith("hfie-");
+      JsonNode done = h.await(sub.json().get("task_id").asText(), LiveHarness.status("done"));
+      assertThat(done.get("artifacts")).as(done.toString()).hasSize(1);
+      JsonNode a = done.get("artifacts").get(0);
+      assertThat(a.get("name").asText()).isEqualTo("ComfyVN_00001_.png");
+      Path file = dir.resolve(a.get("path").asText());
+      assertThat(ImageIO.read(file.toFile()).getWidth()).isEqualTo(1024);
+      assertThat(a.get("sha256").asText()).isEqualTo(sha256(Files.readAllBytes(file)));
+
+      WorkflowJob expected = WorkflowJobs.read(req.with("job"), 42, Limits.DEFAULT).orElseThrow();
+      List<ReceivedGraph> received = h.fakes.receivedGraphs(HF);
+      assertThat(received).hasSize(1);
+      assertThat(received.get(0).sha256()).isEqualTo(expected.graph().sha256());
+      assertThat(received.get(0).inputs()).containsEntry("castle_sketch.png", sha256(png));
+      assertThat(h.fakes.stats().count(HF, "inference")).isEqualTo(1);
+
+      JsonNode prov =
+          Json.mapper()
+              .readTree(file.resolveSibling(file.getFileName() + ".prov.json").toFile())
+              .get("provenance");
+      assertThat(prov.get("runner").asText())
+          .isEqualTo("HF Inference Endpoint (ComfyUI container)");
+      assertThat(prov.get("workflow_hash").asText()).isEqualTo(expected.graph().sha256());
+      assertThat(prov.at("/inputs/castle_sketch.png/sha256").asText()).isEqualTo(sha256(png));
+    }
+  }
+
+  @Test
+  void aVideoWorkflowReturnsItsVideos() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      Reply sub =
+          h.server.post(
+              "/api/providers/gpu/submit",
+              request(ModalWorkflowLiveIT.workflow("wan_t2v_video.json"), null).toString());
+      assertThat(sub.status()).as(sub.body()).isEqualTo(200);
+      JsonNode done = h.await(sub.json().get("task_id").asText(), LiveHarness.status("done"));
+      assertThat(done.get("artifacts").findValuesAsText("mime"))
+          .as(done.toString())
+          .containsExactlyInAnyOrder("image/webp", "video/mp4");
+    }
+  }
+
+  @Test
+  void aModelOrNodeTheContainerLacksIsNamedInTheFailure() throws Exception {
+    try (LiveHarness h = new LiveHarness(dir)) {
+      ObjectNode wf = ModalWorkflowLiveIT.workflow("sdxl_img2img.json");
+      ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
+      Reply sub =
+          h.server.post(
+              "/api/providers/gpu/submit", request(wf, ModalWorkflowLiveIT.sketch()).toString());
+      assertThat(sub.status()).as(sub.body()).isEqualTo(200);
+      JsonNode failed = h.await(sub.json().get("task_id").asText(), LiveHarness.status("error"));
+      assertThat(failed.at("/failure/code").asText())
+          .as(failed.toString())
+          .isEqualTo("missing_model");
+      assertThat(failed.at("/failure/node_id").asText()).isEqualTo("4");
+      assertThat(failed.at("/failure/missing").toString())
+          .contains("checkpoints/dreamshaper_8.safetensors");
+      assertThat(failed.get("error").asText()).contains("missing_model");
+
+      ObjectNode wf2 = ModalWorkflowLiveIT.workflow("sdxl_img2img.json");
+      ((ObjectNode) wf2.get("12")).put("class_type", "ImageScaleFancy");
+      JsonNode s2 =
+          h.server
+              .post(
+                  "/api/providers/gpu/submit",
+                  request(wf2, ModalWorkflowLiveIT.sketch()).toString())
+              .json();
+      JsonNode failed2 = h.await(s2.get("task_id").asText(), LiveHarness.status("error"));
+      assertThat(failed2.at("/failure/code").asText()).isEqualTo("missing_node");
+      assertThat(failed2.at("/failure/missing").toString()).contains("ImageScaleFancy");
+    }
+  }
+}
