@@ -241,7 +241,8 @@ public final class App implements AutoCloseable {
             SpendLimits.fromJson(
                 config.section("limits"),
                 name -> providers.find(name).map(p -> p.descriptor().slug())),
-            new JdbiSpendLedger(database.jdbi()),
+            // uncapped counts are queued on the task writer, committed with the submit's task
+            new JdbiSpendLedger(database.jdbi(), database.writer()::submit),
             options.clock());
     GpuService gpu =
         new GpuService(

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,18 +57,21 @@ public final class SpendGuard {
    * after all (the provider refused the create, or an earlier task answered instead).
    */
   public static final class Reservation {
-    private static final Reservation FREE = new Reservation(null, null, null, 0);
+    private static final Reservation FREE = new Reservation(null, null, null, 0, false);
     private final SpendGuard guard;
     private final LocalDate day;
     private final String provider;
     private final long micros;
+    private final boolean counted;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    private Reservation(SpendGuard guard, LocalDate day, String provider, long micros) {
+    private Reservation(
+        SpendGuard guard, LocalDate day, String provider, long micros, boolean counted) {
       this.guard = guard;
       this.day = day;
       this.provider = provider;
       this.micros = micros;
+      this.counted = counted;
     }
 
     /** Gives the reserved dollars back (once; later calls do nothing). */
@@ -91,25 +95,28 @@ public final class SpendGuard {
       return Reservation.FREE;
     }
     long micros = Money.reserve(estimatedUsd);
+    OptionalLong totalCap = limits.total().microsPerDay();
+    OptionalLong providerCap = limits.provider(provider).microsPerDay();
+    // No daily cap applies: nothing can refuse by the ledger, so it is only counted (possibly
+    // write-behind: committed with the submit's task instead of in a transaction of its own).
+    boolean uncapped = totalCap.isEmpty() && providerCap.isEmpty();
     synchronized (this) {
       Instant now = clock.instant();
       checkRate(TOTAL, limits.total(), now, "limits.");
       checkRate(provider, limits.provider(provider), now, "limits.providers." + provider + ".");
       LocalDate day = day(now);
-      Optional<SpendLedger.Refusal> refused =
-          ledger.reserve(
-              day,
-              provider,
-              micros,
-              limits.total().microsPerDay(),
-              limits.provider(provider).microsPerDay(),
-              now);
-      if (refused.isPresent()) {
-        throw overBudget(refused.get(), micros, day);
+      if (uncapped) {
+        ledger.count(day, provider, micros, now);
+      } else {
+        Optional<SpendLedger.Refusal> refused =
+            ledger.reserve(day, provider, micros, totalCap, providerCap, now);
+        if (refused.isPresent()) {
+          throw overBudget(refused.get(), micros, day);
+        }
       }
       window(TOTAL, now).addLast(now);
       window(provider, now).addLast(now);
-      return new Reservation(this, day, provider, micros);
+      return new Reservation(this, day, provider, micros, uncapped);
     }
   }
 
@@ -179,7 +186,11 @@ public final class SpendGuard {
 
   private void release(Reservation r) {
     try {
-      ledger.release(r.day, r.provider, r.micros, clock.instant());
+      if (r.counted) {
+        ledger.uncount(r.day, r.provider, r.micros, clock.instant());
+      } else {
+        ledger.release(r.day, r.provider, r.micros, clock.instant());
+      }
     } catch (ComputeException e) {
       // The submit's own answer matters more; the day's figure stays high (on the safe side).
       log.atWarn()

@@ -53,6 +53,20 @@ public interface SpendLedger {
   /** Gives back a reservation whose submit cost nothing (the provider refused it). */
   void release(LocalDate day, String provider, long micros, Instant now);
 
+  /**
+   * Counts a reservation no cap can refuse (neither the total nor the provider has a daily limit):
+   * today's figure only, so it need not be committed before the submit goes on. An implementation
+   * may queue it behind the caller (see {@link JdbiSpendLedger}); this default reserves at once.
+   */
+  default void count(LocalDate day, String provider, long micros, Instant now) {
+    reserve(day, provider, micros, OptionalLong.empty(), OptionalLong.empty(), now);
+  }
+
+  /** Gives back a {@link #count}ed reservation, after its count (the same queue, in order). */
+  default void uncount(LocalDate day, String provider, long micros, Instant now) {
+    release(day, provider, micros, now);
+  }
+
   /** Every scope's usage on a day, by scope ({@link #TOTAL} included when anything was spent). */
   Map<String, Usage> usage(LocalDate day);
 }

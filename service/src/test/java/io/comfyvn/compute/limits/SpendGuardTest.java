@@ -249,6 +249,105 @@ class SpendGuardTest {
     assertThat(t.total().remainingUsd()).isNull();
   }
 
+  /**
+   * A write-behind queue that holds writes until the test commits them, in order, in one
+   * transaction (as the task writer would); once {@code immediate}, each write commits as it comes.
+   */
+  private final class HeldWrites implements JdbiSpendLedger.WriteBehind {
+    final List<org.jdbi.v3.core.HandleCallback<Void, Exception>> held = new ArrayList<>();
+    final List<java.util.concurrent.CompletableFuture<Void>> futures = new ArrayList<>();
+    int queued;
+    boolean immediate;
+
+    @Override
+    public java.util.concurrent.CompletableFuture<?> queue(
+        org.jdbi.v3.core.HandleCallback<Void, Exception> work) {
+      queued++;
+      held.add(work);
+      java.util.concurrent.CompletableFuture<Void> f =
+          new java.util.concurrent.CompletableFuture<>();
+      futures.add(f);
+      if (immediate) {
+        commit();
+      }
+      return f;
+    }
+
+    void commit() {
+      db.jdbi()
+          .useTransaction(
+              h -> {
+                for (var w : held) {
+                  try {
+                    w.withHandle(h);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                }
+              });
+      held.clear();
+      futures.forEach(f -> f.complete(null));
+      futures.clear();
+    }
+  }
+
+  private SpendGuard guard(String limitsJson, JdbiSpendLedger.WriteBehind later) throws Exception {
+    SpendLimits limits = SpendLimits.fromJson(M.readTree(limitsJson), n -> Optional.of(n));
+    return new SpendGuard(limits, new JdbiSpendLedger(db.jdbi(), later), clock);
+  }
+
+  @Test
+  void withoutADailyCapTheCountIsQueuedBehindTheCallerNotCommittedByIt() throws Exception {
+    HeldWrites later = new HeldWrites();
+    SpendGuard g =
+        guard("{\"providers\": {\"runpod\": {\"max_live_submits_per_minute\": 1}}}", later);
+    g.reserve("runpod", 0.25);
+    SpendGuard.Reservation refunded = g.reserve("replicate", 0.50);
+    // nothing written yet: the counts wait in the queue (the task writer's, in the service)
+    assertThat(later.held).hasSize(2);
+    assertThat(g.today().total().submitsToday()).isZero();
+    // the minute window is in memory and counts at once
+    assertThat(refusal(() -> g.reserve("runpod", 0.25)).code()).isEqualTo("submit_rate_limit");
+    later.commit();
+    assertThat(g.today().total().spentUsd()).isEqualTo(0.75);
+    assertThat(g.today().total().submitsToday()).isEqualTo(2);
+    // a give-back takes the same queue, and waits for its commit (read right after a refusal)
+    later.immediate = true;
+    refunded.release();
+    assertThat(later.queued).isEqualTo(3);
+    SpendGuard.Today t = g.today();
+    assertThat(t.total().spentUsd()).isEqualTo(0.25);
+    assertThat(t.total().submitsToday()).isEqualTo(1);
+    assertThat(t.providers())
+        .extracting(SpendGuard.Scope::scope, SpendGuard.Scope::spentUsd)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("replicate", 0.0),
+            org.assertj.core.groups.Tuple.tuple("runpod", 0.25));
+  }
+
+  @Test
+  void aDailyCapStillCommitsItsReservationBeforeAdmitting() throws Exception {
+    HeldWrites later = new HeldWrites();
+    SpendGuard total = guard("{\"max_estimated_usd_per_day\": 1.00}", later);
+    total.reserve("runpod", 0.60);
+    SpendGuard.Reservation r = total.reserve("modal", 0.30);
+    assertThat(total.today().total().spentUsd()).isEqualTo(0.9);
+    assertThat(refusal(() -> total.reserve("runpod", 0.2)).code()).isEqualTo("spend_limit");
+    r.release();
+    assertThat(total.today().total().spentUsd()).isEqualTo(0.6);
+    // a cap on one provider only: that provider's reservations are checked and committed; the
+    // others are counted write-behind (the total has no cap)
+    SpendGuard one =
+        guard("{\"providers\": {\"runpod\": {\"max_estimated_usd_per_day\": 1.00}}}", later);
+    one.reserve("runpod", 0.30); // runpod had 0.60 today already
+    assertThat(one.today().total().spentUsd()).isEqualTo(0.9);
+    assertThat(refusal(() -> one.reserve("runpod", 0.20)).code()).isEqualTo("spend_limit");
+    one.reserve("modal", 5.00);
+    assertThat(later.queued).isEqualTo(1);
+    later.commit();
+    assertThat(one.today().total().spentUsd()).isEqualTo(5.9);
+  }
+
   @Test
   void estimatesAreReservedRoundedUpToTheMicroDollar() {
     SpendGuard g = guard("{\"max_estimated_usd_per_day\": 0.000003}");
