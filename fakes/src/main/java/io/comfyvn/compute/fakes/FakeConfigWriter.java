@@ -3,6 +3,7 @@ package io.comfyvn.compute.fakes;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,6 +18,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -128,7 +130,11 @@ final class FakeConfigWriter {
     return (ObjectNode) node;
   }
 
-  /** Objects merge key by key; anything else in {@code over} replaces what {@code base} had. */
+  /**
+   * Objects merge key by key; lists merge as a set union (what {@code base} had, in its order, then
+   * what {@code over} adds), so a user's {@code egress.allowed_base_urls} keep their origins;
+   * anything else in {@code over} replaces what {@code base} had.
+   */
   static ObjectNode deepMerge(ObjectNode base, ObjectNode over) {
     ObjectNode out = base.deepCopy();
     over.properties()
@@ -137,10 +143,26 @@ final class FakeConfigWriter {
               JsonNode have = out.get(e.getKey());
               if (have != null && have.isObject() && e.getValue().isObject()) {
                 out.set(e.getKey(), deepMerge((ObjectNode) have, (ObjectNode) e.getValue()));
+              } else if (have != null && have.isArray() && e.getValue().isArray()) {
+                out.set(e.getKey(), union((ArrayNode) have, (ArrayNode) e.getValue()));
               } else {
                 out.set(e.getKey(), e.getValue().deepCopy());
               }
             });
+    return out;
+  }
+
+  /** {@code base}'s items, then each item of {@code over} that {@code base} does not hold. */
+  private static ArrayNode union(ArrayNode base, ArrayNode over) {
+    ArrayNode out = base.deepCopy();
+    Set<JsonNode> seen = new HashSet<>();
+    out.forEach(seen::add);
+    over.forEach(
+        item -> {
+          if (seen.add(item)) {
+            out.add(item.deepCopy());
+          }
+        });
     return out;
   }
 

@@ -28,6 +28,14 @@ class FakeConfigWriterTest {
     return fakes.cliConfig();
   }
 
+  private static JsonNode json(String text) {
+    try {
+      return MAPPER.readTree(text);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   private JsonNode read(String relative) throws Exception {
     return MAPPER.readTree(home.resolve(relative).toFile());
   }
@@ -111,5 +119,32 @@ class FakeConfigWriterTest {
     assertThat(Files.readString(home.resolve(FakeConfigWriter.SECRETS))).isEqualTo(broken);
     // nothing half-done: the config file was not written either
     assertThat(home.resolve(FakeConfigWriter.CONFIG)).doesNotExist();
+  }
+
+  @Test
+  void theUsersAllowedOriginsAreKeptAndTheFakesOriginAddedOnce() throws Exception {
+    new TestHome(home)
+        .config(
+            "{\"egress\":{\"allowed_base_urls\":[\"https://comfy.lan:8443\","
+                + "\"http://10.0.0.7:8188\"]}}");
+    ObjectNode h = handshake();
+    String fakes = h.at("/egress/allowed_base_urls/0").asText();
+    new FakeConfigWriter(MAPPER).write(home, h);
+    new FakeConfigWriter(MAPPER).write(home, h); // a second run adds nothing
+
+    JsonNode urls = read(FakeConfigWriter.CONFIG).at("/egress/allowed_base_urls");
+    assertThat(urls)
+        .extracting(JsonNode::asText)
+        .containsExactly("https://comfy.lan:8443", "http://10.0.0.7:8188", fakes);
+  }
+
+  @Test
+  void listsMergeAsASetUnionInTheirOrderAtAnyDepth() {
+    ObjectNode base = (ObjectNode) json("{\"a\":{\"l\":[1,{\"x\":2},3]},\"b\":[\"k\"]}");
+    ObjectNode over = (ObjectNode) json("{\"a\":{\"l\":[3,4,{\"x\":2}]},\"b\":\"s\"}");
+    ObjectNode merged = FakeConfigWriter.deepMerge(base, over);
+    assertThat(merged.toString()).isEqualTo("{\"a\":{\"l\":[1,{\"x\":2},3,4]},\"b\":\"s\"}");
+    // the inputs are not changed
+    assertThat(base.toString()).isEqualTo("{\"a\":{\"l\":[1,{\"x\":2},3]},\"b\":[\"k\"]}");
   }
 }
