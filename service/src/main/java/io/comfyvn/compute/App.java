@@ -13,6 +13,8 @@ import io.comfyvn.compute.cluster.InstanceId;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigException;
 import io.comfyvn.compute.config.ConfigLoader;
+import io.comfyvn.compute.config.ConfigProblem;
+import io.comfyvn.compute.config.ConfigWatch;
 import io.comfyvn.compute.config.ServerSettings;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.LiveClients;
@@ -77,8 +79,6 @@ public final class App implements AutoCloseable {
   /** The environment variable that holds the API token (it wins over the secrets file). */
   public static final String TOKEN_ENV = "COMFYVN_API_TOKEN";
 
-  private static final SecretKey TOKEN_KEY =
-      new SecretKey("server", "api_token", List.of(), List.of());
   private final Database database;
   private final Cluster cluster;
   private final ChangeFeed feed;
@@ -145,10 +145,18 @@ public final class App implements AutoCloseable {
   public static App start(Options options) {
     Path home = options.home().toAbsolutePath().normalize();
     ObjectMapper mapper = Json.mapper();
-    AppConfig config = new ConfigLoader(mapper).load(home);
+    ConfigLoader loader = new ConfigLoader(mapper);
+    ConfigLoader.Loaded loaded = loader.read(home);
+    if (!loaded.errors().isEmpty()) {
+      // an error the service cannot default safely: refuse to start, naming every one
+      throw new ConfigException(loaded.errors());
+    }
+    // its warnings are printed by serve (Main) and answered by GET /api/providers/gpu/providers
+    org.slf4j.Logger startLog = LoggerFactory.getLogger(App.class);
+    AppConfig config = loaded.config();
+    ConfigWatch configWatch = new ConfigWatch(home, loader, loaded);
     createDirectories(home);
     SecretStore secrets = new SecretStore(home, mapper);
-    secrets.problem(); // read once at start, so a bad file is reported right away
     // Before anything is opened: beyond loopback without a token, refuse to start at all.
     ServerSettings server = ServerSettings.from(config);
     BoundaryPolicy boundary =
@@ -158,8 +166,8 @@ public final class App implements AutoCloseable {
         StoreSettings.of(
             options.storeUrl(),
             config.section("store").path("url").asText(null),
-            secrets.find(new SecretKey("store", "user", List.of(), List.of("username"))),
-            secrets.find(new SecretKey("store", "password", List.of(), List.of())));
+            secrets.find(SecretStore.STORE_USER),
+            secrets.find(SecretStore.STORE_PASSWORD));
     ClusterSettings clusterSettings = ClusterSettings.of(config.section("cluster"));
     String instanceId;
     try {
@@ -200,6 +208,15 @@ public final class App implements AutoCloseable {
             metrics,
             ProviderCallLog.Rolling.fromJson(config.section("logs").path("providers_gpu")));
     GpuProviders providers = GpuProviders.discover();
+    List<SecretKey> knownSecrets = knownSecrets(providers);
+    // read once at start, so a bad file, placeholders and unknown keys are reported right away
+    secrets.problems(knownSecrets).forEach(w -> startLog.warn(w.describe()));
+    Supplier<List<ConfigProblem>> settingsProblems =
+        () -> {
+          List<ConfigProblem> all = new java.util.ArrayList<>(configWatch.problems());
+          all.addAll(secrets.problems(knownSecrets));
+          return List.copyOf(all);
+        };
     // Where credentials may go: the providers' documented hosts plus egress.allowed_base_urls.
     EgressPolicy egress = providers.egressPolicy(config.section("egress"));
     LiveClients live =
@@ -316,7 +333,8 @@ public final class App implements AutoCloseable {
                 options.clock(),
                 new StoredArtifacts(home, artifactsDir(config)),
                 new TaskLogs(home),
-                cluster),
+                cluster,
+                settingsProblems),
             boundary,
             server);
     web.start(options.host(), options.port());
@@ -409,8 +427,24 @@ public final class App implements AutoCloseable {
       return Optional.of(ApiToken.of(Secret.of(fromEnv), TOKEN_ENV));
     }
     return secrets
-        .find(TOKEN_KEY)
+        .find(SecretStore.API_TOKEN)
         .map(s -> ApiToken.of(s, SecretStore.SECRETS_FILE + " server.api_token"));
+  }
+
+  /**
+   * Every key the secrets file may hold: each provider's (required and optional, every spelling)
+   * and the service's own ({@code server.api_token}, {@code store}).
+   */
+  public static List<SecretKey> knownSecrets(GpuProviders providers) {
+    List<SecretKey> out = new java.util.ArrayList<>();
+    for (var p : providers.all()) {
+      out.addAll(p.descriptor().secretKeys());
+      out.addAll(p.descriptor().optionalSecretKeys());
+    }
+    out.add(SecretStore.API_TOKEN);
+    out.add(SecretStore.STORE_USER);
+    out.add(SecretStore.STORE_PASSWORD);
+    return List.copyOf(out);
   }
 
   /** {@code artifacts.dir}: a shared folder for several instances, or null for the home's. */

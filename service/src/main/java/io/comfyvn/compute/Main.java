@@ -2,6 +2,7 @@ package io.comfyvn.compute;
 
 import io.comfyvn.compute.cli.ClientCommands;
 import io.comfyvn.compute.config.ConfigException;
+import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.config.Home;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,6 +25,8 @@ import picocli.CommandLine.Option;
     },
     subcommands = {CommandLine.HelpCommand.class, Main.Serve.class})
 public final class Main implements Runnable {
+  /** {@code serve}'s exit code for a bad option or settings it cannot start on. */
+  static final int CONFIG_ERROR = 2;
 
   public static void main(String[] args) {
     int code = commandLine().execute(args);
@@ -90,13 +93,30 @@ public final class Main implements Runnable {
         System.err.println(
             "note: " + here.resolve("config/comfyvn.json") + " is not read; use --home . for it");
       }
+      // every problem of the settings files, in words, before anything starts
+      ConfigLoader.Loaded settings = new ConfigLoader(Json.mapper()).read(dir);
+      settings
+          .problems()
+          .forEach(p -> System.err.println((p.isError() ? "error: " : "warning: ") + p.describe()));
+      if (!settings.errors().isEmpty()) {
+        System.err.println(
+            "error: cannot start: "
+                + settings.errors().size()
+                + (settings.errors().size() == 1 ? " error" : " errors")
+                + " in "
+                + dir.resolve(ConfigLoader.CONFIG_FILE)
+                + " (comfyvn-compute doctor --home "
+                + dir
+                + " lists every problem)");
+        return CONFIG_ERROR;
+      }
       App app;
       try {
         app =
             App.start(new App.Options(dir, host, port, System.getenv(), Clock.systemUTC(), store));
       } catch (ConfigException e) {
         System.err.println("error: " + e.getMessage());
-        return 2;
+        return CONFIG_ERROR;
       } catch (RuntimeException e) {
         System.err.println("error: cannot start: " + describe(e));
         return 1;

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Reads {@code config/comfyvn.json} under the service's home folder. A missing file means the
@@ -27,15 +28,64 @@ public final class ConfigLoader {
     this.mapper = mapper;
   }
 
-  /** Loads the config for a home folder. */
-  public AppConfig load(Path home) {
+  /**
+   * The config of a home folder and every problem of its file (the shipped defaults when there is
+   * none). A file that is not a JSON object is an error and the config is the defaults; problems
+   * never stop this method, {@link #load} decides.
+   */
+  public Loaded read(Path home) {
     ObjectNode defaults = defaults();
     Path file = home.resolve(CONFIG_FILE);
     if (!Files.exists(file)) {
-      return AppConfig.fromJson(defaults);
+      return new Loaded(AppConfig.fromJson(defaults), List.of());
     }
-    ObjectNode user = readObject(file);
-    return AppConfig.fromJson(merge(defaults, lowerCaseProviderKeys(user)));
+    ObjectNode user;
+    try {
+      user = lowerCaseProviderKeys(readObject(file));
+    } catch (ConfigException e) {
+      return new Loaded(
+          AppConfig.fromJson(defaults),
+          List.of(ConfigProblem.error(file.toString(), "", e.bare())));
+    }
+    return new Loaded(
+        AppConfig.fromJson(merge(defaults, user)),
+        ConfigValidator.check(user, ConfigSchema.CONFIG, file.toString()));
+  }
+
+  /**
+   * Loads the config for a home folder.
+   *
+   * @throws ConfigException listing every error when the file has any (warnings do not stop it)
+   */
+  public AppConfig load(Path home) {
+    Loaded loaded = read(home);
+    if (!loaded.errors().isEmpty()) {
+      throw new ConfigException(loaded.errors());
+    }
+    return loaded.config();
+  }
+
+  /**
+   * What {@link #read} found.
+   *
+   * @param config the settings: the file merged over the defaults (the defaults when the file is
+   *     not JSON)
+   * @param problems every problem of the file, errors and warnings
+   */
+  public record Loaded(AppConfig config, List<ConfigProblem> problems) {
+    public Loaded {
+      problems = List.copyOf(problems);
+    }
+
+    /** The problems the service refuses to start on. */
+    public List<ConfigProblem> errors() {
+      return problems.stream().filter(ConfigProblem::isError).toList();
+    }
+
+    /** The problems it runs with. */
+    public List<ConfigProblem> warnings() {
+      return problems.stream().filter(p -> !p.isError()).toList();
+    }
   }
 
   /** Parses a JSON object file, or throws a {@link ConfigException} with file, line and column. */
@@ -43,15 +93,15 @@ public final class ConfigLoader {
     try {
       JsonNode node = mapper.readTree(file.toFile());
       if (node == null || !node.isObject()) {
-        throw new ConfigException(file + ": the top level must be a JSON object");
+        throw new ConfigException(file, "the top level must be a JSON object");
       }
       return (ObjectNode) node;
     } catch (JsonProcessingException e) {
       String where = Json.where(e);
       throw new ConfigException(
-          file + ": not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
+          file, "not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
     } catch (IOException e) {
-      throw new ConfigException(file + ": cannot be read (" + e.getClass().getSimpleName() + ")");
+      throw new ConfigException(file, "cannot be read (" + e.getClass().getSimpleName() + ")");
     }
   }
 

@@ -123,4 +123,10 @@ final class Bodies {
     }
     return forceDry ? ModeDecision.Requested.DRY_RUN : ModeDecision.Requested.AUTO;
   }
+
+  /** A value as a JSON tree with the service's settings (snake_case names). */
+  @SuppressWarnings("unchecked")
+  <T extends JsonNode> T tree(Object value) {
+    return (T) mapper.valueToTree(value);
+  }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.advisor.Estimate;
 import io.comfyvn.compute.advisor.WorkflowAnalysis;
+import io.comfyvn.compute.config.ConfigProblem;
 import io.comfyvn.compute.errors.ComputeException;
 import io.comfyvn.compute.gpu.ModeDecision;
 import io.comfyvn.compute.gpu.Seeds;
@@ -21,6 +22,7 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** {@code /api/providers/gpu}: the public GPU adapters' routes, the work order's names. */
 final class GpuRoutes {
@@ -30,16 +32,26 @@ final class GpuRoutes {
   private final SimService sim;
   private final ProviderWebhooks webhooks;
   private final Bodies bodies;
+  private final Supplier<List<ConfigProblem>> settingsProblems;
 
-  GpuRoutes(GpuService service, SimService sim, ProviderWebhooks webhooks, Bodies bodies) {
+  /**
+   * @param settingsProblems the settings files' problems now (re-read when they change)
+   */
+  GpuRoutes(
+      GpuService service,
+      SimService sim,
+      ProviderWebhooks webhooks,
+      Bodies bodies,
+      Supplier<List<ConfigProblem>> settingsProblems) {
     this.webhooks = webhooks;
     this.service = service;
     this.sim = sim;
     this.bodies = bodies;
+    this.settingsProblems = settingsProblems;
   }
 
   void register(RoutesConfig routes) {
-    routes.get(PREFIX + "/providers", ctx -> ctx.json(service.providers()));
+    routes.get(PREFIX + "/providers", this::providers);
     routes.post(PREFIX + "/health", this::health);
     routes.post(PREFIX + "/submit", this::submit);
     routes.get(
@@ -53,6 +65,15 @@ final class GpuRoutes {
   /** Extra fields for error answers under this prefix: the feature flag, as on every answer. */
   Map<String, Object> errorExtras() {
     return Map.of("feature", service.feature());
+  }
+
+  /** The providers answer with every problem of the settings files ({@code config_problems}). */
+  private void providers(Context ctx) {
+    ObjectNode answer = bodies.tree(service.providers());
+    answer.set(
+        "config_problems",
+        bodies.tree(settingsProblems.get().stream().map(ConfigProblem::view).toList()));
+    ctx.json(answer);
   }
 
   private void health(Context ctx) {

@@ -88,7 +88,9 @@ public final class WebServer implements AutoCloseable {
       java.time.Clock clock,
       StoredArtifacts artifacts,
       TaskLogs logs,
-      io.comfyvn.compute.cluster.Cluster cluster) {}
+      io.comfyvn.compute.cluster.Cluster cluster,
+      java.util.function.Supplier<java.util.List<io.comfyvn.compute.config.ConfigProblem>>
+          settingsProblems) {}
 
   /**
    * The server, not yet listening.
@@ -101,7 +103,12 @@ public final class WebServer implements AutoCloseable {
     Bodies bodies = new Bodies(services.mapper());
     SessionRoutes session = new SessionRoutes(policy, bodies);
     GpuRoutes gpu =
-        new GpuRoutes(services.gpu(), services.sim(), services.providerWebhooks(), bodies);
+        new GpuRoutes(
+            services.gpu(),
+            services.sim(),
+            services.providerWebhooks(),
+            bodies,
+            services.settingsProblems());
     AdvisorRoutes advisor =
         new AdvisorRoutes(services.advisor(), services.catalog(), services.gpu(), bodies);
     ProvidersRoutes registry = new ProvidersRoutes(services.registry(), bodies, services.clock());
@@ -162,7 +169,11 @@ public final class WebServer implements AutoCloseable {
                                   // until every other instance counts this one it keeps to the
                                   // smallest share of each provider limit
                                   "joining",
-                                  !services.cluster().share().settled()))));
+                                  !services.cluster().share().settled()),
+                              // counts only: /health needs no token, the problems themselves
+                              // are in GET /api/providers/gpu/providers
+                              "config",
+                              settingsCounts(services.settingsProblems().get()))));
               config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
               config.routes.after(
                   ctx -> {
@@ -336,5 +347,13 @@ public final class WebServer implements AutoCloseable {
     if (ctx.result() == null || ctx.result().isEmpty()) {
       ctx.status(status).json(new ErrorBody(false, code, message, null, null));
     }
+  }
+
+  /** {@code /health}'s {@code config}: whether the settings files have errors, and how many. */
+  private static Map<String, Object> settingsCounts(
+      java.util.List<io.comfyvn.compute.config.ConfigProblem> problems) {
+    long errors =
+        problems.stream().filter(io.comfyvn.compute.config.ConfigProblem::isError).count();
+    return Map.of("ok", errors == 0, "errors", errors, "warnings", problems.size() - errors);
   }
 }

@@ -62,8 +62,62 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void nonBooleanFlagsAreIgnored() {
+  void aFlagThatIsNotTrueOrFalseStopsTheLoadNamingFilePathAndValue() {
     new TestHome(dir).config("{\"features\":{\"enable_public_gpu_adapters\":\"yes\"}}");
+    assertThatThrownBy(this::load)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(dir.resolve("config/comfyvn.json").toString())
+        .hasMessageContaining("features.enable_public_gpu_adapters")
+        .hasMessageContaining("\"yes\"")
+        .hasMessageContaining("true or false");
+  }
+
+  @Test
+  void everyErrorIsListedAndWarningsDoNotStopTheLoad() {
+    new TestHome(dir)
+        .config(
+            "{\"providers_gpu\":{\"runpod\":{\"mode\":\"liev\"},\"modal\":{\"mode\":\"lve\"}},"
+                + "\"featurez\":{}}");
+    ConfigLoader.Loaded loaded = new ConfigLoader(Json.mapper()).read(dir);
+    assertThat(loaded.errors())
+        .extracting(ConfigProblem::path)
+        .containsExactly("providers_gpu.runpod.mode", "providers_gpu.modal.mode");
+    assertThat(loaded.warnings())
+        .singleElement()
+        .satisfies(w -> assertThat(w.didYouMean()).contains("features"));
+    assertThatThrownBy(this::load)
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).hasSize(2))
+        .hasMessageStartingWith("2 errors:")
+        .hasMessageContaining("did you mean \"live\"");
+
+    new TestHome(dir).config("{\"featurez\":{}}");
     assertThat(load().feature(AppConfig.PUBLIC_GPU_FLAG)).isFalse();
+  }
+
+  @Test
+  void aFileThatIsNotJsonIsOneErrorAndTheDefaults() {
+    new TestHome(dir).config("{\"features\": tru}");
+    ConfigLoader.Loaded loaded = new ConfigLoader(Json.mapper()).read(dir);
+    assertThat(loaded.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEmpty();
+              assertThat(e.message()).startsWith("not valid JSON at line 1");
+            });
+    assertThat(loaded.config().provider("runpod").mode())
+        .isEqualTo(ProviderSettings.ConfiguredMode.DRY_RUN);
+  }
+
+  @Test
+  void providerSectionsAreCheckedWhateverTheirCase() {
+    new TestHome(dir)
+        .config("{\"providers_gpu\":{\"RunPod\":{\"mode\":\"live\",\"regoin\":\"x\"}}}");
+    ConfigLoader.Loaded loaded = new ConfigLoader(Json.mapper()).read(dir);
+    assertThat(loaded.problems())
+        .singleElement()
+        .satisfies(w -> assertThat(w.path()).isEqualTo("providers_gpu.runpod.regoin"));
+    assertThat(loaded.config().provider("runpod").mode())
+        .isEqualTo(ProviderSettings.ConfiguredMode.LIVE);
   }
 }
