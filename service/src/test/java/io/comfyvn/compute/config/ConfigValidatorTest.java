@@ -10,7 +10,6 @@ import io.comfyvn.compute.config.ConfigProblem.Severity;
 import io.comfyvn.compute.gpu.GpuProvider;
 import io.comfyvn.compute.gpu.GpuProviders;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +40,8 @@ class ConfigValidatorTest {
 
   @Test
   void theShippedDefaultsHaveNoProblem() throws IOException {
-    JsonNode shipped = M.readTree(Path.of("config", "defaults", "comfyvn.json").toFile());
+    JsonNode shipped =
+        M.readTree(io.comfyvn.compute.support.Repo.file("config/defaults/comfyvn.json").toFile());
     assertThat(ConfigValidator.check(shipped, ConfigSchema.CONFIG, FILE)).isEmpty();
     // and every key the defaults have is one the schema knows (a closed walk found nothing)
     assertThat(leaves(ConfigSchema.CONFIG, "")).isNotEmpty();

@@ -42,7 +42,9 @@ class PlaceholderSecretsTest {
           .filteredOn(p -> p.slug().equals("runpod"))
           .singleElement()
           .satisfies(p -> assertThat(p.mode()).isEqualTo(Mode.LIVE));
-      w.home.secrets(Files.readString(Path.of("config", "comfyvn.secrets.json.sample")));
+      w.home.secrets(
+          Files.readString(
+              io.comfyvn.compute.support.Repo.file("config/comfyvn.secrets.json.sample")));
       Files.setLastModifiedTime(
           dir.resolve(SecretStore.SECRETS_FILE),
           FileTime.from(Instant.parse("2031-01-01T00:00:00Z")));

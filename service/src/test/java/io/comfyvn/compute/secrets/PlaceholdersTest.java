@@ -7,7 +7,6 @@ import io.comfyvn.compute.Json;
 import io.comfyvn.compute.gpu.GpuProvider;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.ProviderDescriptor;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -23,7 +22,10 @@ class PlaceholdersTest {
   @Test
   void everyValueOfTheShippedSampleAndEveryProvidersPlaceholderIsOne() throws Exception {
     JsonNode sample =
-        Json.mapper().readTree(Path.of("config", "comfyvn.secrets.json.sample").toFile());
+        Json.mapper()
+            .readTree(
+                io.comfyvn.compute.support.Repo.file("config/comfyvn.secrets.json.sample")
+                    .toFile());
     List<String> values = new ArrayList<>();
     sample.forEach(section -> section.forEach(v -> values.add(v.asText())));
     for (GpuProvider p : GpuProviders.discover().all()) {

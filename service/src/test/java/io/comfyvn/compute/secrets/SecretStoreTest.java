@@ -113,7 +113,9 @@ class SecretStoreTest {
 
   @Test
   void theSamplesPlaceholdersCountAsMissingAndAreReportedByNameOnly() throws Exception {
-    String sample = Files.readString(Path.of("config", "comfyvn.secrets.json.sample"));
+    String sample =
+        Files.readString(
+            io.comfyvn.compute.support.Repo.file("config/comfyvn.secrets.json.sample"));
     new TestHome(dir).secrets(sample);
     SecretStore store = new SecretStore(dir, Json.mapper());
     for (GpuProvider p : GpuProviders.discover().all()) {

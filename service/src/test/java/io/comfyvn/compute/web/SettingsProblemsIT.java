@@ -34,7 +34,9 @@ class SettingsProblemsIT {
     TestHome home =
         new TestHome(dir)
             .config("{\"providers_gpu\":{\"runpod\":{\"mode\":\"live\",\"endpointid\":\"x\"}}}")
-            .secrets(Files.readString(Path.of("config", "comfyvn.secrets.json.sample")));
+            .secrets(
+                Files.readString(
+                    io.comfyvn.compute.support.Repo.file("config/comfyvn.secrets.json.sample")));
     try (Server s = Server.start(dir)) {
       JsonNode health = s.get("/health").json();
       assertThat(health.at("/config/ok").asBoolean()).isTrue();
