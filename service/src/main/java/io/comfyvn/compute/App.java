@@ -313,7 +313,8 @@ public final class App implements AutoCloseable {
             registry,
             templates,
             checks,
-            new ProviderBootstrap(home, registry, checks, tasks, mapper, options.clock()));
+            new ProviderBootstrap(
+                home, registry, checks, tasks, mapper, options.clock(), version()));
     WebServer web =
         new WebServer(
             new WebServer.Services(
@@ -436,14 +437,8 @@ public final class App implements AutoCloseable {
    * and the service's own ({@code server.api_token}, {@code store}).
    */
   public static List<SecretKey> knownSecrets(GpuProviders providers) {
-    List<SecretKey> out = new java.util.ArrayList<>();
-    for (var p : providers.all()) {
-      out.addAll(p.descriptor().secretKeys());
-      out.addAll(p.descriptor().optionalSecretKeys());
-    }
-    out.add(SecretStore.API_TOKEN);
-    out.add(SecretStore.STORE_USER);
-    out.add(SecretStore.STORE_PASSWORD);
+    List<SecretKey> out = new java.util.ArrayList<>(providers.secretKeys());
+    out.addAll(SecretStore.SERVICE_KEYS);
     return List.copyOf(out);
   }
 

@@ -4,6 +4,7 @@ import io.comfyvn.compute.cli.ClientCommands;
 import io.comfyvn.compute.config.ConfigException;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.config.Home;
+import io.comfyvn.compute.doctor.DoctorCommand;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -40,7 +41,7 @@ public final class Main implements Runnable {
    * fake-providers} is the fakes jar's command ({@code io.comfyvn.compute.fakes.FakesMain}).
    */
   static CommandLine commandLine() {
-    return ClientCommands.install(new CommandLine(new Main()));
+    return ClientCommands.install(new CommandLine(new Main()).addSubcommand(new DoctorCommand()));
   }
 
   @Override

@@ -164,6 +164,17 @@ class RoomsArchTest {
                     // the shared words of the wire: a leaf, no service code
                     .and(not(room("status")))
                     .and(not(equivalentTo(Json.class)))));
+    ROOMS.put(
+        "doctor",
+        inRoom("doctor")
+            .should()
+            .dependOnClassesThat(
+                WEB.or(JOBS)
+                    .or(room("cli"))
+                    .or(HOOKS)
+                    .or(JAVALIN)
+                    .or(JDBI)
+                    .or(resideInAPackage("org.eclipse.jetty.."))));
   }
 
   /** "network" and "clock" as calls: no name lookup (an address is a value), no system time. */

@@ -86,6 +86,16 @@ public final class GpuProviders {
     return slugs().stream().map(bySlug::get).toList();
   }
 
+  /** Every secret key the providers read, required and optional, each with its spellings. */
+  public List<io.comfyvn.compute.secrets.SecretKey> secretKeys() {
+    List<io.comfyvn.compute.secrets.SecretKey> out = new java.util.ArrayList<>();
+    for (GpuProvider p : all()) {
+      out.addAll(p.descriptor().secretKeys());
+      out.addAll(p.descriptor().optionalSecretKeys());
+    }
+    return List.copyOf(out);
+  }
+
   /**
    * Where credentials may go: every provider's documented hosts ({@code egress_hosts} in its {@code
    * provider.json}), the secrets sections it owns, and the user's allowed base URLs.

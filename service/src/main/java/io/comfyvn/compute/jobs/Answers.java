@@ -71,10 +71,38 @@ final class Answers {
         v.artifacts(),
         strings(v.meta().path("logs")),
         v.meta().get(LiveTracker.PROGRESS_DETAIL),
-        text(v.meta().get("error")),
+        failure(task, v),
         v.meta().get("failure"),
         f);
   }
+
+  /** Why a failed task failed (null unless its status is {@code error}). */
+  static Results.Failure failure(Task task, TaskView v) {
+    if (v.status() != TaskStatus.ERROR) {
+      return null;
+    }
+    String code;
+    if (task.submission() != null && task.submission().missedSecrets()) {
+      code = MISSING_TOKEN_CODE;
+    } else if (task.details().path("failure").path("code").isTextual()) {
+      code = task.details().path("failure").path("code").asText(); // the provider's, typed there
+    } else if (task.details().path("error_code").isTextual()) {
+      code = task.details().path("error_code").asText(); // the service's ProviderException code
+    } else if (task.submission() != null
+        && task.submission().state() == io.comfyvn.compute.status.SubmitState.REFUSED) {
+      code = "provider_rejected";
+    } else if (task.submission() != null
+        && task.submission().state() == io.comfyvn.compute.status.SubmitState.NOT_SENT) {
+      code = "not_sent";
+    } else {
+      code = "failed";
+    }
+    String message = v.message() == null || v.message().isBlank() ? code : v.message();
+    return new Results.Failure(code, message);
+  }
+
+  /** The code of a submit that had no secrets to send. */
+  static final String MISSING_TOKEN_CODE = "missing_token";
 
   /** A cancel's answer. */
   static Results.Cancel cancel(

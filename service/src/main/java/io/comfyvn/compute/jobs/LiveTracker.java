@@ -305,6 +305,9 @@ public final class LiveTracker implements AutoCloseable {
     if (state.error() != null) {
       patch.put("error", state.error());
     }
+    if (status == TaskStatus.ERROR && state.failure() == null) {
+      patch.put("error_code", "provider_failed"); // the poll answer's error.code
+    }
     if (status.terminal()) {
       patch.put("completed_at", clock.instant().toString());
     }
@@ -491,7 +494,9 @@ public final class LiveTracker implements AutoCloseable {
             TaskStatus.ERROR,
             task.progress(),
             "The provider no longer knows this job (expired or deleted)",
-            TaskRegistry.newDetails().put("error", e.getMessage()));
+            TaskRegistry.newDetails()
+                .put("error", e.getMessage())
+                .put("error_code", "provider_job_gone"));
         return -1;
       }
       // grow once, whether or not the provider said when to come back

@@ -78,9 +78,21 @@ public final class Results {
       List<Artifact> artifacts,
       List<String> logs,
       JsonNode progressDetail,
-      String error,
+      Failure error,
       JsonNode failure,
       FeatureState feature) {}
+
+  /**
+   * Why a task failed, on the poll answer of a task whose status is {@code error} (ComfyVN reads it
+   * there; {@code /jobs/status} keeps the reason in {@code message}).
+   *
+   * @param code a stable word: the provider's failure code ({@code missing_model}...), the
+   *     service's error code ({@code egress_denied}...), {@code missing_token}, {@code
+   *     provider_failed}, {@code provider_rejected}, {@code not_sent}, {@code provider_job_gone},
+   *     {@code submit_outcome_unknown}, else {@code failed}
+   * @param message the reason in words (the task's message)
+   */
+  public record Failure(String code, String message) {}
 
   /** The answer to {@code POST /cancel/{id}}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

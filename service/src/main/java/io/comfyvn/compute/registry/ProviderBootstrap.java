@@ -3,6 +3,7 @@ package io.comfyvn.compute.registry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.errors.ComputeException;
+import io.comfyvn.compute.provenance.Sidecars;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import java.io.IOException;
@@ -20,8 +21,9 @@ import java.util.UUID;
  * checks a provider supports (health; for RunPod also templates and GPU types; quota when
  * supported) and keeps what they answered under {@code data/remote/<id>/<run>/}: {@code
  * bootstrap.log} ({@code [<iso ts>] message} lines), one JSON file per check and {@code
- * bootstrap_summary.json}. The answers are the scrubbed ones of {@link ProviderChecks}: no file
- * holds a secret.
+ * bootstrap_summary.json}, each with a provenance sidecar {@code <file>.prov.json} (tool, version,
+ * task, provider entry, run, sha256; {@code provenance/Sidecars}). The answers are the scrubbed
+ * ones of {@link ProviderChecks}: no file holds a secret.
  */
 public final class ProviderBootstrap {
   /** The task kind ComfyVN registers. */
@@ -33,14 +35,20 @@ public final class ProviderBootstrap {
   private final TaskRegistry tasks;
   private final ObjectMapper mapper;
   private final Clock clock;
+  private final String version;
 
+  /**
+   * @param version the service's version, for the provenance sidecars
+   */
   public ProviderBootstrap(
       Path home,
       ComputeProviderRegistry registry,
       ProviderChecks checks,
       TaskRegistry tasks,
       ObjectMapper mapper,
-      Clock clock) {
+      Clock clock,
+      String version) {
+    this.version = version;
     this.home = home;
     this.registry = registry;
     this.checks = checks;
@@ -58,6 +66,7 @@ public final class ProviderBootstrap {
    * @param logsPath the log file
    * @param outputDir the run's folder
    * @param artifacts the files written
+   * @param provenance each file's provenance sidecar ({@code <file>.prov.json}), in the same order
    * @param details each check's answer, by name
    */
   public record Outcome(
@@ -67,6 +76,7 @@ public final class ProviderBootstrap {
       String logsPath,
       String outputDir,
       List<String> artifacts,
+      List<String> provenance,
       ObjectNode details) {}
 
   /** The provider a bootstrap ran for. */
@@ -93,6 +103,7 @@ public final class ProviderBootstrap {
             .id();
     tasks.update(job, TaskStatus.RUNNING, 0.05, "Bootstrap " + p.name(), null);
     List<String> artifacts = new ArrayList<>();
+    List<String> provenance = new ArrayList<>();
     ObjectNode details = mapper.createObjectNode();
     boolean ok;
     try {
@@ -121,6 +132,15 @@ public final class ProviderBootstrap {
       artifacts.add(rel(summaryFile));
       log(log, ok ? "bootstrap complete" : "bootstrap finished with warnings");
       artifacts.add(0, rel(log));
+      ObjectNode origin = mapper.createObjectNode();
+      origin.put("kind", TASK_KIND);
+      origin.put("task_id", job);
+      origin.put("provider_id", p.id());
+      origin.put("service", p.service());
+      origin.put("run", run);
+      for (String a : artifacts) {
+        provenance.add(rel(Sidecars.write(home.resolve(a), origin, version, clock, mapper)));
+      }
     } catch (IOException e) {
       tasks.update(job, TaskStatus.ERROR, 1.0, "Bootstrap could not write its files", null);
       throw new ComputeException(
@@ -136,6 +156,7 @@ public final class ProviderBootstrap {
     }
     ObjectNode patch = mapper.createObjectNode();
     patch.set("artifacts", mapper.valueToTree(artifacts));
+    patch.set("provenance", mapper.valueToTree(provenance));
     tasks.update(
         job,
         ok ? TaskStatus.DONE : TaskStatus.ERROR,
@@ -143,7 +164,14 @@ public final class ProviderBootstrap {
         ok ? "Bootstrap complete" : "Bootstrap finished with warnings",
         patch);
     return new Outcome(
-        ok, job, new ProviderRef(p.id(), p.name()), rel(log), rel(dir), artifacts, details);
+        ok,
+        job,
+        new ProviderRef(p.id(), p.name()),
+        rel(log),
+        rel(dir),
+        artifacts,
+        provenance,
+        details);
   }
 
   private void step(

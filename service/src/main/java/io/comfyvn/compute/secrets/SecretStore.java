@@ -49,6 +49,9 @@ public final class SecretStore {
   public static final SecretKey STORE_PASSWORD =
       new SecretKey("store", "password", List.of(), List.of());
 
+  /** The service's own keys, besides the providers'. */
+  public static final List<SecretKey> SERVICE_KEYS = List.of(API_TOKEN, STORE_USER, STORE_PASSWORD);
+
   private static final Logger log = LoggerFactory.getLogger(SecretStore.class);
 
   private final Path file;

@@ -350,7 +350,7 @@ class ProvidersRegistryIT {
   }
 
   @Test
-  void bootstrapRegistersItsTaskAndWritesItsFiles() throws IOException {
+  void bootstrapRegistersItsTaskAndWritesItsFiles() throws Exception {
     home().secrets("{\"runpod\":{\"api_key\":\"" + KEY + "\"}}");
     try (Server s = Server.start(dir)) {
       s.post("/api/providers/register", runpodBody());
@@ -373,6 +373,28 @@ class ProvidersRegistryIT {
           .anyMatch(a -> a.endsWith("/runpod_gpus.json"));
       for (String a : artifacts) {
         assertThat(Files.readString(dir.resolve(a))).doesNotContain(KEY);
+      }
+      // every file has its provenance sidecar, like a job's artifacts
+      List<String> sidecars = new java.util.ArrayList<>();
+      b.path("provenance").forEach(p -> sidecars.add(p.asText()));
+      assertThat(sidecars).hasSameSizeAs(artifacts);
+      for (int i = 0; i < artifacts.size(); i++) {
+        assertThat(sidecars.get(i)).isEqualTo(artifacts.get(i) + ".prov.json");
+        byte[] file = Files.readAllBytes(dir.resolve(artifacts.get(i)));
+        JsonNode prov =
+            io.comfyvn.compute.Json.mapper()
+                .readTree(dir.resolve(sidecars.get(i)).toFile())
+                .path("provenance");
+        assertThat(prov.path("tool").asText()).isEqualTo("comfyvn-compute");
+        assertThat(prov.path("kind").asText()).isEqualTo("provider.bootstrap");
+        assertThat(prov.path("task_id").asText()).isEqualTo(b.path("job").asText());
+        assertThat(prov.path("provider_id").asText()).isEqualTo("runpod");
+        assertThat(prov.path("bytes").asLong()).isEqualTo(file.length);
+        assertThat(prov.path("sha256").asText())
+            .isEqualTo(
+                java.util.HexFormat.of()
+                    .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(file)));
+        assertThat(Files.readString(dir.resolve(sidecars.get(i)))).doesNotContain(KEY);
       }
       assertThat(Files.readString(dir.resolve(b.path("logs_path").asText())))
           .contains("health: ok")
