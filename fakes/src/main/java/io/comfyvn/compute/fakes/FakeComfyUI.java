@@ -99,6 +99,7 @@ final class FakeComfyUI {
       kit.get(r, base + "/system_stats", PROVIDER, "system_stats", FakeComfyUI::error, this::stats);
       kit.get(r, base + "/view", PROVIDER, "view", FakeComfyUI::error, this::view);
     }
+    registerJobsApi(r);
     r.ws(
         BASE + "/ws",
         ws -> {
@@ -416,6 +417,163 @@ final class FakeComfyUI {
     e.set("status", status);
     e.putObject("meta");
     return e;
+  }
+
+  /**
+   * ComfyUI's newer jobs API ({@code comfy_execution/jobs.py} and its routes in {@code server.py}):
+   * {@code GET /api/jobs} (filter {@code status=pending,in_progress,completed,failed}, {@code
+   * limit}, {@code offset}; {@code {jobs, pagination}}), {@code GET /api/jobs/{id}} (one record,
+   * with {@code outputs}, {@code execution_status} and {@code workflow} once it has ended; 404
+   * {@code {"error": "Job not found"}}) and {@code POST /api/jobs/{id}/cancel} ({@code
+   * {"cancelled": bool}}, idempotent: a pending prompt leaves the queue, a running one is
+   * interrupted, anything else is a no-op).
+   */
+  private void registerJobsApi(RoutesConfig r) {
+    String api = BASE + "/api/jobs";
+    kit.get(r, api, PROVIDER, "jobs", FakeComfyUI::jobsError, this::jobs);
+    kit.get(r, api + "/{id}", PROVIDER, "job", FakeComfyUI::jobsError, this::job);
+    kit.post(
+        r, api + "/{id}/cancel", PROVIDER, "job_cancel", FakeComfyUI::jobsError, this::jobCancel);
+  }
+
+  /** The jobs API's errors: {@code {"error": "..."}}. */
+  static void jobsError(Context ctx, int status, String message) {
+    ctx.status(status).contentType("application/json").result("{\"error\":" + quote(message) + "}");
+  }
+
+  private static final List<String> JOB_STATUSES =
+      List.of("pending", "in_progress", "completed", "failed");
+
+  private void jobs(Context ctx) {
+    Instant now = kit.now();
+    List<String> wanted = JOB_STATUSES;
+    String param = ctx.queryParam("status");
+    if (param != null && !param.isBlank()) {
+      wanted =
+          java.util.Arrays.stream(param.split(","))
+              .map(String::strip)
+              .filter(x -> !x.isEmpty())
+              .toList();
+      List<String> bad = wanted.stream().filter(x -> !JOB_STATUSES.contains(x)).toList();
+      if (!bad.isEmpty()) {
+        jobsError(
+            ctx,
+            400,
+            "Invalid status value(s): "
+                + String.join(", ", bad)
+                + ". Valid values: "
+                + String.join(", ", JOB_STATUSES));
+        return;
+      }
+    }
+    Integer limit = null;
+    int offset = 0;
+    try {
+      if (ctx.queryParam("limit") != null) {
+        limit = Integer.parseInt(ctx.queryParam("limit"));
+        if (limit <= 0) {
+          jobsError(ctx, 400, "limit must be a positive integer");
+          return;
+        }
+      }
+      if (ctx.queryParam("offset") != null) {
+        offset = Math.max(0, Integer.parseInt(ctx.queryParam("offset")));
+      }
+    } catch (NumberFormatException e) {
+      jobsError(ctx, 400, "limit and offset must be integers");
+      return;
+    }
+    List<String> statuses = wanted;
+    List<ObjectNode> all =
+        prompts.values().stream()
+            .sorted(Comparator.comparingInt(Prompt::number).reversed())
+            .map(p -> jobRecord(p, now, false))
+            .filter(j -> statuses.contains(j.path("status").asText()))
+            .toList();
+    List<ObjectNode> page =
+        all.stream().skip(offset).limit(limit == null ? Long.MAX_VALUE : limit).toList();
+    ObjectNode out = kit.object();
+    page.forEach(out.putArray("jobs")::add);
+    ObjectNode pg = out.putObject("pagination").put("offset", offset);
+    if (limit == null) {
+      pg.putNull("limit");
+    } else {
+      pg.put("limit", limit);
+    }
+    pg.put("total", all.size()).put("has_more", offset + page.size() < all.size());
+    kit.json(ctx, 200, out);
+  }
+
+  private void job(Context ctx) {
+    Prompt p = prompts.get(ctx.pathParam("id"));
+    if (p == null) {
+      jobsError(ctx, 404, "Job not found");
+      return;
+    }
+    kit.json(ctx, 200, jobRecord(p, kit.now(), true));
+  }
+
+  private void jobCancel(Context ctx) {
+    Prompt p = prompts.get(ctx.pathParam("id"));
+    Instant now = kit.now();
+    boolean cancelled = false;
+    if (p != null && p.life().phase(now) == Phase.QUEUED) {
+      prompts.remove(p.id());
+      cancelled = true;
+    } else if (p != null && p.life().phase(now) == Phase.RUNNING) {
+      cancelled = p.life().cancel(now);
+    }
+    kit.json(ctx, 200, kit.object().put("cancelled", cancelled));
+  }
+
+  /**
+   * A prompt as the jobs API normalizes it: queue items {@code pending} / {@code in_progress},
+   * history items {@code completed} / {@code failed} (an interrupted prompt is {@code failed}, its
+   * {@code execution_status} says why), with the full history entry's parts when asked.
+   */
+  private ObjectNode jobRecord(Prompt p, Instant now, boolean full) {
+    Phase phase = p.life().phase(now);
+    ObjectNode j =
+        kit.object()
+            .put("id", p.id())
+            .put("priority", p.number())
+            .put("create_time", p.life().created().toEpochMilli());
+    if (!phase.terminal()) {
+      j.put("status", phase == Phase.QUEUED ? "pending" : "in_progress").put("outputs_count", 0);
+      return j;
+    }
+    ObjectNode entry = entry(p, now);
+    JsonNode status = entry.path("status");
+    j.put("status", status.path("status_str").asText().equals("success") ? "completed" : "failed");
+    for (JsonNode m : status.path("messages")) {
+      String event = m.path(0).asText();
+      JsonNode data = m.path(1);
+      if (event.equals("execution_start")) {
+        j.put("execution_start_time", data.path("timestamp").asLong());
+      } else if (event.startsWith("execution_")) {
+        j.put("execution_end_time", data.path("timestamp").asLong());
+        if (event.equals("execution_error")) {
+          j.set("execution_error", data);
+        }
+      }
+    }
+    int count = 0;
+    for (JsonNode node : entry.path("outputs")) {
+      for (java.util.Map.Entry<String, JsonNode> kind : node.properties()) {
+        if (!kind.getKey().equals("animated")) {
+          count += kind.getValue().size();
+        }
+      }
+    }
+    j.put("outputs_count", count);
+    if (full) {
+      j.set("outputs", entry.get("outputs"));
+      j.set("execution_status", status);
+      ObjectNode wf = j.putObject("workflow");
+      wf.set("prompt", p.graph());
+      wf.putObject("extra_data").put("client_id", p.clientId());
+    }
+    return j;
   }
 
   private static String lastSampler(Prompt p) {

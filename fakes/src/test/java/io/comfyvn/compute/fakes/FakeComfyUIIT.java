@@ -84,6 +84,60 @@ class FakeComfyUIIT {
   }
 
   @Test
+  void theJobsApiFollowsAPromptFromPendingToCompletedAndCancelsIdempotently() {
+    String id = queue(String.format(TXT2IMG, "sd_xl_base_1.0.safetensors"));
+    JsonNode pending = f.json(f.get("/comfyui/api/jobs/" + id));
+    assertThat(pending.get("status").asText()).isEqualTo("pending");
+    assertThat(pending.get("outputs_count").asInt()).isZero();
+    assertThat(pending.has("outputs")).isFalse();
+    f.clock.advance(Duration.ofSeconds(3));
+    assertThat(f.json(f.get("/comfyui/api/jobs/" + id)).get("status").asText())
+        .isEqualTo("in_progress");
+    JsonNode list = f.json(f.get("/comfyui/api/jobs?status=in_progress,pending&limit=5"));
+    assertThat(list.at("/jobs/0/id").asText()).isEqualTo(id);
+    assertThat(list.at("/pagination/total").asInt()).isEqualTo(1);
+    assertThat(list.at("/pagination/has_more").asBoolean()).isFalse();
+    f.clock.advance(Duration.ofSeconds(5));
+    JsonNode done = f.json(f.get("/comfyui/api/jobs/" + id));
+    assertThat(done.get("status").asText()).isEqualTo("completed");
+    assertThat(done.get("outputs_count").asInt()).isEqualTo(1);
+    assertThat(done.at("/outputs/9/images/0/filename").asText()).endsWith(".png");
+    assertThat(done.at("/execution_status/status_str").asText()).isEqualTo("success");
+    assertThat(done.at("/workflow/prompt/9/class_type").asText()).isEqualTo("SaveImage");
+    assertThat(done.get("execution_end_time").asLong())
+        .isGreaterThan(done.get("execution_start_time").asLong());
+    assertThat(
+            f.json(f.post("/comfyui/api/jobs/" + id + "/cancel", "{}"))
+                .get("cancelled")
+                .asBoolean())
+        .isFalse();
+
+    HttpResponse<String> unknown = f.get("/comfyui/api/jobs/no-such-prompt");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(f.json(unknown).get("error").asText()).isEqualTo("Job not found");
+    assertThat(f.get("/comfyui/api/jobs?status=done").statusCode()).isEqualTo(400);
+
+    String queued = queue(String.format(TXT2IMG, "sd_xl_base_1.0.safetensors"));
+    assertThat(
+            f.json(f.post("/comfyui/api/jobs/" + queued + "/cancel", "{}"))
+                .get("cancelled")
+                .asBoolean())
+        .isTrue();
+    assertThat(f.get("/comfyui/api/jobs/" + queued).statusCode()).isEqualTo(404);
+    String running = queue(String.format(TXT2IMG, "sd_xl_base_1.0.safetensors"));
+    f.clock.advance(Duration.ofSeconds(3));
+    assertThat(
+            f.json(f.post("/comfyui/api/jobs/" + running + "/cancel", "{}"))
+                .get("cancelled")
+                .asBoolean())
+        .isTrue();
+    JsonNode interrupted = f.json(f.get("/comfyui/api/jobs/" + running));
+    assertThat(interrupted.get("status").asText()).isEqualTo("failed");
+    assertThat(interrupted.at("/execution_status/messages").toString())
+        .contains("execution_interrupted");
+  }
+
+  @Test
   void validationFailsLikeComfyUi() {
     HttpResponse<String> unknown =
         f.post("/comfyui/prompt", "{\"prompt\":{\"1\":{\"class_type\":\"Nope\",\"inputs\":{}}}}");

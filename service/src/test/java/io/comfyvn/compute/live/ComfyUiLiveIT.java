@@ -107,7 +107,9 @@ class ComfyUiLiveIT {
 
       assertThat(c.get("canceled").asBoolean()).as(c.toString()).isTrue();
       assertThat(c.get("status").asText()).isEqualTo("canceled");
-      assertThat(h.fakes.stats().count(CU, "cancel")).isEqualTo(1);
+      // the box has the jobs API: one idempotent cancel, no queue edit, no interrupt
+      assertThat(h.fakes.stats().count(CU, "job_cancel")).isEqualTo(1);
+      assertThat(h.fakes.stats().count(CU, "cancel")).isZero();
       assertThat(h.fakes.stats().count(CU, "interrupt")).isZero();
       assertThat(fakeJson(h, "/queue").toString()).doesNotContain(sub.get("id").asText());
       h.clock.advance(Duration.ofSeconds(30));
@@ -127,8 +129,8 @@ class ComfyUiLiveIT {
       JsonNode c = h.server.post("/api/providers/gpu/cancel/" + task, "").json();
 
       assertThat(c.get("canceled").asBoolean()).as(c.toString()).isTrue();
-      assertThat(h.fakes.stats().count(CU, "interrupt")).isEqualTo(1);
-      assertThat(h.fakes.stats().count(CU, "cancel")).isZero();
+      assertThat(h.fakes.stats().count(CU, "job_cancel")).isEqualTo(1);
+      assertThat(h.fakes.stats().count(CU, "interrupt")).isZero();
       // ComfyUI records the interrupted prompt in its history
       JsonNode entry = fakeJson(h, "/history/" + promptId).get(promptId);
       assertThat(entry.at("/status/status_str").asText()).isEqualTo("error");
@@ -224,8 +226,10 @@ class ComfyUiLiveIT {
       assertThat(unknownCheckpoint.json().get("message").asText())
           .contains("Prompt outputs failed validation");
       assertThat(h.fakes.stats().creates(CU)).isEqualTo(1);
-      // one look before sending (is our prompt id already there?); none after a refusal
-      assertThat(h.fakes.stats().count(CU, "queue")).isEqualTo(1);
+      // one look before sending (is our prompt id already there? the jobs API answers it);
+      // none after a refusal
+      assertThat(h.fakes.stats().count(CU, "job")).isEqualTo(1);
+      assertThat(h.fakes.stats().count(CU, "queue")).isZero();
     }
   }
 

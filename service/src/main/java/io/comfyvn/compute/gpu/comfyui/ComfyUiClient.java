@@ -53,6 +53,13 @@ import java.util.regex.Pattern;
  * /history/{id}} and {@code /queue} say whether the box already has it, so it is never queued
  * twice. Progress comes from the socket ({@link ProgressFeed}).
  *
+ * <p>Where the box has ComfyUI's newer jobs API, a prompt is read with {@code GET /api/jobs/{id}}
+ * (one record for queued, running and finished prompts: {@code pending}, {@code in_progress},
+ * {@code completed}, {@code failed}, with the history entry's outputs and status once it ended) and
+ * canceled with {@code POST /api/jobs/{id}/cancel}; a box without it (its 404 is aiohttp's plain
+ * text, not the API's {@code {"error": "Job not found"}}) is read through {@code /history} and
+ * {@code /queue} as before. The client learns which once and remembers it.
+ *
  * <p>Provider words ({@code provider_status}): {@code pending} (queued), {@code running}, {@code
  * success}, {@code error}, {@code interrupted} (canceled).
  */
@@ -88,6 +95,27 @@ final class ComfyUiClient implements LiveClient {
   private final Feeds feeds;
   private final ProgressFeed feed;
 
+  /** Whether the box has the jobs API: not known until the first answer says. */
+  private enum JobsApi {
+    UNKNOWN,
+    PRESENT,
+    ABSENT
+  }
+
+  private volatile JobsApi jobsApi = JobsApi.UNKNOWN;
+
+  /** What {@code GET /api/jobs/{id}} said. */
+  private sealed interface JobAnswer {}
+
+  /** The box has the job: its record. */
+  private record Found(JsonNode job) implements JobAnswer {}
+
+  /** The box has the jobs API and no such job. */
+  private record NoSuchJob() implements JobAnswer {}
+
+  /** The box has no jobs API (an older ComfyUI). */
+  private record NoJobsApi() implements JobAnswer {}
+
   ComfyUiClient(LiveContext ctx) {
     this(ctx, null);
   }
@@ -102,6 +130,10 @@ final class ComfyUiClient implements LiveClient {
             .map(t -> Map.of("Authorization", "Bearer " + t))
             .orElse(Map.of());
     this.clientId = ctx.settings().text("client_id").orElse(DEFAULT_CLIENT_ID);
+    // "jobs_api": false reads the box the older way only (a proxy that answers 404s its own way)
+    if (ctx.settings().text("jobs_api").map("false"::equalsIgnoreCase).orElse(false)) {
+      this.jobsApi = JobsApi.ABSENT;
+    }
     this.feeds = feeds;
     // the socket carries no credentials: behind a token-checking proxy there is no feed
     this.feed = feeds == null || !auth.isEmpty() ? null : feeds.feed(base, clientId);
@@ -208,6 +240,13 @@ final class ComfyUiClient implements LiveClient {
 
   /** The prompt as the box has it (finished, running or queued), or empty. */
   private Optional<Submitted> existing(String id) {
+    JobAnswer a = apiJob(id);
+    if (a instanceof Found f) {
+      return Optional.of(new Submitted(id, withLog(fromJob(id, f.job()), id)));
+    }
+    if (a instanceof NoSuchJob) {
+      return Optional.empty();
+    }
     JsonNode entry = historyEntry(id);
     if (entry != null) {
       return Optional.of(new Submitted(id, withLog(finished(entry), id)));
@@ -279,6 +318,17 @@ final class ComfyUiClient implements LiveClient {
   @Override
   public JobState poll(String providerJobId) {
     String id = id(providerJobId);
+    JobAnswer a = apiJob(id);
+    if (a instanceof Found f) {
+      JobState s = fromJob(id, f.job());
+      if (s.status().terminal() && feed != null) {
+        feed.forget(id);
+      }
+      return s;
+    }
+    if (a instanceof NoSuchJob) {
+      throw notOnBox(id);
+    }
     JsonNode entry = historyEntry(id);
     if (entry != null) {
       if (feed != null) {
@@ -309,7 +359,11 @@ final class ComfyUiClient implements LiveClient {
     if (entry != null) {
       return finished(entry);
     }
-    throw new ProviderException(
+    throw notOnBox(id);
+  }
+
+  private static ProviderException notOnBox(String id) {
+    return new ProviderException(
         Kind.NOT_FOUND,
         "provider_not_found",
         PROVIDER
@@ -323,9 +377,110 @@ final class ComfyUiClient implements LiveClient {
         null);
   }
 
+  /**
+   * {@code GET /api/jobs/{id}}, unless the box is known to lack the jobs API. A 404 carrying the
+   * API's JSON error is "no such job"; any other 404 (aiohttp's text) means an older box.
+   */
+  private JobAnswer apiJob(String id) {
+    if (jobsApi == JobsApi.ABSENT) {
+      return new NoJobsApi();
+    }
+    HttpCall call = HttpCall.get(uri("/api/jobs/" + id), auth);
+    HttpReply r = ctx.http().call(Op.READ, call, st -> st == 404 || st == 405);
+    if (r.status() == 404 || r.status() == 405) {
+      boolean api = r.status() == 404 && jsonError(r);
+      jobsApi = api ? JobsApi.PRESENT : JobsApi.ABSENT;
+      return api ? new NoSuchJob() : new NoJobsApi();
+    }
+    JsonNode job = answers.object(Op.READ, call, r);
+    if (!job.path("status").isTextual()) {
+      // a 200 that is not a job record (a proxy's page): read the box the older way
+      jobsApi = JobsApi.ABSENT;
+      return new NoJobsApi();
+    }
+    jobsApi = JobsApi.PRESENT;
+    return new Found(job);
+  }
+
+  private boolean jsonError(HttpReply r) {
+    if (!r.header("content-type").map(t -> t.contains("json")).orElse(false)) {
+      return false;
+    }
+    try {
+      return ctx.mapper().readTree(r.body()).path("error").isTextual();
+    } catch (java.io.IOException notJson) {
+      return false;
+    }
+  }
+
+  /**
+   * A jobs-API record in the shared vocabulary: {@code pending} queued, {@code in_progress} running
+   * (with the socket's progress), {@code completed} / {@code failed} read like a history entry from
+   * its {@code execution_status} and {@code outputs}.
+   */
+  private JobState fromJob(String id, JsonNode job) {
+    String word = job.path("status").asText();
+    switch (word) {
+      case "pending" -> {
+        return state(TaskStatus.QUEUED, PENDING);
+      }
+      case "in_progress" -> {
+        Progress steps = null;
+        if (feed != null) {
+          JsonNode item = item(queue().path("queue_running"), id);
+          steps = item == null ? null : steps(id, item);
+        }
+        return new JobState(
+            TaskStatus.RUNNING,
+            RUNNING,
+            steps == null ? null : steps.fraction(),
+            null,
+            null,
+            null,
+            null,
+            steps,
+            null);
+      }
+      case "completed", "failed" -> {
+        if (!job.path("execution_status").isObject()) {
+          // a summary without the entry's parts: the history has them
+          JsonNode entry = historyEntry(id);
+          if (entry != null) {
+            return finished(entry);
+          }
+        }
+        ObjectNode entry = ctx.mapper().createObjectNode();
+        entry.set("status", job.path("execution_status"));
+        entry.set("outputs", job.path("outputs"));
+        return finished(entry);
+      }
+      default ->
+      // a word a newer box may add: still going
+      {
+        return state(TaskStatus.RUNNING, RUNNING);
+      }
+    }
+  }
+
   @Override
   public JobState cancel(String providerJobId) {
     String id = id(providerJobId);
+    JobAnswer a = apiJob(id);
+    if (a instanceof Found f) {
+      JobState now = fromJob(id, f.job());
+      if (now.status().terminal()) {
+        return now;
+      }
+      // the jobs API cancels a pending prompt (out of the queue) or the running one, idempotently
+      HttpCall call = HttpCall.postJson(uri("/api/jobs/" + id + "/cancel"), auth, "{}");
+      JsonNode answer = answers.object(Op.CANCEL, call, ctx.http().call(Op.CANCEL, call));
+      return answer.path("cancelled").asBoolean(false)
+          ? state(TaskStatus.CANCELED, INTERRUPTED)
+          : poll(id);
+    }
+    if (a instanceof NoSuchJob) {
+      throw notOnBox(id);
+    }
     String where = queued(id);
     if (PENDING.equals(where)) {
       post(Op.CANCEL, "/queue", ctx.mapper().createObjectNode().set("delete", array(id)));

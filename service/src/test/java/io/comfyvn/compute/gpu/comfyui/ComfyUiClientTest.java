@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Test;
 
 class ComfyUiClientTest {
   private static final String BASE = "http://127.0.0.1:9/comfyui";
-  private static final String SETTINGS = "{\"base_url\":\"" + BASE + "/\"}";
+
+  /** An older box: read through /history and /queue (the jobs API's path is tested below). */
+  private static final String SETTINGS = "{\"base_url\":\"" + BASE + "/\",\"jobs_api\":false}";
+
   private static final String ID = "5b0c8f8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
   private static final String TOKEN = "proxy-token-1234567890";
 
@@ -401,5 +404,135 @@ class ComfyUiClientTest {
     assertThat(ComfyUiClient.deviceName("cuda:0 NVIDIA GeForce RTX 3090 : cudaMallocAsync"))
         .isEqualTo("NVIDIA GeForce RTX 3090");
     assertThat(ComfyUiClient.deviceName("mps")).isEqualTo("mps");
+  }
+
+  // ---- the jobs API (newer ComfyUI) ----
+
+  private ComfyUiClient newerBox() {
+    return new ComfyUiClient(
+        LiveContexts.of(new ComfyUiProvider(), transport, "{\"base_url\":\"" + BASE + "\"}"));
+  }
+
+  private static final String DONE_JOB =
+      "{\"id\":\""
+          + ID
+          + "\",\"status\":\"completed\",\"outputs_count\":1,"
+          + "\"outputs\":{\"9\":{\"images\":[{\"filename\":\"ComfyVN_00001_.png\","
+          + "\"subfolder\":\"\",\"type\":\"output\"}]}},"
+          + "\"execution_status\":{\"status_str\":\"success\",\"completed\":true,\"messages\":["
+          + "[\"execution_start\",{\"timestamp\":1000}],[\"execution_success\",{\"timestamp\":4500}]]}}";
+
+  @Test
+  void aNewerBoxIsReadThroughItsJobsApiAlone() {
+    ComfyUiClient c = newerBox();
+    transport.json(200, "{\"id\":\"" + ID + "\",\"status\":\"pending\",\"outputs_count\":0}");
+    transport.json(200, "{\"id\":\"" + ID + "\",\"status\":\"in_progress\",\"outputs_count\":0}");
+    transport.json(200, DONE_JOB);
+
+    JobState queued = c.poll(ID);
+    JobState running = c.poll(ID);
+    JobState done = c.poll(ID);
+
+    assertThat(transport.calls())
+        .extracting(call -> call.uri().toString())
+        .containsOnly(BASE + "/api/jobs/" + ID);
+    assertThat(queued.status()).isEqualTo(TaskStatus.QUEUED);
+    assertThat(running.status()).isEqualTo(TaskStatus.RUNNING);
+    assertThat(done.status()).isEqualTo(TaskStatus.DONE);
+    assertThat(done.outputs())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.name()).isEqualTo("ComfyVN_00001_.png");
+              assertThat(o.url())
+                  .isEqualTo(BASE + "/view?filename=ComfyVN_00001_.png&subfolder=&type=output");
+            });
+    assertThat(done.metrics()).containsEntry("execution_ms", 3500L);
+  }
+
+  @Test
+  void aFailedJobIsAnErrorOrACancelAsItsExecutionStatusSays() {
+    ComfyUiClient c = newerBox();
+    transport.json(
+        200,
+        "{\"id\":\"a\",\"status\":\"failed\",\"outputs\":{},\"execution_status\":{"
+            + "\"status_str\":\"error\",\"messages\":[[\"execution_error\",{\"node_id\":\"3\","
+            + "\"node_type\":\"KSampler\",\"exception_message\":\"CUDA out of memory\"}]]}}");
+    transport.json(
+        200,
+        "{\"id\":\"b\",\"status\":\"failed\",\"outputs\":{},\"execution_status\":{"
+            + "\"status_str\":\"error\",\"messages\":[[\"execution_interrupted\",{\"node_id\":\"3\"}]]}}");
+
+    JobState failed = c.poll("a");
+    JobState interrupted = c.poll("b");
+
+    assertThat(failed.status()).isEqualTo(TaskStatus.ERROR);
+    assertThat(failed.error()).isEqualTo("KSampler (node 3): CUDA out of memory");
+    assertThat(interrupted.status()).isEqualTo(TaskStatus.CANCELED);
+  }
+
+  @Test
+  void theJobsApisOwn404IsAPromptTheBoxDoesNotHave() {
+    ComfyUiClient c = newerBox();
+    transport.json(404, "{\"error\":\"Job not found\"}");
+
+    assertThatThrownBy(() -> c.poll(ID)).hasFieldOrPropertyWithValue("code", "provider_not_found");
+    assertThat(transport.calls()).hasSize(1);
+  }
+
+  @Test
+  void anOlderBoxsPlain404FallsBackToTheHistoryOnceAndForAll() {
+    ComfyUiClient c = newerBox();
+    transport.reply(404, "404: Not Found", "Content-Type", "text/plain; charset=utf-8");
+    transport.json(200, "{}");
+    transport.json(200, queue(ID, null));
+    transport.json(200, "{}");
+    transport.json(200, queue(null, ID));
+
+    assertThat(c.poll(ID).status()).isEqualTo(TaskStatus.RUNNING);
+    assertThat(c.poll(ID).status()).isEqualTo(TaskStatus.QUEUED);
+
+    assertThat(transport.call(1).uri().toString()).isEqualTo(BASE + "/history/" + ID);
+    // the second poll did not ask the jobs API again
+    assertThat(transport.calls())
+        .extracting(call -> call.uri().getPath())
+        .containsExactly(
+            "/comfyui/api/jobs/" + ID,
+            "/comfyui/history/" + ID,
+            "/comfyui/queue",
+            "/comfyui/history/" + ID,
+            "/comfyui/queue");
+  }
+
+  @Test
+  void cancelGoesThroughTheJobsApiAndAFinishedJobIsReportedNotCanceled() {
+    ComfyUiClient c = newerBox();
+    transport.json(200, "{\"id\":\"" + ID + "\",\"status\":\"in_progress\"}");
+    transport.json(200, "{\"cancelled\":true}");
+    transport.json(200, DONE_JOB);
+
+    JobState canceled = c.cancel(ID);
+    JobState finished = c.cancel(ID);
+
+    HttpCall post = transport.call(1);
+    assertThat(post.method()).isEqualTo("POST");
+    assertThat(post.uri().toString()).isEqualTo(BASE + "/api/jobs/" + ID + "/cancel");
+    assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+    assertThat(finished.status()).isEqualTo(TaskStatus.DONE);
+    assertThat(transport.calls()).hasSize(3);
+  }
+
+  @Test
+  void aResendIsRecognisedThroughTheJobsApi() throws Exception {
+    ComfyUiClient c = newerBox();
+    transport.json(200, "{\"id\":\"x\",\"status\":\"in_progress\"}");
+
+    Submitted s = c.submit(job("{\"input\":{\"prompt\":\"p\"}}", 7, "{}"));
+
+    assertThat(transport.call(0).uri().toString())
+        .isEqualTo(BASE + "/api/jobs/" + ComfyUiClient.promptId("t1"));
+    assertThat(transport.count("POST", "/prompt")).isZero();
+    assertThat(s.state().status()).isEqualTo(TaskStatus.RUNNING);
+    assertThat(s.state().logs()).singleElement().asString().contains("not queued again");
   }
 }
