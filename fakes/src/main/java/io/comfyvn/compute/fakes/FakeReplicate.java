@@ -24,13 +24,19 @@ import java.util.regex.Pattern;
 
 /**
  * Replicate's HTTP API under {@code /replicate/v1}: predictions by version, by official model and
- * by deployment, get, cancel, list, account, webhook secret and hardware. Errors are {@code
- * application/problem+json}.
+ * by deployment, get, cancel, list, account, webhook secret, hardware and files ({@code POST
+ * /files}, as the JS SDK uploads a file input). Errors are {@code application/problem+json}.
+ *
+ * <p>Models: {@value #MODEL} draws a PNG from its prompt, or runs a fake cog-comfyui ({@link
+ * FakeCogComfyui}) when its input has {@code workflow_json}; {@value #COG_MODEL} (by version) is
+ * cog-comfyui only. A cog run's files are served under {@code /replicate/delivery/}.
  */
 final class FakeReplicate {
   static final String PROVIDER = "replicate";
   static final String MODEL = "comfyvn/fake-sdxl";
   static final String VERSION = sha256Hex(MODEL);
+  static final String COG_MODEL = "fofr/any-comfyui-workflow";
+  static final String COG_VERSION = sha256Hex(COG_MODEL);
   private static final String BASE = "/replicate/v1";
   private static final int LOG_STEPS = 20;
   private static final Set<String> EVENTS = Set.of("start", "output", "logs", "completed");
@@ -40,6 +46,15 @@ final class FakeReplicate {
 
   private final FakeKit kit;
   private final Map<String, Prediction> predictions = new ConcurrentHashMap<>();
+
+  /** Files uploaded through {@code POST /files}, by id. */
+  private final Map<String, Upload> uploads = new ConcurrentHashMap<>();
+
+  /** A cog run's output files: {@code <prediction>/<name>} -> file. */
+  private final Map<String, FakeCogComfyui.File> delivery = new ConcurrentHashMap<>();
+
+  private record Upload(
+      String id, String name, String contentType, byte[] data, JsonNode metadata, Instant at) {}
 
   private static final class Prediction {
     final String id;
@@ -53,6 +68,12 @@ final class FakeReplicate {
     final Set<String> events;
     boolean startSent;
     boolean finalSent;
+    String model = MODEL;
+    String version = VERSION;
+
+    /** The fake cog-comfyui's result, when this prediction ran one; null otherwise. */
+    FakeCogComfyui.Result cog;
+
     int logsSent;
     Instant logsSentAt = Instant.EPOCH;
 
@@ -149,6 +170,7 @@ final class FakeReplicate {
         FakeReplicate::error,
         this::secret);
     kit.get(r, BASE + "/hardware", PROVIDER, "hardware", FakeReplicate::error, this::hardware);
+    registerFiles(r);
   }
 
   private enum Route {
@@ -182,10 +204,15 @@ final class FakeReplicate {
       return;
     }
     String deployment = null;
+    boolean cogOnly = false;
     switch (route) {
       case VERSION -> {
         String v = body.path("version").asText("");
-        if (!v.equals(MODEL) && !v.equals(VERSION) && !v.equals(MODEL + ":" + VERSION)) {
+        cogOnly = v.equals(COG_VERSION) || v.equals(COG_MODEL + ":" + COG_VERSION);
+        if (!cogOnly
+            && !v.equals(MODEL)
+            && !v.equals(VERSION)
+            && !v.equals(MODEL + ":" + VERSION)) {
           problem(
               ctx,
               422,
@@ -251,15 +278,25 @@ final class FakeReplicate {
       deadline = now.plus(d);
     }
     Integer wait = preferWait(ctx.header("Prefer"));
+    String id = newId();
+    FakeCogComfyui.Result cog =
+        cogOnly || input.has("workflow_json") ? cogComfyui(id, input) : null;
+    Outcome outcome = kit.outcome(PROVIDER, input);
+    boolean refused = cog != null && cog.failed() && outcome == Outcome.SUCCEED;
     Lifecycle life =
         new Lifecycle(
             now,
             kit.settings.queueTime(),
-            kit.settings.runTime(),
+            refused ? Duration.ofMillis(500) : kit.settings.runTime(),
             null,
             deadline,
-            kit.outcome(PROVIDER, input));
-    Prediction p = new Prediction(newId(), deployment, life, deadline, input, webhook, events);
+            refused ? Outcome.FAIL : outcome);
+    Prediction p = new Prediction(id, deployment, life, deadline, input, webhook, events);
+    p.cog = cog;
+    if (cogOnly) {
+      p.model = COG_MODEL;
+      p.version = COG_VERSION;
+    }
     predictions.put(p.id, p);
     if (wait != null) {
       kit.await(() -> p.life.phase(kit.now()).terminal(), Duration.ofSeconds(wait));
@@ -428,22 +465,29 @@ final class FakeReplicate {
     Instant ended = p.life.endedAt(now);
     boolean removed = ended != null && !now.isBefore(ended.plus(kit.settings.replicateRetention()));
     String base = kit.baseUrl() + BASE + "/predictions/" + p.id;
-    ObjectNode out = kit.object().put("id", p.id).put("model", MODEL).put("version", VERSION);
+    ObjectNode out = kit.object().put("id", p.id).put("model", p.model).put("version", p.version);
     if (removed) {
       out.putObject("input");
     } else {
       out.set("input", p.input);
     }
-    out.put("logs", removed ? "" : logs(p, phase, now));
+    out.put("logs", removed ? "" : p.cog != null ? cogLogs(p, phase, now) : logs(p, phase, now));
     if (phase == Phase.SUCCEEDED && !removed) {
       ArrayNode output = out.putArray("output");
-      kit.imageUrls(p.id, p.prompt, p.seed, FakeKit.imageCount(p.input)).forEach(output::add);
+      if (p.cog != null) {
+        cogUrls(p).forEach(output::add);
+      } else {
+        kit.imageUrls(p.id, p.prompt, p.seed, FakeKit.imageCount(p.input)).forEach(output::add);
+      }
     } else {
       out.putNull("output");
     }
     out.put("data_removed", removed);
     switch (phase) {
-      case FAILED -> out.put("error", "forced failure (fake provider)");
+      case FAILED ->
+          out.put(
+              "error",
+              p.cog != null && p.cog.failed() ? p.cog.error() : "forced failure (fake provider)");
       case TIMED_OUT -> out.put("error", "Prediction timed out");
       default -> out.putNull("error");
     }
@@ -461,7 +505,7 @@ final class FakeReplicate {
     if (started != null && ended != null) {
       metrics.put("predict_time", Duration.between(started, ended).toMillis() / 1000.0);
       metrics.put("total_time", Duration.between(p.life.created(), ended).toMillis() / 1000.0);
-      if (phase == Phase.SUCCEEDED) {
+      if (phase == Phase.SUCCEEDED && p.cog == null) {
         metrics.put("image_count", FakeKit.imageCount(p.input));
       }
     }
@@ -565,6 +609,155 @@ final class FakeReplicate {
           return h;
         },
         retries);
+  }
+
+  /** Runs the fake cog-comfyui for a prediction; its files are kept for {@code /delivery}. */
+  private FakeCogComfyui.Result cogComfyui(String id, JsonNode input) {
+    FakeCogComfyui.Result r = FakeCogComfyui.predict(input, kit.mapper, this::fileBytes);
+    for (FakeCogComfyui.File f : r.files()) {
+      delivery.put(id + "/" + f.name(), f);
+    }
+    return r;
+  }
+
+  private List<String> cogUrls(Prediction p) {
+    return p.cog.files().stream()
+        .map(f -> kit.baseUrl() + "/replicate/delivery/" + p.id + "/" + f.name())
+        .toList();
+  }
+
+  /** cog's printed lines so far: all of them once the prediction ended. */
+  private static String cogLogs(Prediction p, Phase phase, Instant now) {
+    if (p.life.startedAt(now) == null) {
+      return "";
+    }
+    List<String> lines = p.cog.logs();
+    int n = phase.terminal() ? lines.size() : (int) Math.floor(p.life.progress(now) * lines.size());
+    StringBuilder sb = new StringBuilder();
+    lines.subList(0, Math.min(n, lines.size())).forEach(l -> sb.append(l).append('\n'));
+    if (phase == Phase.FAILED && p.cog.failed()) {
+      sb.append("Traceback (most recent call last):\n").append(p.cog.error()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** The bytes behind an {@code input_file} URL: only this fake's own files API. */
+  private byte[] fileBytes(String url) {
+    String prefix = kit.baseUrl() + BASE + "/files/";
+    if (!url.startsWith(prefix)) {
+      return null;
+    }
+    Upload u = uploads.get(url.substring(prefix.length()).replaceFirst("[/?#].*$", ""));
+    return u == null ? null : u.data();
+  }
+
+  private void registerFiles(RoutesConfig r) {
+    kit.post(r, BASE + "/files", PROVIDER, "file_create", FakeReplicate::error, this::fileCreate);
+    kit.get(r, BASE + "/files", PROVIDER, "file_list", FakeReplicate::error, this::fileList);
+    kit.get(r, BASE + "/files/{id}", PROVIDER, "file_get", FakeReplicate::error, this::fileGet);
+    kit.delete(
+        r, BASE + "/files/{id}", PROVIDER, "file_delete", FakeReplicate::error, this::fileDelete);
+    kit.get(
+        r,
+        "/replicate/delivery/{id}/{name}",
+        PROVIDER,
+        "delivery",
+        FakeReplicate::error,
+        this::deliver);
+  }
+
+  /** {@code POST /files}: multipart {@code content} (the file) and optional {@code metadata}. */
+  private void fileCreate(Context ctx) throws java.io.IOException {
+    if (!allowed(ctx)) {
+      return;
+    }
+    io.javalin.http.UploadedFile file = ctx.uploadedFile("content");
+    if (file == null) {
+      problem(ctx, 422, "Input validation failed", "- content: a file is required");
+      return;
+    }
+    byte[] data;
+    try (java.io.InputStream in = file.content()) {
+      data = in.readAllBytes();
+    }
+    JsonNode metadata = kit.object();
+    io.javalin.http.UploadedFile meta = ctx.uploadedFile("metadata");
+    String metaText =
+        meta != null
+            ? new String(meta.content().readAllBytes(), StandardCharsets.UTF_8)
+            : ctx.formParam("metadata");
+    if (metaText != null && !metaText.isBlank()) {
+      try {
+        metadata = kit.mapper.readTree(metaText);
+      } catch (java.io.IOException e) {
+        problem(ctx, 422, "Input validation failed", "- metadata: must be JSON");
+        return;
+      }
+    }
+    String type = file.contentType() == null ? "application/octet-stream" : file.contentType();
+    Upload u = new Upload(newId(), file.filename(), type, data, metadata, kit.now());
+    uploads.put(u.id(), u);
+    kit.json(ctx, 201, fileJson(u));
+  }
+
+  private ObjectNode fileJson(Upload u) {
+    ObjectNode out =
+        kit.object()
+            .put("id", u.id())
+            .put("name", u.name())
+            .put("content_type", u.contentType())
+            .put("size", u.data().length)
+            .put("etag", FakeExecutor.hex(FakeExecutor.digest(u.data())).substring(0, 32));
+    out.putObject("checksums").put("sha256", FakeExecutor.hex(FakeExecutor.digest(u.data())));
+    out.set("metadata", u.metadata());
+    out.put("created_at", u.at().toString());
+    out.put("expires_at", u.at().plus(Duration.ofDays(1)).toString());
+    out.putObject("urls").put("get", kit.baseUrl() + BASE + "/files/" + u.id());
+    return out;
+  }
+
+  private void fileList(Context ctx) {
+    if (allowed(ctx)) {
+      ObjectNode out = kit.object();
+      out.putNull("next");
+      out.putNull("previous");
+      ArrayNode results = out.putArray("results");
+      uploads.values().stream()
+          .sorted(Comparator.comparing(Upload::at).reversed())
+          .forEach(u -> results.add(fileJson(u)));
+      kit.json(ctx, 200, out);
+    }
+  }
+
+  private void fileGet(Context ctx) {
+    if (allowed(ctx)) {
+      Upload u = uploads.get(ctx.pathParam("id"));
+      if (u == null) {
+        problem(ctx, 404, "Not found", "File not found");
+      } else {
+        kit.json(ctx, 200, fileJson(u));
+      }
+    }
+  }
+
+  private void fileDelete(Context ctx) {
+    if (allowed(ctx)) {
+      if (uploads.remove(ctx.pathParam("id")) == null) {
+        problem(ctx, 404, "Not found", "File not found");
+      } else {
+        ctx.status(204);
+      }
+    }
+  }
+
+  /** A cog run's output file, as {@code replicate.delivery} serves it: no credentials. */
+  private void deliver(Context ctx) {
+    FakeCogComfyui.File f = delivery.get(ctx.pathParam("id") + "/" + ctx.pathParam("name"));
+    if (f == null) {
+      problem(ctx, 404, "Not found", "no such file");
+      return;
+    }
+    ctx.status(200).contentType(f.mime()).result(f.data());
   }
 
   boolean force(String id, Outcome outcome) {

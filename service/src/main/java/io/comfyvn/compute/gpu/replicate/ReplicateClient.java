@@ -11,10 +11,13 @@ import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ProviderException;
+import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +36,10 @@ import java.util.regex.Pattern;
  * Replicate's predictions API: create by model ({@code POST /models/{owner}/{name}/predictions}),
  * by version ({@code POST /predictions}) or by deployment ({@code POST
  * /deployments/{owner}/{name}/predictions}), get, cancel, {@code GET /account} for health, and
- * Standard-Webhooks signatures checked with the account's {@code whsec_} secret.
+ * Standard-Webhooks signatures checked with the account's {@code whsec_} secret. A workflow job is
+ * sent as a cog-comfyui model takes it and its answers read as that model writes them ({@link
+ * CogComfyui}); inputs over Replicate's 256 KB data-URL limit go up first through {@code POST
+ * /files}.
  */
 final class ReplicateClient implements LiveClient {
   static final String PROVIDER = "replicate";
@@ -91,13 +97,18 @@ final class ReplicateClient implements LiveClient {
   }
 
   @Override
+  public String runner() {
+    return CogComfyui.RUNNER;
+  }
+
+  @Override
   public Submitted submit(LiveJob job) {
     ObjectNode j = job.job();
     ProviderSettings s = job.settings();
     String base = base(s);
     ObjectNode body = ctx.mapper().createObjectNode();
     URI uri = target(j, s, base, body);
-    body.set("input", input(j));
+    body.set("input", job.workflowRun().isPresent() ? workflowInput(job, base) : input(j));
     if (job.webhookUrl() != null) {
       body.put("webhook", job.webhookUrl());
       body.putArray("webhook_events_filter").add("start").add("completed");
@@ -334,6 +345,62 @@ final class ReplicateClient implements LiveClient {
     return rest;
   }
 
+  /**
+   * A workflow job as cog-comfyui's input: the graph as {@code workflow_json}, the files zipped in
+   * {@code input_file} (a data URL up to 256 KB, else uploaded first).
+   */
+  private ObjectNode workflowInput(LiveJob job, String base) {
+    WorkflowRun run = job.workflowRun().orElseThrow();
+    String inputFile = null;
+    if (!run.inputs().isEmpty()) {
+      byte[] zip = CogComfyui.zip(run.inputs());
+      inputFile =
+          zip.length <= CogComfyui.MAX_DATA_URL_FILE ? CogComfyui.dataUrl(zip) : upload(base, zip);
+    }
+    return CogComfyui.input(run, inputFile, job.settings(), ctx.mapper());
+  }
+
+  /**
+   * Uploads the inputs' zip with {@code POST /files} and returns its URL. Nothing billable is made,
+   * so a failure here is "not sent" for the prediction, whatever happened to the upload.
+   */
+  private String upload(String base, byte[] zip) {
+    HttpCall call =
+        HttpCall.postMultipart(
+            URI.create(base + "/files"),
+            auth(),
+            List.of(
+                new HttpCall.Part("content", "comfyvn-inputs.zip", "application/zip", zip),
+                new HttpCall.Part(
+                    "metadata",
+                    "metadata.json",
+                    "application/json",
+                    "{\"purpose\":\"comfyvn workflow inputs\"}".getBytes(StandardCharsets.UTF_8))));
+    try {
+      ObjectNode file = answers.object(Op.CREATE, call, ctx.http().call(Op.CREATE, call));
+      String url = ProviderAnswers.text(file.path("urls"), "get");
+      if (url == null) {
+        throw answers.bad(Op.CREATE, call.describe(), "the file has no urls.get");
+      }
+      return url;
+    } catch (ProviderException e) {
+      if (EgressGuard.isDenial(e)) {
+        throw e;
+      }
+      throw new ProviderException(
+          e.kind(),
+          e.code(),
+          PROVIDER
+              + ": uploading the workflow's inputs failed, no prediction was created: "
+              + e.getMessage(),
+          e.retryable(),
+          Sent.NOT_SENT,
+          e.httpStatus(),
+          e.retryAfter().orElse(null),
+          e);
+    }
+  }
+
   /** {@code job.wait_seconds} clamped to Replicate's range and below our read timeout. */
   private Optional<Long> waitSeconds(ObjectNode job) {
     JsonNode w = job.get("wait_seconds");
@@ -359,14 +426,20 @@ final class ReplicateClient implements LiveClient {
       outputs = List.of();
       logs.add(DATA_REMOVED_LOG);
     } else {
-      outputs = LiveOutputs.collect(p.get("output"));
+      outputs = CogComfyui.outputs(p.get("output"));
     }
     JsonNode err = p.get("error");
     String error =
         err == null || err.isNull()
             ? null
             : ctx.http().scrub(err.isTextual() ? err.asText() : err.toString());
-    return new JobState(status, raw, progress, outputs, logs, error, metrics(p.path("metrics")));
+    Failure failure =
+        status == TaskStatus.ERROR ? CogComfyui.failure(error, logs, p.path("input")) : null;
+    if (failure != null) {
+      error = CogComfyui.errorText(error, failure);
+    }
+    return new JobState(
+        status, raw, progress, outputs, logs, error, metrics(p.path("metrics")), null, failure);
   }
 
   /** Replicate's words; future ones (the API has added {@code aborted} before) count as running. */
