@@ -35,6 +35,15 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** Starts {@code serve --home HOME --port 0 [extra...]} and waits for its "listening" line. */
   public static ServiceProcess start(Path home, String... extra) {
+    return start(home, 0, extra);
+  }
+
+  /**
+   * Starts {@code serve --home HOME --port PORT [extra...]}: a test that restarts an instance on
+   * the port it had (webhooks registered before a crash still reach it) passes the port the first
+   * start got, {@link #port()}.
+   */
+  public static ServiceProcess start(Path home, int port, String... extra) {
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd =
         new ArrayList<>(
@@ -49,7 +58,7 @@ public final class ServiceProcess implements AutoCloseable {
                 "--home",
                 home.toString(),
                 "--port",
-                "0"));
+                Integer.toString(port)));
     cmd.addAll(List.of(extra));
     try {
       Files.createDirectories(home.resolve("logs"));
@@ -125,6 +134,11 @@ public final class ServiceProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return port;
   }
 
   public String base() {
