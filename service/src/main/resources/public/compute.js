@@ -518,8 +518,9 @@ function renderJobs() {
 }
 
 // Remembers when the page saw a task change status or submit state (the server's updated_at of
-// the change), for the timeline; a state already held when the page first saw the task has no time.
-function note(job) {
+// the change), for the timeline; a state already held when the page first saw the task has no time,
+// unless the page saw the task being created.
+function note(job, created) {
   const before = jobs.get(job.id);
   // an answer older than what the page has (a slow snapshot or list) does not roll the row back
   if (before && Number(before.version) > Number(job.version)) return false;
@@ -530,6 +531,11 @@ function note(job) {
     const was = before.submit_state || (before.meta || {}).submit_state;
     const now = job.submit_state || (job.meta || {}).submit_state;
     if (was !== now && now && !seen.has("submit:" + now)) seen.set("submit:" + now, job.updated_at);
+  } else if (created) {
+    // the socket's job.created: this view is the task as it was first written
+    seen.set(job.status, job.updated_at);
+    const now = job.submit_state || (job.meta || {}).submit_state;
+    if (now) seen.set("submit:" + now, job.updated_at);
   }
   jobs.set(job.id, job);
   return true;
@@ -734,7 +740,8 @@ async function loadLog(id) {
   if (selected !== id) return;
   const log = $("#detail-log");
   if (r.ok) {
-    log.textContent = r.text || "(the log is empty)";
+    // the log's text as it is, without the trailing newline a pre would show as a blank line
+    log.textContent = r.text.replace(/\s+$/, "") || "(the log is empty)";
   } else {
     log.textContent = r.code === "no_logs" ? "This task has no log." : "The log could not be read: " + (r.message || "HTTP " + r.status);
   }
@@ -819,7 +826,7 @@ function connect() {
     const msg = JSON.parse(m.data);
     if (msg.type === "snapshot") msg.jobs.forEach(note);
     else if (msg.type === "job.update") {
-      if (!note(msg.job)) return;
+      if (!note(msg.job, msg.event === "job.created")) return;
       followDetail(msg.job);
     } else return;
     renderJobs();

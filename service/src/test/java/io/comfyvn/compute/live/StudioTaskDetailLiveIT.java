@@ -139,7 +139,12 @@ class StudioTaskDetailLiveIT {
       assertThat(page.findElements(By.cssSelector(row + " [data-cancel]"))).hasSize(1);
 
       openTask(browser, task);
-      assertThat(text(page, "#detail-timeline li[data-step=sent]")).startsWith("sent");
+      // the page saw the task created (queued, sent) and then accepted: both have their times
+      assertThat(text(page, "#detail-timeline li[data-step=sent]"))
+          .startsWith("sent")
+          .containsPattern("20\\d\\d-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d");
+      assertThat(text(page, "#detail-timeline li[data-step=accepted]"))
+          .doesNotContain("not recorded");
       assertThat(page.findElement(By.cssSelector("#detail-timeline li[data-step=accepted]")))
           .satisfies(li -> assertThat(li.getAttribute("class")).contains("reached"));
       assertThat(text(page, "#detail-timeline li[data-step=accepted]"))

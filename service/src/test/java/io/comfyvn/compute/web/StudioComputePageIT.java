@@ -337,4 +337,52 @@ class StudioComputePageIT {
     assertThat(oddRow.findElements(By.cssSelector("[data-cancel]"))).isEmpty();
     assertThat(oddRow.getText()).contains("held by the provider");
   }
+
+  @Test
+  void aSimTaskNamesItsOutputsWithoutFilesAndCostsNothing() {
+    start(null);
+    String job = "{\"input\": {\"prompt\": \"a lighthouse at dusk, visual novel background\"}}";
+    // the seeded simulator decides the outcome: pick a seed whose run ends done
+    long seed =
+        java.util.stream.LongStream.range(1, 200)
+            .filter(
+                s ->
+                    "done"
+                        .equals(
+                            server
+                                .post(
+                                    "/api/providers/gpu/simulate",
+                                    "{\"provider\": \"replicate\", \"seed\": "
+                                        + s
+                                        + ", \"job\": "
+                                        + job
+                                        + "}")
+                                .json()
+                                .path("outcome")
+                                .asText()))
+            .findFirst()
+            .orElseThrow();
+    load();
+    new Select(browser.findElement(By.id("provider"))).selectByValue("replicate");
+    new Select(browser.findElement(By.id("mode"))).selectByValue("sim");
+    WebElement seedBox = browser.findElement(By.id("seed"));
+    seedBox.clear();
+    seedBox.sendKeys(String.valueOf(seed));
+    browser.findElement(By.cssSelector("#submit-form button")).click();
+    waiting()
+        .until(
+            d -> d.findElement(By.cssSelector("#answer .said")).getText().startsWith("sim task "));
+    waiting()
+        .until(d -> !d.findElements(By.cssSelector("#jobs tbody tr[data-status=done]")).isEmpty());
+    browser.findElement(By.cssSelector("#jobs tbody tr[data-status=done] button.link")).click();
+    waiting().until(d -> !d.findElements(By.cssSelector("#detail-artifacts figure")).isEmpty());
+    List<WebElement> outputs = browser.findElements(By.cssSelector("#detail-artifacts figure"));
+    for (WebElement f : outputs) {
+      assertThat(f.getText()).contains("named only (a sim output is not stored)");
+      assertThat(f.findElements(By.cssSelector("img, video, audio"))).isEmpty();
+    }
+    assertThat(rowText(browser, "#detail-cost tr[data-row=cost]"))
+        .contains("$0 (sim: nothing billed)");
+    assertThat(rowText(browser, "#detail-timeline li[data-step=done].reached")).startsWith("done");
+  }
 }
