@@ -64,6 +64,7 @@ final class HuggingFaceClient implements LiveClient {
 
   /** The HF Jobs label that carries our task id (how a job is found again after a crash). */
   static final String TASK_LABEL = "comfyvn_task";
+
   /** What runs a workflow job here, as provenance records it. */
   static final String RUNNER = "HF Inference Endpoint (ComfyUI container)";
 

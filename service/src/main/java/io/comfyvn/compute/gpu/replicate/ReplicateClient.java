@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.GpuProvider.LiveContext;
 import io.comfyvn.compute.gpu.LiveClient;
-import io.comfyvn.compute.gpu.LiveOutputs;
 import io.comfyvn.compute.gpu.Reconciliation;
 import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpCall;

@@ -589,6 +589,8 @@ class HuggingFaceClientTest {
     assertThat(transport.calls()).isEmpty();
     // and a run this process no longer holds polls as lost, not as an error
     assertThat(c.poll("hfie-t1").status()).isEqualTo(TaskStatus.LOST);
+  }
+
   private static final String GRAPH =
       "{\"4\":{\"class_type\":\"CheckpointLoaderSimple\",\"inputs\":{\"ckpt_name\":\"a.safetensors\"}},"
           + "\"10\":{\"class_type\":\"LoadImage\",\"inputs\":{\"image\":\"in.png\"}},"
