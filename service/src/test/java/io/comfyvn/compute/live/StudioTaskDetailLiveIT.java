@@ -283,7 +283,9 @@ class StudioTaskDetailLiveIT {
           .until(d -> !d.findElements(By.cssSelector("#detail-state [data-cancel]")).isEmpty());
       page.findElement(By.cssSelector("#detail-state [data-cancel]")).click();
       browser.waiting().until(d -> text(d, "#detail-cancel-state").startsWith("Canceled"));
-      assertThat(h.fakes.stats().count(io.comfyvn.compute.fakes.FakeProviders.COMFYUI, "interrupt"))
+      // the fake box has ComfyUI's jobs API: one cancel through it, no interrupt
+      assertThat(
+              h.fakes.stats().count(io.comfyvn.compute.fakes.FakeProviders.COMFYUI, "job_cancel"))
           .isEqualTo(1);
       assertThat(h.poll(task).get("status").asText()).isEqualTo("canceled");
       String row = "#jobs tbody tr[data-task='" + task + "']";
