@@ -56,7 +56,9 @@ public final class SecretStore {
 
   private final Path file;
   private final ObjectMapper mapper;
-  private Snapshot snapshot = Snapshot.EMPTY;
+  // Read without a lock on every call (one stat of the file); only a changed file is parsed, under
+  // the lock, so concurrent requests never queue behind each other to look at an unchanged file.
+  private volatile Snapshot snapshot = Snapshot.EMPTY;
 
   /**
    * The parsed file.
@@ -96,7 +98,10 @@ public final class SecretStore {
    * The value for a key, trying every accepted spelling; empty when absent, blank or a placeholder.
    */
   public Optional<Secret> find(SecretKey key) {
-    Map<String, Map<String, Secret>> values = current().values();
+    return find(current().values(), key);
+  }
+
+  private static Optional<Secret> find(Map<String, Map<String, Secret>> values, SecretKey key) {
     for (String section : names(key.section(), key.sectionAliases())) {
       Map<String, Secret> fields = values.get(section);
       if (fields == null) {
@@ -122,9 +127,11 @@ public final class SecretStore {
 
   /** The qualified names of the keys that are missing (placeholders count as missing). */
   public List<String> missing(Collection<SecretKey> keys) {
+    // one look at the file for all the keys: they are answered from the same version of it
+    Map<String, Map<String, Secret>> values = current().values();
     List<String> out = new ArrayList<>();
     for (SecretKey k : keys) {
-      if (find(k).isEmpty()) {
+      if (find(values, k).isEmpty()) {
         out.add(k.qualifiedName());
       }
     }
@@ -215,20 +222,27 @@ public final class SecretStore {
     return out;
   }
 
-  private synchronized Snapshot current() {
+  private Snapshot current() {
     BasicFileAttributes attrs;
     try {
       attrs = Files.readAttributes(file, BasicFileAttributes.class);
     } catch (IOException e) {
       snapshot = Snapshot.EMPTY;
-      return snapshot;
+      return Snapshot.EMPTY;
     }
     long modified = attrs.lastModifiedTime().toMillis();
-    if (modified == snapshot.modified() && attrs.size() == snapshot.size()) {
-      return snapshot;
+    Snapshot s = snapshot;
+    if (modified == s.modified() && attrs.size() == s.size()) {
+      return s;
     }
-    snapshot = read(modified, attrs.size(), snapshot);
-    return snapshot;
+    synchronized (this) {
+      s = snapshot;
+      if (modified != s.modified() || attrs.size() != s.size()) {
+        s = read(modified, attrs.size(), s);
+        snapshot = s;
+      }
+      return s;
+    }
   }
 
   private Snapshot read(long modified, long size, Snapshot before) {

@@ -20,6 +20,7 @@ import io.comfyvn.compute.web.boundary.Boundary;
 import io.comfyvn.compute.web.boundary.BoundaryPolicy;
 import io.comfyvn.compute.web.boundary.JsonErrors;
 import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
@@ -125,6 +126,11 @@ public final class WebServer implements AutoCloseable {
               config.http.maxRequestSize = BoundaryPolicy.WORKFLOW_BODY_BYTES;
               config.http.prefer405over404 = true;
               config.http.defaultContentType = "application/json";
+              // No response compression: answers are small JSON on loopback or a LAN, artifacts
+              // are images, video and audio that do not compress, and deciding per response
+              // (Javalin looks through the response's headers on its first write) cost about a
+              // tenth of a dry-run submit's CPU (docs/benchmarks.md).
+              config.http.compressionStrategy = CompressionStrategy.NONE;
               config.jsonMapper(new JavalinJackson(services.mapper(), false));
               config.staticFiles.add("/public", Location.CLASSPATH);
               config.staticFiles.enableWebjars(); // Swagger UI for /docs, offline
