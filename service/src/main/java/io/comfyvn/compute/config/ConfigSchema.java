@@ -35,7 +35,15 @@ public final class ConfigSchema {
 
   private static Section config() {
     Map<String, Shape> top = new LinkedHashMap<>();
-    top.put("features", Section.of(Map.of(AppConfig.PUBLIC_GPU_FLAG, new Flag())));
+    top.put(
+        "features",
+        Section.of(
+            ordered(
+                AppConfig.PUBLIC_GPU_FLAG,
+                new Flag(),
+                // the registry's: false seeds config/compute_providers.json with `local` only
+                "enable_compute",
+                new Flag())));
     top.put("server", server());
     top.put("providers_gpu", Section.of(providers()));
     top.put(
@@ -108,11 +116,35 @@ public final class ConfigSchema {
             "scale_up_timeout_s", new Either(new Whole(1, 86_400), TEXT)));
     out.put(
         "replicate",
-        provider("model", TEXT, "version", TEXT, "deployment", TEXT, "webhook_secret", TEXT));
+        provider(
+            "model",
+            TEXT,
+            "version",
+            TEXT,
+            "deployment",
+            TEXT,
+            "webhook_secret",
+            TEXT,
+            // cog-comfyui's re-encoding of png/jpg outputs; its own range for the quality
+            "output_format",
+            TEXT,
+            "output_quality",
+            new Whole(0, 100)));
     out.put("modal", provider("function", TEXT, "region", TEXT));
     out.put(
         "comfyui",
-        provider("client_id", TEXT, "checkpoint", TEXT, "negative_prompt", TEXT, "region", TEXT));
+        provider(
+            "client_id",
+            TEXT,
+            "checkpoint",
+            TEXT,
+            "negative_prompt",
+            TEXT,
+            "region",
+            TEXT,
+            // false: read the box through /history and /queue only (else learned from it)
+            "jobs_api",
+            new Flag()));
     out.put("comfy_cloud", provider());
     return out;
   }
@@ -202,7 +234,10 @@ public final class ConfigSchema {
             "max_poll_ms", POSITIVE_MS,
             "backoff", new Decimal(1, 100),
             "workers", new Whole(1, 1024),
-            "reconcile_after_ms", POSITIVE_MS));
+            "reconcile_after_ms", POSITIVE_MS,
+            "reconcile_after_restart_ms", POSITIVE_MS,
+            // 0 believes "no such job" at once: a create still on the wire may then be missed
+            "reconcile_settle_ms", MS));
   }
 
   /** A map in the order given: key, shape, key, shape... */

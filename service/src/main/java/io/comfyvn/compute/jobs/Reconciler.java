@@ -47,7 +47,8 @@ final class Reconciler {
   static final String DETAILS = "reconcile";
 
   /**
-   * Reconciliation settings, under {@code tracker} in {@code config/comfyvn.json}.
+   * Reconciliation settings, under {@code tracker} in {@code config/comfyvn.json}; read (with the
+   * defaults) only by {@link LiveTracker.Settings#of}.
    *
    * @param afterAmbiguous {@code reconcile_after_ms} (1800000): how long an ambiguous create may
    *     wait for its job to be named
@@ -56,14 +57,7 @@ final class Reconciler {
    * @param settle {@code reconcile_settle_ms} (10000): how old a create must be before "the
    *     provider has no such job" is believed (a create still on the wire may yet arrive)
    */
-  record Settings(Duration afterAmbiguous, Duration afterRestart, Duration settle) {
-    static Settings of(JsonNode tracker) {
-      return new Settings(
-          Duration.ofMillis(tracker.path("reconcile_after_ms").asLong(1_800_000)),
-          Duration.ofMillis(tracker.path("reconcile_after_restart_ms").asLong(120_000)),
-          Duration.ofMillis(tracker.path("reconcile_settle_ms").asLong(10_000)));
-    }
-  }
+  record Settings(Duration afterAmbiguous, Duration afterRestart, Duration settle) {}
 
   /** What the tracker does next with the task. */
   sealed interface Step permits Follow, Wait, Ended {}

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ConfigValidatorTest {
   private static final ObjectMapper M = Json.mapper();
@@ -169,6 +170,33 @@ class ConfigValidatorTest {
     assertThat(check("{\"features\":{\"enable_public_gpu_adapters\":null}}"))
         .singleElement()
         .satisfies(e -> assertThat(e.isError()).isTrue());
+  }
+
+  /**
+   * Keys the service's readers use that the schema once lacked, so the doctor and {@code serve}
+   * called them unknown ({@code LiveTracker.Settings}, the registry's seed, {@code ComfyUiClient},
+   * {@code CogComfyui}).
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {
+        "{\"tracker\":{\"reconcile_after_ms\":600000,\"reconcile_after_restart_ms\":120000,"
+            + "\"reconcile_settle_ms\":10000}}",
+        "{\"tracker\":{\"reconcile_settle_ms\":0}}",
+        "{\"features\":{\"enable_compute\":false}}",
+        "{\"providers_gpu\":{\"comfyui\":{\"jobs_api\":false}}}",
+        "{\"providers_gpu\":{\"replicate\":{\"output_format\":\"jpg\",\"output_quality\":90}}}"
+      })
+  void aKeyTheReadersUseGivesNoProblem(String config) {
+    assertThat(check(config)).isEmpty();
+  }
+
+  @Test
+  void theReconcileDeadlinesAreCheckedForRange() {
+    assertThat(check("{\"tracker\":{\"reconcile_after_restart_ms\":0,\"reconcile_settle_ms\":-1}}"))
+        .extracting(ConfigProblem::path)
+        .containsExactlyInAnyOrder(
+            "tracker.reconcile_after_restart_ms", "tracker.reconcile_settle_ms");
   }
 
   @Test
