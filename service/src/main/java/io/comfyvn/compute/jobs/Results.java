@@ -89,7 +89,7 @@ public final class Results {
    * @param code a stable word: the provider's failure code ({@code missing_model}...), the
    *     service's error code ({@code egress_denied}...), {@code missing_token}, {@code
    *     provider_failed}, {@code provider_rejected}, {@code not_sent}, {@code provider_job_gone},
-   *     {@code submit_outcome_unknown}, else {@code failed}
+   *     else {@code failed}
    * @param message the reason in words (the task's message)
    */
   public record Failure(String code, String message) {}
