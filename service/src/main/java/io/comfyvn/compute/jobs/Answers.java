@@ -66,6 +66,8 @@ final class Answers {
         v.providerJobId(),
         v.id(),
         v.status().wire(),
+        // a lost task is the one whose next step is the caller's (look upstream before a resubmit)
+        v.status() == TaskStatus.LOST ? v.message() : null,
         v.progress(),
         text(v.meta().get("provider_status")),
         v.artifacts(),
@@ -76,13 +78,18 @@ final class Answers {
         f);
   }
 
-  /** Why a failed task failed (null unless its status is {@code error}). */
+  /**
+   * Why a failed task failed, or that it was lost (null unless its status is {@code error} or
+   * {@code lost}).
+   */
   static Results.Failure failure(Task task, TaskView v) {
-    if (v.status() != TaskStatus.ERROR) {
+    if (v.status() != TaskStatus.ERROR && v.status() != TaskStatus.LOST) {
       return null;
     }
     String code;
-    if (task.submission() != null && task.submission().missedSecrets()) {
+    if (v.status() == TaskStatus.LOST) {
+      code = LOST_CODE; // whatever error the create had before, the outcome is now this
+    } else if (task.submission() != null && task.submission().missedSecrets()) {
       code = MISSING_TOKEN_CODE;
     } else if (task.details().path("failure").path("code").isTextual()) {
       code = task.details().path("failure").path("code").asText(); // the provider's, typed there
@@ -103,6 +110,9 @@ final class Answers {
 
   /** The code of a submit that had no secrets to send. */
   static final String MISSING_TOKEN_CODE = "missing_token";
+
+  /** The code of a lost task: the status word itself. */
+  static final String LOST_CODE = TaskStatus.LOST.wire();
 
   /** A cancel's answer. */
   static Results.Cancel cancel(

@@ -86,6 +86,7 @@ final class DryRun {
         id,
         null,
         TaskStatus.DONE.wire(),
+        null,
         1.0,
         null,
         List.of(),

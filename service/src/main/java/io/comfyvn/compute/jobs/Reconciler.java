@@ -188,8 +188,8 @@ final class Reconciler {
   }
 
   /**
-   * The message of a lost task: a job may exist upstream (and be billed), its id when known, and
-   * that nothing is resubmitted.
+   * The message of a lost task: a job may exist upstream (and be billed), its id when known, that
+   * nothing is resubmitted, and what the caller can do (only the provider can tell now).
    */
   static String lostMessage(String providerName, String why, String providerJobId) {
     return "Lost: a job may exist at "
@@ -199,7 +199,9 @@ final class Reconciler {
             : " (job " + providerJobId + ")")
         + " and may be billed; this service can no longer follow it ("
         + why
-        + "); not resubmitted";
+        + "); not resubmitted. Check "
+        + providerName
+        + "'s console for the job before you submit again (a new submit may pay twice)";
   }
 
   private static ObjectNode outcome(String outcome, String how) {

@@ -73,6 +73,7 @@ public final class Results {
       String id,
       String taskId,
       String status,
+      String message,
       Double progress,
       String providerStatus,
       List<Artifact> artifacts,
@@ -83,13 +84,14 @@ public final class Results {
       FeatureState feature) {}
 
   /**
-   * Why a task failed, on the poll answer of a task whose status is {@code error} (ComfyVN reads it
-   * there; {@code /jobs/status} keeps the reason in {@code message}).
+   * Why a task failed, on the poll answer of a task whose status is {@code error}, or that it was
+   * lost (status and code {@code lost}); ComfyVN reads it there, {@code /jobs/status} keeps the
+   * reason in {@code message}.
    *
    * @param code a stable word: the provider's failure code ({@code missing_model}...), the
    *     service's error code ({@code egress_denied}...), {@code missing_token}, {@code
    *     provider_failed}, {@code provider_rejected}, {@code not_sent}, {@code provider_job_gone},
-   *     else {@code failed}
+   *     {@code lost}, else {@code failed}
    * @param message the reason in words (the task's message)
    */
   public record Failure(String code, String message) {}

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A failed task's poll answer says why: {@code error: {code, message}}, the message being the one
- * {@code /jobs/status} shows; a task that did not fail has no {@code error}.
+ * {@code /jobs/status} shows; a lost task's says so ({@code lost}) with its {@code message}; a task
+ * that did neither has no {@code error}.
  */
 class PollErrorTest {
   @TempDir Path dir;
@@ -88,6 +89,36 @@ class PollErrorTest {
       assertThat(p.error().code()).isEqualTo("missing_token");
       assertThat(p.error().message()).isEqualTo("missing token");
       assertThat(w.transport.calls()).isEmpty();
+    }
+  }
+
+  @Test
+  void aLostTaskSaysAJobMayExistUpstreamAndWhatToDo() {
+    try (JobsWorld w = new JobsWorld(dir, true, true)) {
+      w.transport.fail(true); // the create may have arrived: ambiguous, never resent
+      ComputeException e =
+          org.assertj.core.api.Assertions.catchThrowableOfType(
+              ComputeException.class, () -> w.gpu.submit(request("runpod")));
+      String id = taskOf(e);
+      assertThat(w.gpu.poll(id, null).status()).isEqualTo("queued");
+      assertThat(w.gpu.poll(id, null).error()).isNull();
+      assertThat(w.gpu.poll(id, null).message()).isNull();
+      // RunPod has no lookup: past reconcile_after_ms (30 min) nothing can tell any more
+      w.clock.advance(Duration.ofMinutes(30));
+      w.advance(Duration.ofSeconds(1));
+
+      Task t = w.tasks.get(id).orElseThrow();
+      Results.Poll p = w.gpu.poll(id, null);
+      assertThat(p.status()).isEqualTo("lost");
+      assertThat(p.message())
+          .isEqualTo(t.message())
+          .contains("a job may exist at RunPod")
+          .contains("not resubmitted")
+          .contains("Check RunPod Serverless's console for the job")
+          .contains("before you submit again (a new submit may pay twice)");
+      assertThat(p.error().code()).isEqualTo("lost");
+      assertThat(p.error().message()).isEqualTo(p.message());
+      assertThat(w.transport.calls()).hasSize(1); // the one create
     }
   }
 
