@@ -2,6 +2,7 @@ package io.comfyvn.compute.fakes;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Timings of the fakes, all measured on the injected clock. Defaults follow the providers' docs
@@ -69,115 +70,101 @@ public record FakeSettings(
   }
 
   public FakeSettings withJobTimes(Duration queue, Duration run) {
-    return new FakeSettings(
-        queue,
-        run,
-        runpodRetention,
-        runpodSyncRetention,
-        replicateRetention,
-        modalRetention,
-        modalRequestCap,
-        hfInitTime,
-        hfIdleTimeout,
-        hfStartsRunning,
-        runpodWebhookRetries,
-        replicateWebhookRetries);
+    return copy(
+        c -> {
+          c.queueTime = queue;
+          c.runTime = run;
+        });
   }
 
   /** Sets the RunPod, Replicate and Modal result retentions at once (sync RunPod stays shorter). */
   public FakeSettings withRetention(Duration runpod, Duration replicate, Duration modal) {
-    return new FakeSettings(
-        queueTime,
-        runTime,
-        runpod,
-        runpodSyncRetention,
-        replicate,
-        modal,
-        modalRequestCap,
-        hfInitTime,
-        hfIdleTimeout,
-        hfStartsRunning,
-        runpodWebhookRetries,
-        replicateWebhookRetries);
+    return copy(
+        c -> {
+          c.runpodRetention = runpod;
+          c.replicateRetention = replicate;
+          c.modalRetention = modal;
+        });
   }
 
   public FakeSettings withModalRequestCap(Duration cap) {
-    return new FakeSettings(
-        queueTime,
-        runTime,
-        runpodRetention,
-        runpodSyncRetention,
-        replicateRetention,
-        modalRetention,
-        cap,
-        hfInitTime,
-        hfIdleTimeout,
-        hfStartsRunning,
-        runpodWebhookRetries,
-        replicateWebhookRetries);
+    return copy(c -> c.modalRequestCap = cap);
   }
 
   public FakeSettings withHfInitTime(Duration init) {
-    return new FakeSettings(
-        queueTime,
-        runTime,
-        runpodRetention,
-        runpodSyncRetention,
-        replicateRetention,
-        modalRetention,
-        modalRequestCap,
-        init,
-        hfIdleTimeout,
-        hfStartsRunning,
-        runpodWebhookRetries,
-        replicateWebhookRetries);
+    return copy(c -> c.hfInitTime = init);
   }
 
   public FakeSettings withHfIdleTimeout(Duration idle) {
-    return new FakeSettings(
-        queueTime,
-        runTime,
-        runpodRetention,
-        runpodSyncRetention,
-        replicateRetention,
-        modalRetention,
-        modalRequestCap,
-        hfInitTime,
-        idle,
-        hfStartsRunning,
-        runpodWebhookRetries,
-        replicateWebhookRetries);
+    return copy(c -> c.hfIdleTimeout = idle);
   }
 
   public FakeSettings withHfStartsRunning(boolean running) {
-    return new FakeSettings(
-        queueTime,
-        runTime,
-        runpodRetention,
-        runpodSyncRetention,
-        replicateRetention,
-        modalRetention,
-        modalRequestCap,
-        hfInitTime,
-        hfIdleTimeout,
-        running,
-        runpodWebhookRetries,
-        replicateWebhookRetries);
+    return copy(c -> c.hfStartsRunning = running);
   }
 
   public FakeSettings withWebhookRetries(List<Duration> runpod, List<Duration> replicate) {
-    return new FakeSettings(
-        queueTime,
-        runTime,
-        runpodRetention,
-        runpodSyncRetention,
-        replicateRetention,
-        modalRetention,
-        modalRequestCap,
-        hfInitTime,
-        hfIdleTimeout,
-        hfStartsRunning,
-        runpod,
-        replicate);
+    return copy(
+        c -> {
+          c.runpodWebhookRetries = runpod;
+          c.replicateWebhookRetries = replicate;
+        });
+  }
+
+  /** These settings with {@code change} made to a copy of their components. */
+  private FakeSettings copy(Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
+    return c.build();
+  }
+
+  /**
+   * The components as variables: the one place besides {@link #defaults} that lists all twelve, so
+   * a {@code with*} names only what it changes.
+   */
+  private static final class Copy {
+    Duration queueTime;
+    Duration runTime;
+    Duration runpodRetention;
+    Duration runpodSyncRetention;
+    Duration replicateRetention;
+    Duration modalRetention;
+    Duration modalRequestCap;
+    Duration hfInitTime;
+    Duration hfIdleTimeout;
+    boolean hfStartsRunning;
+    List<Duration> runpodWebhookRetries;
+    List<Duration> replicateWebhookRetries;
+
+    Copy(FakeSettings s) {
+      queueTime = s.queueTime;
+      runTime = s.runTime;
+      runpodRetention = s.runpodRetention;
+      runpodSyncRetention = s.runpodSyncRetention;
+      replicateRetention = s.replicateRetention;
+      modalRetention = s.modalRetention;
+      modalRequestCap = s.modalRequestCap;
+      hfInitTime = s.hfInitTime;
+      hfIdleTimeout = s.hfIdleTimeout;
+      hfStartsRunning = s.hfStartsRunning;
+      runpodWebhookRetries = s.runpodWebhookRetries;
+      replicateWebhookRetries = s.replicateWebhookRetries;
+    }
+
+    FakeSettings build() {
+      return new FakeSettings(
+          queueTime,
+          runTime,
+          runpodRetention,
+          runpodSyncRetention,
+          replicateRetention,
+          modalRetention,
+          modalRequestCap,
+          hfInitTime,
+          hfIdleTimeout,
+          hfStartsRunning,
+          runpodWebhookRetries,
+          replicateWebhookRetries);
+    }
   }
 }

@@ -11,6 +11,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The group-commit checks of {@link GroupCommitWriterTest} on the local PostgreSQL server (database
@@ -43,34 +45,10 @@ class GroupCommitPostgresIT {
     }
   }
 
-  @Test
-  void concurrentCallersShareOneCommit() throws Exception {
-    GroupCommitWriterTest.concurrentCallersShareOneCommit(db.jdbi());
-  }
-
-  @Test
-  void runningWriterBatchesWhatQueuedMeanwhile() throws Exception {
-    GroupCommitWriterTest.runningWriterBatchesWhatQueuedMeanwhile(db.jdbi());
-  }
-
-  @Test
-  void failingWriteFailsAlone() throws Exception {
-    GroupCommitWriterTest.failingWriteFailsAlone(db.jdbi());
-  }
-
-  @Test
-  void failedCommitFailsTheBatch() throws Exception {
-    GroupCommitWriterTest.failedCommitFailsTheBatch(db.jdbi());
-  }
-
-  @Test
-  void ordersWritesPerTask() throws Exception {
-    GroupCommitWriterTest.ordersWritesPerTask(db.jdbi());
-  }
-
-  @Test
-  void closeDrainsTheQueue() throws Exception {
-    GroupCommitWriterTest.closeDrainsTheQueue(db.jdbi());
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.comfyvn.compute.tasks.GroupCommitWriterTest#checks")
+  void theSharedChecks(GroupCommitWriterTest.Check check) throws Exception {
+    check.run(db.jdbi());
   }
 
   @Test

@@ -22,9 +22,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Group commit on SQLite (the same checks run on PostgreSQL in {@code GroupCommitPostgresIT}): many
@@ -99,6 +103,28 @@ class GroupCommitWriterTest {
   }
 
   // ---- the checks, shared with the PostgreSQL IT ----
+
+  /** One of the checks below, run on a database's {@link Jdbi}. */
+  @FunctionalInterface
+  interface Check {
+    void run(Jdbi jdbi) throws Exception;
+  }
+
+  /** The checks below by name: the one list both stores run (here and the PostgreSQL IT). */
+  static Stream<Named<Check>> checks() {
+    return Stream.of(
+        Named.of(
+            "concurrent callers share one commit",
+            GroupCommitWriterTest::concurrentCallersShareOneCommit),
+        Named.of(
+            "a running writer batches what queued meanwhile",
+            GroupCommitWriterTest::runningWriterBatchesWhatQueuedMeanwhile),
+        Named.of("a failing write fails alone", GroupCommitWriterTest::failingWriteFailsAlone),
+        Named.of(
+            "a failed commit fails the batch", GroupCommitWriterTest::failedCommitFailsTheBatch),
+        Named.of("writes are ordered per task", GroupCommitWriterTest::ordersWritesPerTask),
+        Named.of("close drains the queue", GroupCommitWriterTest::closeDrainsTheQueue));
+  }
 
   /** N request threads blocked in insertIfAbsent: one transaction, nobody answered before it. */
   static void concurrentCallersShareOneCommit(Jdbi jdbi) throws Exception {
@@ -303,45 +329,11 @@ class GroupCommitWriterTest {
     return Database.sqlite(dir);
   }
 
-  @Test
-  void concurrentCallersShareOneCommit() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("checks")
+  void theSharedChecks(Check check) throws Exception {
     try (Database db = open()) {
-      concurrentCallersShareOneCommit(db.jdbi());
-    }
-  }
-
-  @Test
-  void runningWriterBatchesWhatQueuedMeanwhile() throws Exception {
-    try (Database db = open()) {
-      runningWriterBatchesWhatQueuedMeanwhile(db.jdbi());
-    }
-  }
-
-  @Test
-  void failingWriteFailsAlone() throws Exception {
-    try (Database db = open()) {
-      failingWriteFailsAlone(db.jdbi());
-    }
-  }
-
-  @Test
-  void failedCommitFailsTheBatch() throws Exception {
-    try (Database db = open()) {
-      failedCommitFailsTheBatch(db.jdbi());
-    }
-  }
-
-  @Test
-  void ordersWritesPerTask() throws Exception {
-    try (Database db = open()) {
-      ordersWritesPerTask(db.jdbi());
-    }
-  }
-
-  @Test
-  void closeDrainsTheQueue() throws Exception {
-    try (Database db = open()) {
-      closeDrainsTheQueue(db.jdbi());
+      check.run(db.jdbi());
     }
   }
 

@@ -44,6 +44,39 @@ class AdvisorSimIT {
     return new Answer(r.status(), r.json(), r.body());
   }
 
+  private static final String SUBMIT = "/api/providers/gpu/submit";
+  private static final String SIMULATE = "/api/providers/gpu/simulate";
+  private static final String ADVISE = "/api/gpu/advise";
+
+  /** A POST to this test's server. */
+  private Answer post(String path, String body) {
+    return call(app, "POST", path, body);
+  }
+
+  /** A GET on this test's server. */
+  private Answer get(String path) {
+    return call(app, "GET", path, null);
+  }
+
+  /** A server whose sim tasks play at {@code timeScale}, and a sim submit to it. */
+  private Answer startAndSubmitSim(String timeScale, String provider, String job, int seed) {
+    app = start(home, "{\"sim\": {\"time_scale\": " + timeScale + "}}");
+    return post(
+        SUBMIT,
+        "{\"provider\": \""
+            + provider
+            + "\", \"mode\": \"sim\", \"job\": "
+            + job
+            + ", \"seed\": "
+            + seed
+            + "}");
+  }
+
+  /** A task's status word as the poll route answers it. */
+  private String pollStatus(String task) {
+    return get("/api/providers/gpu/poll/" + task).body().path("status").asText();
+  }
+
   private static String adviseBody(ObjectNode workflow) {
     ObjectNode body = M.createObjectNode();
     body.putObject("workload").put("type", "cg_batch").set("workflow", workflow);
@@ -53,18 +86,8 @@ class AdvisorSimIT {
   @Test
   void adviseAnswersComfyVnsShapeAndSdxlNeedsMoreThanSd15() throws Exception {
     app = start(home, "{\"local_gpu\": {\"name\": \"RTX 3060\", \"vram_gb\": 8}}");
-    Answer sd15 =
-        call(
-            app,
-            "POST",
-            "/api/gpu/advise",
-            adviseBody(txt2img("v1-5-pruned-emaonly.safetensors", 512, 512, 1)));
-    Answer sdxl =
-        call(
-            app,
-            "POST",
-            "/api/gpu/advise",
-            adviseBody(txt2img("sd_xl_base_1.0.safetensors", 1024, 1024, 1)));
+    Answer sd15 = post(ADVISE, adviseBody(txt2img("v1-5-pruned-emaonly.safetensors", 512, 512, 1)));
+    Answer sdxl = post(ADVISE, adviseBody(txt2img("sd_xl_base_1.0.safetensors", 1024, 1024, 1)));
     assertThat(sd15.status()).isEqualTo(200);
     assertThat(sdxl.status()).isEqualTo(200);
     JsonNode a = sd15.body().path("advice");
@@ -118,7 +141,7 @@ class AdvisorSimIT {
       })
   void badInputIsAJson4xx(String path, String body, int status, String code) throws Exception {
     app = start(home, "{}");
-    Answer r = call(app, "POST", path, body);
+    Answer r = post(path, body);
     assertThat(r.status()).isEqualTo(status);
     assertThat(r.body().path("ok").asBoolean(true)).isFalse();
     assertThat(r.body().path("code").asText()).isEqualTo(code);
@@ -150,7 +173,7 @@ class AdvisorSimIT {
       })
   void oddInputNeverGetsA500(String path, String body) throws Exception {
     app = start(home, "{}");
-    Answer r = call(app, "POST", path, body == null ? "" : body);
+    Answer r = post(path, body == null ? "" : body);
     assertThat(r.status()).as(r.raw()).isLessThan(500);
     assertThat(r.body().has("ok")).isTrue();
     if (r.status() >= 400) {
@@ -162,13 +185,12 @@ class AdvisorSimIT {
   void simulateGivesTheSameBytesTwiceAndAcrossFreshServers(@TempDir Path other) throws Exception {
     app = start(home, "{}");
     String body = "{\"provider\": \"hf\", \"job\": {\"prompt\": \"a castle\"}, \"seed\": 4242}";
-    Answer one = call(app, "POST", "/api/providers/gpu/simulate", body);
-    Answer two = call(app, "POST", "/api/providers/gpu/simulate", body);
+    Answer one = post(SIMULATE, body);
+    Answer two = post(SIMULATE, body);
     assertThat(one.status()).isEqualTo(200);
     assertThat(two.raw()).isEqualTo(one.raw());
     try (Server second = start(other, "{}")) {
-      assertThat(call(second, "POST", "/api/providers/gpu/simulate", body).raw())
-          .isEqualTo(one.raw());
+      assertThat(call(second, "POST", SIMULATE, body).raw()).isEqualTo(one.raw());
     }
     JsonNode s = one.body();
     assertThat(s.path("ok").asBoolean()).isTrue();
@@ -184,56 +206,56 @@ class AdvisorSimIT {
     assertThat(s.path("cost").path("usd").isNumber()).isTrue();
     assertThat(s.path("artifacts").isArray()).isTrue();
     assertThat(s.path("feature").path("name").asText()).isEqualTo("enable_public_gpu_adapters");
-    Answer otherSeed =
-        call(app, "POST", "/api/providers/gpu/simulate", body.replace("4242", "4243"));
+    Answer otherSeed = post(SIMULATE, body.replace("4242", "4243"));
     assertThat(otherSeed.raw()).isNotEqualTo(one.raw());
   }
 
-  @Test
-  void everySubmitAnswerCarriesAnEstimate() throws Exception {
+  /**
+   * Every submit answer carries an estimate of the job on the provider's configured hardware (or
+   * the job's own), dry-run with or without secrets and sim alike; a self-hosted box is free.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "-",
+      value = {
+        // submit body | id | gpu | free | basis names
+        "{\"provider\": \"replicate\", \"job\": {\"prompt\": \"x\"}, \"seed\": 1}|-|L40S|false|gpu-l40s",
+        "{\"provider\": \"unraid\", \"job\": {\"input\": {\"prompt\": \"x\"}}, \"seed\": 1}|mock-comfyui-1|RTX 4090|true|-",
+        "{\"provider\": \"runpod\", \"mode\": \"sim\", \"job\": {\"prompt\": \"x\"}, \"seed\": 9}|sim-runpod-9|RTX 4090|false|ADA_24",
+        "{\"provider\": \"runpod\", \"job\": {\"hardware\": \"AMPERE_80\"}, \"seed\": 5}|-|A100 80GB|false|AMPERE_80"
+      })
+  void everySubmitAnswerCarriesAnEstimate(
+      String body, String id, String gpu, boolean free, String basis) throws Exception {
     app = start(home, "{}");
-    Answer r =
-        call(
-            app,
-            "POST",
-            "/api/providers/gpu/submit",
-            "{\"provider\": \"replicate\", \"job\": {\"prompt\": \"x\"}, \"seed\": 1}");
-    assertThat(r.status()).isEqualTo(200);
+    Answer r = post(SUBMIT, body);
+    assertThat(r.status()).as(r.raw()).isEqualTo(200);
+    assertThat(r.body().path("id").asText(null)).isEqualTo(id);
     JsonNode e = r.body().path("estimate");
-    assertThat(e.path("usd").asDouble()).isPositive();
+    assertThat(e.path("gpu").asText()).as(r.raw()).isEqualTo(gpu);
+    if (free) {
+      assertThat(e.path("usd").asDouble()).isZero();
+    } else {
+      assertThat(e.path("usd").asDouble()).isPositive();
+    }
     assertThat(e.path("seconds").asDouble()).isPositive();
-    assertThat(e.path("gpu").asText()).isEqualTo("L40S");
     assertThat(e.path("price_as_of").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
-    assertThat(e.path("basis").asText()).contains("gpu-l40s");
+    if (basis != null) {
+      assertThat(e.path("basis").asText()).contains(basis);
+    }
   }
 
   @Test
-  void aSelfHostedComfyUiIsFreeAndThePinnedAdvisorPickRunsOnItsAdapter() throws Exception {
+  void aSelfHostedComfyUiSimulatesForFreeAndThePinnedAdvisorPickRunsOnItsAdapter()
+      throws Exception {
     app = start(home, "{}");
-    Answer est =
-        call(
-            app,
-            "POST",
-            "/api/providers/gpu/submit",
-            "{\"provider\": \"unraid\", \"job\": {\"input\": {\"prompt\": \"x\"}}, \"seed\": 1}");
-    assertThat(est.body().path("id").asText()).isEqualTo("mock-comfyui-1");
-    assertThat(est.body().path("estimate").path("usd").asDouble()).isZero();
-    assertThat(est.body().path("estimate").path("gpu").asText()).isEqualTo("RTX 4090");
     Answer sim =
-        call(
-            app,
-            "POST",
-            "/api/providers/gpu/simulate",
-            "{\"provider\": \"local\", \"job\": {\"prompt\": \"x\"}, \"seed\": 5}");
+        post(SIMULATE, "{\"provider\": \"local\", \"job\": {\"prompt\": \"x\"}, \"seed\": 5}");
     assertThat(sim.status()).as(sim.raw()).isEqualTo(200);
     assertThat(sim.body().path("provider").asText()).isEqualTo("comfyui");
     assertThat(sim.body().path("cost").path("usd").asDouble()).isZero();
     Answer advice =
-        call(
-            app,
-            "POST",
-            "/api/gpu/advise",
-            "{\"provider\": \"comfyui\", \"workload\": {\"type\": \"cg_batch\"}}");
+        post(ADVISE, "{\"provider\": \"comfyui\", \"workload\": {\"type\": \"cg_batch\"}}");
     JsonNode d = advice.body().path("decision");
     assertThat(d.path("provider").asText()).as(advice.raw()).isEqualTo("comfyui");
     assertThat(d.path("adapter").asText()).isEqualTo("public:comfyui");
@@ -242,13 +264,7 @@ class AdvisorSimIT {
 
   @Test
   void aSimSubmitMovesThroughPollAndTheJobList() throws Exception {
-    app = start(home, "{\"sim\": {\"time_scale\": 0.001}}");
-    Answer r =
-        call(
-            app,
-            "POST",
-            "/api/providers/gpu/submit",
-            "{\"provider\": \"runpod\", \"mode\": \"sim\", \"job\": {\"prompt\": \"x\"}, \"seed\": 9}");
+    Answer r = startAndSubmitSim("0.001", "runpod", "{\"prompt\": \"x\"}", 9);
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.body().path("mode").asText()).isEqualTo("sim");
     assertThat(r.body().path("dry_run").asBoolean()).isTrue();
@@ -257,14 +273,13 @@ class AdvisorSimIT {
     String task = r.body().path("task_id").asText();
     JsonNode poll = awaitTerminal(task);
     assertThat(poll.path("mode").asText()).isEqualTo("sim");
-    JsonNode byJobId =
-        call(app, "GET", "/api/providers/gpu/poll/sim-runpod-9?provider=runpod", null).body();
+    JsonNode byJobId = get("/api/providers/gpu/poll/sim-runpod-9?provider=runpod").body();
     assertThat(byJobId.path("task_id").asText()).isEqualTo(task);
-    JsonNode bySimIdAlone = call(app, "GET", "/api/providers/gpu/poll/sim-runpod-9", null).body();
+    JsonNode bySimIdAlone = get("/api/providers/gpu/poll/sim-runpod-9").body();
     assertThat(bySimIdAlone.path("task_id").asText()).isEqualTo(task);
     assertThat(poll.path("status").asText()).isIn("done", "error", "canceled");
     assertThat(poll.path("logs").size()).isGreaterThan(1);
-    JsonNode jobs = call(app, "GET", "/jobs/all", null).body().path("jobs");
+    JsonNode jobs = get("/jobs/all").body().path("jobs");
     JsonNode listed = null;
     for (JsonNode j : jobs) {
       if (j.path("id").asText().equals(task)) {
@@ -285,17 +300,15 @@ class AdvisorSimIT {
         "{\"runpod\": {\"api_key\": \"RP_TOPSECRET_123\"}}");
     app = start(home, "{}");
     Answer r =
-        call(
-            app,
-            "POST",
-            "/api/providers/gpu/submit",
+        post(
+            SUBMIT,
             "{\"provider\": \"runpod\", \"job\": {\"hardware\": \"AMPERE_80\"}, \"seed\": 5}");
     assertThat(r.body().path("ok").asBoolean()).isTrue();
     assertThat(r.body().path("id").asText()).isEqualTo("mock-runpod-5");
     assertThat(r.body().path("estimate").path("sku").asText()).isEqualTo("AMPERE_80");
     assertThat(r.body().path("estimate").path("gpu").asText()).isEqualTo("A100 80GB");
     assertThat(r.raw()).doesNotContain("TOPSECRET");
-    Answer advice = call(app, "POST", "/api/gpu/advise", "{\"provider\": \"runpod\"}");
+    Answer advice = post(ADVISE, "{\"provider\": \"runpod\"}");
     assertThat(advice.raw()).doesNotContain("TOPSECRET");
     assertThat(advice.body().path("decision").path("mode_reasons").toString())
         .doesNotContain("missing secrets")
@@ -305,41 +318,19 @@ class AdvisorSimIT {
   @Test
   void aRunningSimTaskCanBeCanceled() throws Exception {
     // Scale 1: a 10-minute simulated run really takes minutes, so it is running when canceled.
-    app = start(home, "{\"sim\": {\"time_scale\": 1}}");
-    Answer r =
-        call(
-            app,
-            "POST",
-            "/api/providers/gpu/submit",
-            "{\"provider\": \"modal\", \"mode\": \"sim\", \"job\": {\"estimated_seconds\": 600}, \"seed\": 3}");
+    Answer r = startAndSubmitSim("1", "modal", "{\"estimated_seconds\": 600}", 3);
     String task = r.body().path("task_id").asText();
-    Answer c = call(app, "POST", "/api/providers/gpu/cancel/" + task, "{}");
+    Answer c = post("/api/providers/gpu/cancel/" + task, "{}");
     assertThat(c.status()).isEqualTo(200);
     assertThat(c.body().path("canceled").asBoolean()).isTrue();
-    assertThat(
-            call(app, "GET", "/api/providers/gpu/poll/" + task, null)
-                .body()
-                .path("status")
-                .asText())
-        .isEqualTo("canceled");
+    assertThat(pollStatus(task)).isEqualTo("canceled");
   }
 
   @Test
   void unfinishedSimTasksFinishAfterARestart() throws Exception {
-    app = start(home, "{\"sim\": {\"time_scale\": 100}}");
-    Answer r =
-        call(
-            app,
-            "POST",
-            "/api/providers/gpu/submit",
-            "{\"provider\": \"replicate\", \"mode\": \"sim\", \"job\": {}, \"seed\": 77}");
+    Answer r = startAndSubmitSim("100", "replicate", "{}", 77);
     String task = r.body().path("task_id").asText();
-    assertThat(
-            call(app, "GET", "/api/providers/gpu/poll/" + task, null)
-                .body()
-                .path("status")
-                .asText())
-        .isEqualTo("queued");
+    assertThat(pollStatus(task)).isEqualTo("queued");
     app.close();
     app = start(home, "{\"sim\": {\"time_scale\": 0}}");
     JsonNode poll = awaitTerminal(task);
@@ -352,7 +343,7 @@ class AdvisorSimIT {
         start(
             home,
             "{\"self_hosted\": [{\"id\": \"attic\", \"gpu\": \"RTX 3090\", \"vram_gb\": 24, \"usd_per_hour\": 0.05}]}");
-    Answer r = call(app, "GET", "/api/gpu/catalog", null);
+    Answer r = get("/api/gpu/catalog");
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.body().path("offers").asInt()).isGreaterThan(40);
     assertThat(r.raw()).contains("\"attic\"").contains("\"price_as_of\":\"2026-06-08\"");
@@ -362,7 +353,7 @@ class AdvisorSimIT {
   private JsonNode awaitTerminal(String task) throws Exception {
     JsonNode poll = null;
     for (int i = 0; i < 300; i++) {
-      poll = call(app, "GET", "/api/providers/gpu/poll/" + task, null).body();
+      poll = get("/api/providers/gpu/poll/" + task).body();
       if (!poll.path("status").asText().equals("queued")
           && !poll.path("status").asText().equals("running")) {
         return poll;
