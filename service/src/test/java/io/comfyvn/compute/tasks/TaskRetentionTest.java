@@ -95,8 +95,14 @@ class TaskRetentionTest {
     }
     TaskRetention r =
         new TaskRetention(tasks, clock, new TaskRetention.Settings(Duration.ofDays(7), 10), later);
+    long before = db.writer().transactions();
     assertThat(r.prune()).isEqualTo(n - 10);
     assertThat(ids()).hasSize(10);
+    // searches of 500 ids (500, 500, 27), each deleted 100 at a time: 5 + 5 + 1 writes, so the
+    // writer's other work never waits behind more than a hundred deletes
+    assertThat(JdbiTaskStore.PRUNE_BATCH).isEqualTo(500);
+    assertThat(JdbiTaskStore.DELETE_CHUNK).isEqualTo(100);
+    assertThat(db.writer().transactions() - before).isEqualTo(11);
   }
 
   @Test
