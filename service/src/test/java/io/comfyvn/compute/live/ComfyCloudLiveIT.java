@@ -1,24 +1,22 @@
 package io.comfyvn.compute.live;
 
+import static io.comfyvn.compute.support.WorkflowFixture.expected;
+import static io.comfyvn.compute.support.WorkflowFixture.provenance;
+import static io.comfyvn.compute.support.WorkflowFixture.request;
+import static io.comfyvn.compute.support.WorkflowFixture.sdxlImg2Img;
+import static io.comfyvn.compute.support.WorkflowFixture.sha256;
+import static io.comfyvn.compute.support.WorkflowFixture.sketch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.fakes.Fault;
 import io.comfyvn.compute.support.Server.Reply;
-import io.comfyvn.compute.workflow.Limits;
 import io.comfyvn.compute.workflow.WorkflowJob;
-import io.comfyvn.compute.workflow.WorkflowJobs;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.HexFormat;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,46 +33,11 @@ class ComfyCloudLiveIT {
   private static final String CC = FakeProviders.COMFY_CLOUD;
   @TempDir Path dir;
 
-  private static ObjectNode sdxlImg2Img() throws Exception {
-    try (InputStream in =
-        ComfyCloudLiveIT.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
-      return (ObjectNode) Json.mapper().readTree(in);
-    }
-  }
-
-  /** A small PNG the graph's LoadImage reads: a gradient, so its hash is its own. */
-  private static byte[] sketch() throws Exception {
-    BufferedImage img = new BufferedImage(16, 12, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 16; x++) {
-      for (int y = 0; y < 12; y++) {
-        img.setRGB(x, y, (x * 16) << 16 | (y * 20) << 8 | 0x40);
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", out);
-    return out.toByteArray();
-  }
-
-  private static ObjectNode request(ObjectNode workflow, byte[] png) {
-    ObjectNode r = Json.mapper().createObjectNode().put("provider", "comfy_cloud").put("seed", 42);
-    ObjectNode job = r.putObject("job");
-    job.set("workflow", workflow);
-    job.putObject("inputs")
-        .put(
-            "castle_sketch.png",
-            "data:image/png;base64," + Base64.getEncoder().encodeToString(png));
-    return r;
-  }
-
-  private static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
-
   @Test
   void anImg2ImgWorkflowRunsEndToEndWithItsInputAsAnAssetProgressAndProvenance() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
       byte[] png = sketch();
-      ObjectNode req = request(sdxlImg2Img(), png);
+      ObjectNode req = request(CC, sdxlImg2Img(), png);
       Reply sub = h.server.post("/api/providers/gpu/submit", req.toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode s = sub.json();
@@ -103,11 +66,8 @@ class ComfyCloudLiveIT {
       assertThat(image.getWidth()).isEqualTo(1024); // the graph's ImageScale size
       assertThat(a.get("sha256").asText()).isEqualTo(sha256(out));
 
-      WorkflowJob expected = WorkflowJobs.read(req.with("job"), 42, Limits.DEFAULT).orElseThrow();
-      JsonNode prov =
-          Json.mapper()
-              .readTree(file.resolveSibling(file.getFileName() + ".prov.json").toFile())
-              .get("provenance");
+      WorkflowJob expected = expected(req);
+      JsonNode prov = provenance(file);
       assertThat(prov.get("provider").asText()).isEqualTo("comfy_cloud");
       assertThat(prov.get("runner").asText()).isEqualTo("Comfy API v2");
       assertThat(prov.get("seed").asLong()).isEqualTo(42);
@@ -126,7 +86,7 @@ class ComfyCloudLiveIT {
       for (int i = 0; i < 2; i++) {
         JsonNode s =
             h.server
-                .post("/api/providers/gpu/submit", request(sdxlImg2Img(), png).toString())
+                .post("/api/providers/gpu/submit", request(CC, sdxlImg2Img(), png).toString())
                 .json();
         JsonNode done = h.await(s.get("task_id").asText(), LiveHarness.status("done"));
         shas[i] = done.at("/artifacts/0/sha256").asText();
@@ -140,7 +100,7 @@ class ComfyCloudLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
-      Reply r = h.server.post("/api/providers/gpu/submit", request(wf, sketch()).toString());
+      Reply r = h.server.post("/api/providers/gpu/submit", request(CC, wf, sketch()).toString());
       assertThat(r.status()).as(r.body()).isEqualTo(422);
       assertThat(r.json().get("code").asText()).isEqualTo("missing_model");
       assertThat(r.json().get("missing").toString())
@@ -156,7 +116,7 @@ class ComfyCloudLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.get("12")).put("class_type", "ImageScaleFancy");
-      Reply r = h.server.post("/api/providers/gpu/submit", request(wf, sketch()).toString());
+      Reply r = h.server.post("/api/providers/gpu/submit", request(CC, wf, sketch()).toString());
       assertThat(r.status()).as(r.body()).isEqualTo(422);
       assertThat(r.json().get("code").asText()).isEqualTo("missing_node");
       assertThat(r.json().get("missing").toString()).contains("ImageScaleFancy");
@@ -169,7 +129,8 @@ class ComfyCloudLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       h.fakes.inject(Fault.tooManyRequests(CC, "create", 30, 10));
       Reply r =
-          h.server.post("/api/providers/gpu/submit", request(sdxlImg2Img(), sketch()).toString());
+          h.server.post(
+              "/api/providers/gpu/submit", request(CC, sdxlImg2Img(), sketch()).toString());
       assertThat(r.status()).as(r.body()).isEqualTo(503);
       assertThat(r.json().get("code").asText()).isEqualTo("queue_full");
       assertThat(r.json().get("retry_after_seconds").asLong()).isEqualTo(30);
@@ -183,7 +144,8 @@ class ComfyCloudLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       h.fakes.inject(Fault.status(CC, "create", 402, 1));
       Reply r =
-          h.server.post("/api/providers/gpu/submit", request(sdxlImg2Img(), sketch()).toString());
+          h.server.post(
+              "/api/providers/gpu/submit", request(CC, sdxlImg2Img(), sketch()).toString());
       assertThat(r.status()).as(r.body()).isEqualTo(502);
       assertThat(r.json().get("code").asText()).isEqualTo("insufficient_credits");
       // a refusal is answered at once: not retried
@@ -196,7 +158,7 @@ class ComfyCloudLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       JsonNode s =
           h.server
-              .post("/api/providers/gpu/submit", request(sdxlImg2Img(), sketch()).toString())
+              .post("/api/providers/gpu/submit", request(CC, sdxlImg2Img(), sketch()).toString())
               .json();
       String task = s.get("task_id").asText();
       h.await(task, LiveHarness.status("running"));
@@ -215,7 +177,8 @@ class ComfyCloudLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       h.fakes.inject(new Fault(CC, "create", Fault.Kind.DROP_AFTER, 1, 0, null, null));
       Reply r =
-          h.server.post("/api/providers/gpu/submit", request(sdxlImg2Img(), sketch()).toString());
+          h.server.post(
+              "/api/providers/gpu/submit", request(CC, sdxlImg2Img(), sketch()).toString());
       assertThat(r.status()).as(r.body()).isEqualTo(200);
       // two creates reached the fake, one job exists: the second was a replay under the same key
       assertThat(h.fakes.stats().count(CC, "create")).isEqualTo(2);

@@ -1,5 +1,12 @@
 package io.comfyvn.compute.live;
 
+import static io.comfyvn.compute.support.WorkflowFixture.expected;
+import static io.comfyvn.compute.support.WorkflowFixture.provenance;
+import static io.comfyvn.compute.support.WorkflowFixture.requestBase64;
+import static io.comfyvn.compute.support.WorkflowFixture.sdxlImg2Img;
+import static io.comfyvn.compute.support.WorkflowFixture.sha256;
+import static io.comfyvn.compute.support.WorkflowFixture.sketch;
+import static io.comfyvn.compute.support.WorkflowFixture.wanVideo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,21 +14,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.support.Server.Reply;
-import io.comfyvn.compute.workflow.Limits;
 import io.comfyvn.compute.workflow.WorkflowJob;
 import io.comfyvn.compute.workflow.WorkflowJobs;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.HexFormat;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,38 +38,6 @@ class ComfyUiWorkflowLiveIT {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   @TempDir Path dir;
 
-  private static ObjectNode workflow(String name) throws Exception {
-    try (InputStream in = ComfyUiWorkflowLiveIT.class.getResourceAsStream("/workflows/" + name)) {
-      return (ObjectNode) Json.mapper().readTree(in);
-    }
-  }
-
-  private static byte[] sketch() throws Exception {
-    BufferedImage img = new BufferedImage(20, 10, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 20; x++) {
-      for (int y = 0; y < 10; y++) {
-        img.setRGB(x, y, (x * 12) << 16 | (y * 25) << 8 | 0x80);
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", out);
-    return out.toByteArray();
-  }
-
-  private static ObjectNode request(ObjectNode workflow, byte[] png) {
-    ObjectNode r = Json.mapper().createObjectNode().put("provider", "comfyui").put("seed", 42);
-    ObjectNode job = r.putObject("job");
-    job.set("workflow", workflow);
-    if (png != null) {
-      job.putObject("inputs").put("castle_sketch.png", Base64.getEncoder().encodeToString(png));
-    }
-    return r;
-  }
-
-  private static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
-
   private static JsonNode fakeJson(LiveHarness h, String path) throws Exception {
     return Json.mapper()
         .readTree(
@@ -85,7 +53,7 @@ class ComfyUiWorkflowLiveIT {
       throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
       byte[] png = sketch();
-      ObjectNode req = request(workflow("sdxl_img2img.json"), png);
+      ObjectNode req = requestBase64(CU, sdxlImg2Img(), png);
       Reply sub = h.server.post("/api/providers/gpu/submit", req.toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       String promptId = sub.json().get("id").asText();
@@ -115,11 +83,8 @@ class ComfyUiWorkflowLiveIT {
       assertThat(done.get("artifacts")).as(done.toString()).hasSize(1);
       Path file = dir.resolve(done.at("/artifacts/0/path").asText());
       assertThat(ImageIO.read(file.toFile()).getWidth()).isEqualTo(1024);
-      WorkflowJob expected = WorkflowJobs.read(req.with("job"), 42, Limits.DEFAULT).orElseThrow();
-      JsonNode prov =
-          Json.mapper()
-              .readTree(file.resolveSibling(file.getFileName() + ".prov.json").toFile())
-              .get("provenance");
+      WorkflowJob expected = expected(req);
+      JsonNode prov = provenance(file);
       assertThat(prov.get("runner").asText()).isEqualTo("ComfyUI native API");
       assertThat(prov.get("workflow_hash").asText()).isEqualTo(expected.graph().sha256());
       assertThat(prov.at("/inputs/castle_sketch.png/sha256").asText()).isEqualTo(sha256(png));
@@ -133,8 +98,7 @@ class ComfyUiWorkflowLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       Reply sub =
           h.server.post(
-              "/api/providers/gpu/submit",
-              request(workflow("wan_t2v_video.json"), null).toString());
+              "/api/providers/gpu/submit", requestBase64(CU, wanVideo(), null).toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode done = h.await(sub.json().get("task_id").asText(), LiveHarness.status("done"));
       assertThat(done.get("artifacts")).as(done.toString()).hasSize(2);
@@ -151,9 +115,10 @@ class ComfyUiWorkflowLiveIT {
   @Test
   void aModelTheBoxLacksIsRefusedByNameBeforeAnythingIsQueued() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode wf = workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
-      Reply r = h.server.post("/api/providers/gpu/submit", request(wf, sketch()).toString());
+      Reply r =
+          h.server.post("/api/providers/gpu/submit", requestBase64(CU, wf, sketch()).toString());
       assertThat(r.status()).as(r.body()).isEqualTo(422);
       assertThat(r.json().get("code").asText()).isEqualTo("missing_model");
       assertThat(r.json().get("missing").toString())
@@ -167,9 +132,10 @@ class ComfyUiWorkflowLiveIT {
   @Test
   void aNodeClassTheBoxLacksIsRefusedByName() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode wf = workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.get("12")).put("class_type", "ImageScaleFancy");
-      Reply r = h.server.post("/api/providers/gpu/submit", request(wf, sketch()).toString());
+      Reply r =
+          h.server.post("/api/providers/gpu/submit", requestBase64(CU, wf, sketch()).toString());
       assertThat(r.status()).as(r.body()).isEqualTo(422);
       assertThat(r.json().get("code").asText()).isEqualTo("missing_node");
       assertThat(r.json().get("missing").toString()).contains("ImageScaleFancy");
@@ -186,9 +152,7 @@ class ComfyUiWorkflowLiveIT {
       for (int i = 0; i < 2; i++) {
         JsonNode s =
             h.server
-                .post(
-                    "/api/providers/gpu/submit",
-                    request(workflow("sdxl_img2img.json"), png).toString())
+                .post("/api/providers/gpu/submit", requestBase64(CU, sdxlImg2Img(), png).toString())
                 .json();
         shas[i] =
             h.await(s.get("task_id").asText(), LiveHarness.status("done"))

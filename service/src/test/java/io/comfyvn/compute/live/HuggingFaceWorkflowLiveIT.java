@@ -1,21 +1,22 @@
 package io.comfyvn.compute.live;
 
+import static io.comfyvn.compute.support.WorkflowFixture.expected;
+import static io.comfyvn.compute.support.WorkflowFixture.provenance;
+import static io.comfyvn.compute.support.WorkflowFixture.requestBase64;
+import static io.comfyvn.compute.support.WorkflowFixture.sdxlImg2Img;
+import static io.comfyvn.compute.support.WorkflowFixture.sha256;
+import static io.comfyvn.compute.support.WorkflowFixture.sketch;
+import static io.comfyvn.compute.support.WorkflowFixture.wanVideo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.fakes.ReceivedGraph;
 import io.comfyvn.compute.support.Server.Reply;
-import io.comfyvn.compute.workflow.Limits;
 import io.comfyvn.compute.workflow.WorkflowJob;
-import io.comfyvn.compute.workflow.WorkflowJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -32,25 +33,11 @@ class HuggingFaceWorkflowLiveIT {
   private static final String HF = FakeProviders.HUGGINGFACE;
   @TempDir Path dir;
 
-  private static ObjectNode request(ObjectNode workflow, byte[] png) {
-    ObjectNode r = Json.mapper().createObjectNode().put("provider", "huggingface").put("seed", 42);
-    ObjectNode job = r.putObject("job");
-    job.set("workflow", workflow);
-    if (png != null) {
-      job.putObject("inputs").put("castle_sketch.png", Base64.getEncoder().encodeToString(png));
-    }
-    return r;
-  }
-
-  private static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
-
   @Test
   void anImg2ImgWorkflowRunsInTheComfyUiContainerWithProvenance() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      byte[] png = ModalWorkflowLiveIT.sketch();
-      ObjectNode req = request(ModalWorkflowLiveIT.workflow("sdxl_img2img.json"), png);
+      byte[] png = sketch();
+      ObjectNode req = requestBase64(HF, sdxlImg2Img(), png);
       Reply sub = h.server.post("/api/providers/gpu/submit", req.toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       assertThat(sub.json().get("id").asText()).startsWith("hfie-");
@@ -62,17 +49,14 @@ class HuggingFaceWorkflowLiveIT {
       assertThat(ImageIO.read(file.toFile()).getWidth()).isEqualTo(1024);
       assertThat(a.get("sha256").asText()).isEqualTo(sha256(Files.readAllBytes(file)));
 
-      WorkflowJob expected = WorkflowJobs.read(req.with("job"), 42, Limits.DEFAULT).orElseThrow();
+      WorkflowJob expected = expected(req);
       List<ReceivedGraph> received = h.fakes.receivedGraphs(HF);
       assertThat(received).hasSize(1);
       assertThat(received.get(0).sha256()).isEqualTo(expected.graph().sha256());
       assertThat(received.get(0).inputs()).containsEntry("castle_sketch.png", sha256(png));
       assertThat(h.fakes.stats().count(HF, "inference")).isEqualTo(1);
 
-      JsonNode prov =
-          Json.mapper()
-              .readTree(file.resolveSibling(file.getFileName() + ".prov.json").toFile())
-              .get("provenance");
+      JsonNode prov = provenance(file);
       assertThat(prov.get("runner").asText())
           .isEqualTo("HF Inference Endpoint (ComfyUI container)");
       assertThat(prov.get("workflow_hash").asText()).isEqualTo(expected.graph().sha256());
@@ -85,8 +69,7 @@ class HuggingFaceWorkflowLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       Reply sub =
           h.server.post(
-              "/api/providers/gpu/submit",
-              request(ModalWorkflowLiveIT.workflow("wan_t2v_video.json"), null).toString());
+              "/api/providers/gpu/submit", requestBase64(HF, wanVideo(), null).toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode done = h.await(sub.json().get("task_id").asText(), LiveHarness.status("done"));
       assertThat(done.get("artifacts").findValuesAsText("mime"))
@@ -98,11 +81,10 @@ class HuggingFaceWorkflowLiveIT {
   @Test
   void aModelOrNodeTheContainerLacksIsNamedInTheFailure() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode wf = ModalWorkflowLiveIT.workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
       Reply sub =
-          h.server.post(
-              "/api/providers/gpu/submit", request(wf, ModalWorkflowLiveIT.sketch()).toString());
+          h.server.post("/api/providers/gpu/submit", requestBase64(HF, wf, sketch()).toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode failed = h.await(sub.json().get("task_id").asText(), LiveHarness.status("error"));
       assertThat(failed.at("/failure/code").asText())
@@ -114,13 +96,11 @@ class HuggingFaceWorkflowLiveIT {
       // the poll answer's error is {code, message}
       assertThat(failed.at("/error/code").asText()).isEqualTo("missing_model");
 
-      ObjectNode wf2 = ModalWorkflowLiveIT.workflow("sdxl_img2img.json");
+      ObjectNode wf2 = sdxlImg2Img();
       ((ObjectNode) wf2.get("12")).put("class_type", "ImageScaleFancy");
       JsonNode s2 =
           h.server
-              .post(
-                  "/api/providers/gpu/submit",
-                  request(wf2, ModalWorkflowLiveIT.sketch()).toString())
+              .post("/api/providers/gpu/submit", requestBase64(HF, wf2, sketch()).toString())
               .json();
       JsonNode failed2 = h.await(s2.get("task_id").asText(), LiveHarness.status("error"));
       assertThat(failed2.at("/failure/code").asText()).isEqualTo("missing_node");

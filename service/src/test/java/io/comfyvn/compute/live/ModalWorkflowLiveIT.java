@@ -1,25 +1,23 @@
 package io.comfyvn.compute.live;
 
+import static io.comfyvn.compute.support.WorkflowFixture.expected;
+import static io.comfyvn.compute.support.WorkflowFixture.provenance;
+import static io.comfyvn.compute.support.WorkflowFixture.request;
+import static io.comfyvn.compute.support.WorkflowFixture.sdxlImg2Img;
+import static io.comfyvn.compute.support.WorkflowFixture.sha256;
+import static io.comfyvn.compute.support.WorkflowFixture.sketch;
+import static io.comfyvn.compute.support.WorkflowFixture.wanVideo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.fakes.Fault;
 import io.comfyvn.compute.fakes.ReceivedGraph;
 import io.comfyvn.compute.support.Server.Reply;
-import io.comfyvn.compute.workflow.Limits;
 import io.comfyvn.compute.workflow.WorkflowJob;
-import io.comfyvn.compute.workflow.WorkflowJobs;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -37,47 +35,11 @@ class ModalWorkflowLiveIT {
   private static final String MODAL = FakeProviders.MODAL;
   @TempDir Path dir;
 
-  static ObjectNode workflow(String name) throws Exception {
-    try (InputStream in = ModalWorkflowLiveIT.class.getResourceAsStream("/workflows/" + name)) {
-      return (ObjectNode) Json.mapper().readTree(in);
-    }
-  }
-
-  /** A small PNG the graph's LoadImage reads: a gradient, so its hash is its own. */
-  static byte[] sketch() throws Exception {
-    BufferedImage img = new BufferedImage(24, 16, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 24; x++) {
-      for (int y = 0; y < 16; y++) {
-        img.setRGB(x, y, (x * 10) << 16 | (y * 15) << 8 | 0x33);
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", out);
-    return out.toByteArray();
-  }
-
-  private static ObjectNode request(ObjectNode workflow, byte[] png) {
-    ObjectNode r = Json.mapper().createObjectNode().put("provider", "modal").put("seed", 42);
-    ObjectNode job = r.putObject("job");
-    job.set("workflow", workflow);
-    if (png != null) {
-      job.putObject("inputs")
-          .put(
-              "castle_sketch.png",
-              "data:image/png;base64," + Base64.getEncoder().encodeToString(png));
-    }
-    return r;
-  }
-
-  private static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
-
   @Test
   void anImg2ImgWorkflowRunsEndToEndWithProgressAndProvenance() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
       byte[] png = sketch();
-      ObjectNode req = request(workflow("sdxl_img2img.json"), png);
+      ObjectNode req = request(MODAL, sdxlImg2Img(), png);
       Reply sub = h.server.post("/api/providers/gpu/submit", req.toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode s = sub.json();
@@ -106,16 +68,13 @@ class ModalWorkflowLiveIT {
       // the file sits behind the proxy: the client fetched it with the tokens
       assertThat(h.fakes.stats().count(MODAL, "file")).isEqualTo(1);
 
-      WorkflowJob expected = WorkflowJobs.read(req.with("job"), 42, Limits.DEFAULT).orElseThrow();
+      WorkflowJob expected = expected(req);
       List<ReceivedGraph> received = h.fakes.receivedGraphs(MODAL);
       assertThat(received).hasSize(1);
       assertThat(received.get(0).sha256()).isEqualTo(expected.graph().sha256());
       assertThat(received.get(0).inputs()).containsEntry("castle_sketch.png", sha256(png));
 
-      JsonNode prov =
-          Json.mapper()
-              .readTree(file.resolveSibling(file.getFileName() + ".prov.json").toFile())
-              .get("provenance");
+      JsonNode prov = provenance(file);
       assertThat(prov.get("provider").asText()).isEqualTo("modal");
       assertThat(prov.get("runner").asText()).isEqualTo("Modal ComfyUI app");
       assertThat(prov.get("seed").asLong()).isEqualTo(42);
@@ -128,9 +87,7 @@ class ModalWorkflowLiveIT {
   void aVideoWorkflowReturnsItsVideosWithSidecars() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
       Reply sub =
-          h.server.post(
-              "/api/providers/gpu/submit",
-              request(workflow("wan_t2v_video.json"), null).toString());
+          h.server.post("/api/providers/gpu/submit", request(MODAL, wanVideo(), null).toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode done = h.await(sub.json().get("task_id").asText(), LiveHarness.status("done"));
       assertThat(done.get("artifacts")).as(done.toString()).hasSize(2);
@@ -147,9 +104,10 @@ class ModalWorkflowLiveIT {
   @Test
   void aModelTheAppLacksIsNamedInTheFailure() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode wf = workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
-      Reply sub = h.server.post("/api/providers/gpu/submit", request(wf, sketch()).toString());
+      Reply sub =
+          h.server.post("/api/providers/gpu/submit", request(MODAL, wf, sketch()).toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode failed = h.await(sub.json().get("task_id").asText(), LiveHarness.status("error"));
       assertThat(failed.path("provider_status").asText()).isEqualTo("FAILURE");
@@ -168,9 +126,7 @@ class ModalWorkflowLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       JsonNode s =
           h.server
-              .post(
-                  "/api/providers/gpu/submit",
-                  request(workflow("sdxl_img2img.json"), sketch()).toString())
+              .post("/api/providers/gpu/submit", request(MODAL, sdxlImg2Img(), sketch()).toString())
               .json();
       String task = s.get("task_id").asText();
       h.await(task, LiveHarness.status("running"));
@@ -187,8 +143,7 @@ class ModalWorkflowLiveIT {
       h.fakes.inject(new Fault(MODAL, "create", Fault.Kind.DROP_AFTER, 1, 0, null, null));
       Reply r =
           h.server.post(
-              "/api/providers/gpu/submit",
-              request(workflow("sdxl_img2img.json"), sketch()).toString());
+              "/api/providers/gpu/submit", request(MODAL, sdxlImg2Img(), sketch()).toString());
       assertThat(r.status()).as(r.body()).isEqualTo(200);
       assertThat(r.json().get("id").asText()).startsWith("fc-");
       // one call spawned; the lost answer was made good by the lookup, not by a second spawn

@@ -1,19 +1,19 @@
 package io.comfyvn.compute.live;
 
-import static io.comfyvn.compute.live.RunpodWorkflowLiveIT.request;
-import static io.comfyvn.compute.live.RunpodWorkflowLiveIT.sha256;
-import static io.comfyvn.compute.live.RunpodWorkflowLiveIT.sketch;
-import static io.comfyvn.compute.live.RunpodWorkflowLiveIT.workflow;
+import static io.comfyvn.compute.support.WorkflowFixture.expected;
+import static io.comfyvn.compute.support.WorkflowFixture.provenance;
+import static io.comfyvn.compute.support.WorkflowFixture.request;
+import static io.comfyvn.compute.support.WorkflowFixture.sdxlImg2Img;
+import static io.comfyvn.compute.support.WorkflowFixture.sha256;
+import static io.comfyvn.compute.support.WorkflowFixture.sketch;
+import static io.comfyvn.compute.support.WorkflowFixture.wanVideo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.support.Server.Reply;
-import io.comfyvn.compute.workflow.Limits;
 import io.comfyvn.compute.workflow.WorkflowJob;
-import io.comfyvn.compute.workflow.WorkflowJobs;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -34,17 +34,11 @@ class ReplicateWorkflowLiveIT {
   private static final String R = FakeProviders.REPLICATE;
   @TempDir Path dir;
 
-  private static JsonNode prov(Path file) throws Exception {
-    return Json.mapper()
-        .readTree(file.resolveSibling(file.getFileName() + ".prov.json").toFile())
-        .get("provenance");
-  }
-
   @Test
   void anImg2ImgWorkflowRunsEndToEndAndGivesTheSameImageAsRunpod() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
       byte[] png = sketch();
-      ObjectNode req = request(R, workflow("sdxl_img2img.json"), png);
+      ObjectNode req = request(R, sdxlImg2Img(), png);
       Reply sub = h.server.post("/api/providers/gpu/submit", req.toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       String task = sub.json().get("task_id").asText();
@@ -55,8 +49,8 @@ class ReplicateWorkflowLiveIT {
       assertThat(a.get("name").asText()).isEqualTo("ComfyVN_00001_.png");
       Path file = dir.resolve(a.get("path").asText());
       assertThat(ImageIO.read(file.toFile()).getWidth()).isEqualTo(1024);
-      WorkflowJob expected = WorkflowJobs.read(req.with("job"), 42, Limits.DEFAULT).orElseThrow();
-      JsonNode p = prov(file);
+      WorkflowJob expected = expected(req);
+      JsonNode p = provenance(file);
       assertThat(p.get("runner").asText()).isEqualTo("cog-comfyui on Replicate");
       assertThat(p.get("workflow_hash").asText()).isEqualTo(expected.graph().sha256());
       assertThat(p.at("/inputs/castle_sketch.png/sha256").asText()).isEqualTo(sha256(png));
@@ -68,7 +62,7 @@ class ReplicateWorkflowLiveIT {
           h.server
               .post(
                   "/api/providers/gpu/submit",
-                  request(FakeProviders.RUNPOD, workflow("sdxl_img2img.json"), png).toString())
+                  request(FakeProviders.RUNPOD, sdxlImg2Img(), png).toString())
               .json();
       JsonNode rpDone = h.await(rp.get("task_id").asText(), LiveHarness.status("done"));
       assertThat(rpDone.at("/artifacts/0/sha256").asText()).isEqualTo(a.get("sha256").asText());
@@ -80,9 +74,7 @@ class ReplicateWorkflowLiveIT {
     try (LiveHarness h = new LiveHarness(dir)) {
       JsonNode s =
           h.server
-              .post(
-                  "/api/providers/gpu/submit",
-                  request(R, workflow("wan_t2v_video.json"), null).toString())
+              .post("/api/providers/gpu/submit", request(R, wanVideo(), null).toString())
               .json();
       JsonNode done = h.await(s.get("task_id").asText(), LiveHarness.status("done"));
       JsonNode arts = done.get("artifacts");
@@ -110,7 +102,7 @@ class ReplicateWorkflowLiveIT {
           h.server
               .post(
                   "/api/providers/gpu/submit",
-                  request(R, workflow("sdxl_img2img.json"), out.toByteArray()).toString())
+                  request(R, sdxlImg2Img(), out.toByteArray()).toString())
               .json();
       assertThat(h.fakes.stats().count(R, "file_create")).isEqualTo(1);
       JsonNode done = h.await(s.get("task_id").asText(), LiveHarness.status("done"));
@@ -122,7 +114,7 @@ class ReplicateWorkflowLiveIT {
   @Test
   void weightsTheModelLacksAreAMissingModelByNameAndFolder() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode wf = workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
       JsonNode s =
           h.server.post("/api/providers/gpu/submit", request(R, wf, sketch()).toString()).json();
@@ -141,7 +133,7 @@ class ReplicateWorkflowLiveIT {
   @Test
   void aNodeClassTheModelLacksIsAMissingNodeByName() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode wf = workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.get("12")).put("class_type", "ImageScaleFancy");
       JsonNode s =
           h.server.post("/api/providers/gpu/submit", request(R, wf, sketch()).toString()).json();
@@ -170,9 +162,7 @@ class ReplicateWorkflowLiveIT {
           });
       JsonNode s =
           h.server
-              .post(
-                  "/api/providers/gpu/submit",
-                  request(R, workflow("sdxl_img2img.json"), sketch()).toString())
+              .post("/api/providers/gpu/submit", request(R, sdxlImg2Img(), sketch()).toString())
               .json();
       JsonNode done = h.await(s.get("task_id").asText(), LiveHarness.status("done"));
       assertThat(done.get("artifacts")).as(done.toString()).hasSize(1);

@@ -1,5 +1,12 @@
 package io.comfyvn.compute.live;
 
+import static io.comfyvn.compute.support.WorkflowFixture.expected;
+import static io.comfyvn.compute.support.WorkflowFixture.provenance;
+import static io.comfyvn.compute.support.WorkflowFixture.request;
+import static io.comfyvn.compute.support.WorkflowFixture.sdxlImg2Img;
+import static io.comfyvn.compute.support.WorkflowFixture.sha256;
+import static io.comfyvn.compute.support.WorkflowFixture.sketch;
+import static io.comfyvn.compute.support.WorkflowFixture.wanVideo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,17 +14,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.support.Server.Reply;
-import io.comfyvn.compute.workflow.Limits;
 import io.comfyvn.compute.workflow.WorkflowJob;
-import io.comfyvn.compute.workflow.WorkflowJobs;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.HexFormat;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,53 +33,11 @@ class RunpodWorkflowLiveIT {
   private static final String RP = FakeProviders.RUNPOD;
   @TempDir Path dir;
 
-  static ObjectNode workflow(String name) throws Exception {
-    try (InputStream in = RunpodWorkflowLiveIT.class.getResourceAsStream("/workflows/" + name)) {
-      return (ObjectNode) Json.mapper().readTree(in);
-    }
-  }
-
-  /** A small PNG the graph's LoadImage reads: a gradient, so its hash is its own. */
-  static byte[] sketch() throws Exception {
-    BufferedImage img = new BufferedImage(16, 12, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 16; x++) {
-      for (int y = 0; y < 12; y++) {
-        img.setRGB(x, y, (x * 16) << 16 | (y * 20) << 8 | 0x40);
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", out);
-    return out.toByteArray();
-  }
-
-  static ObjectNode request(String provider, ObjectNode workflow, byte[] png) {
-    ObjectNode r = Json.mapper().createObjectNode().put("provider", provider).put("seed", 42);
-    ObjectNode job = r.putObject("job");
-    job.set("workflow", workflow);
-    if (png != null) {
-      job.putObject("inputs")
-          .put(
-              "castle_sketch.png",
-              "data:image/png;base64," + Base64.getEncoder().encodeToString(png));
-    }
-    return r;
-  }
-
-  static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
-
-  private static JsonNode provenance(Path file) throws Exception {
-    return Json.mapper()
-        .readTree(file.resolveSibling(file.getFileName() + ".prov.json").toFile())
-        .get("provenance");
-  }
-
   @Test
   void anImg2ImgWorkflowRunsEndToEndWithItsInputImageAndProvenance() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
       byte[] png = sketch();
-      ObjectNode req = request(RP, workflow("sdxl_img2img.json"), png);
+      ObjectNode req = request(RP, sdxlImg2Img(), png);
       Reply sub = h.server.post("/api/providers/gpu/submit", req.toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode s = sub.json();
@@ -98,7 +55,7 @@ class RunpodWorkflowLiveIT {
       assertThat(ImageIO.read(file.toFile()).getWidth()).isEqualTo(1024); // ImageScale's size
       assertThat(a.get("sha256").asText()).isEqualTo(sha256(out));
 
-      WorkflowJob expected = WorkflowJobs.read(req.with("job"), 42, Limits.DEFAULT).orElseThrow();
+      WorkflowJob expected = expected(req);
       JsonNode prov = provenance(file);
       assertThat(prov.get("provider").asText()).isEqualTo("runpod");
       assertThat(prov.get("runner").asText()).isEqualTo("worker-comfyui on RunPod serverless");
@@ -115,7 +72,7 @@ class RunpodWorkflowLiveIT {
       byte[] png = sketch();
       String[] shas = new String[2];
       for (int i = 0; i < shas.length; i++) {
-        ObjectNode req = request(RP, workflow("sdxl_img2img.json"), png);
+        ObjectNode req = request(RP, sdxlImg2Img(), png);
         JsonNode s = h.server.post("/api/providers/gpu/submit", req.toString()).json();
         JsonNode done = h.await(s.get("task_id").asText(), LiveHarness.status("done"));
         shas[i] = done.at("/artifacts/0/sha256").asText();
@@ -127,7 +84,7 @@ class RunpodWorkflowLiveIT {
   @Test
   void aVideoWorkflowReturnsItsAnimatedWebpAndItsMp4() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode req = request(RP, workflow("wan_t2v_video.json"), null);
+      ObjectNode req = request(RP, wanVideo(), null);
       JsonNode s = h.server.post("/api/providers/gpu/submit", req.toString()).json();
       JsonNode done = h.await(s.get("task_id").asText(), LiveHarness.status("done"));
       JsonNode arts = done.get("artifacts");
@@ -150,7 +107,7 @@ class RunpodWorkflowLiveIT {
           c ->
               ((ObjectNode) c.at("/providers_gpu/runpod"))
                   .put("endpoint_id", "fake-worker-comfyui-s3"));
-      ObjectNode req = request(RP, workflow("sdxl_img2img.json"), sketch());
+      ObjectNode req = request(RP, sdxlImg2Img(), sketch());
       JsonNode s = h.server.post("/api/providers/gpu/submit", req.toString()).json();
       JsonNode done = h.await(s.get("task_id").asText(), LiveHarness.status("done"));
       JsonNode a = done.at("/artifacts/0");
@@ -164,7 +121,7 @@ class RunpodWorkflowLiveIT {
   @Test
   void aModelTheWorkerLacksIsReportedByNameAndFolder() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode wf = workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
       JsonNode s =
           h.server.post("/api/providers/gpu/submit", request(RP, wf, sketch()).toString()).json();
@@ -185,7 +142,7 @@ class RunpodWorkflowLiveIT {
   @Test
   void aNodeClassTheWorkerLacksIsReportedByName() throws Exception {
     try (LiveHarness h = new LiveHarness(dir)) {
-      ObjectNode wf = workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.get("12")).put("class_type", "ImageScaleFancy");
       JsonNode s =
           h.server.post("/api/providers/gpu/submit", request(RP, wf, sketch()).toString()).json();

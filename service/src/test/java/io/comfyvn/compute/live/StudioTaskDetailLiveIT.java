@@ -1,21 +1,21 @@
 package io.comfyvn.compute.live;
 
+import static io.comfyvn.compute.support.WorkflowFixture.provenance;
+import static io.comfyvn.compute.support.WorkflowFixture.requestBase64;
+import static io.comfyvn.compute.support.WorkflowFixture.sdxlImg2Img;
+import static io.comfyvn.compute.support.WorkflowFixture.sha256;
+import static io.comfyvn.compute.support.WorkflowFixture.sketch;
+import static io.comfyvn.compute.support.WorkflowFixture.wanVideo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
+import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.support.Browser;
 import io.comfyvn.compute.support.Server.Reply;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -36,38 +36,6 @@ import org.openqa.selenium.chrome.ChromeDriver;
  */
 class StudioTaskDetailLiveIT {
   @TempDir Path dir;
-
-  private static ObjectNode workflow(String name) throws Exception {
-    try (InputStream in = StudioTaskDetailLiveIT.class.getResourceAsStream("/workflows/" + name)) {
-      return (ObjectNode) Json.mapper().readTree(in);
-    }
-  }
-
-  private static byte[] sketch() throws Exception {
-    BufferedImage img = new BufferedImage(20, 10, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 20; x++) {
-      for (int y = 0; y < 10; y++) {
-        img.setRGB(x, y, (x * 12) << 16 | (y * 25) << 8 | 0x80);
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", out);
-    return out.toByteArray();
-  }
-
-  private static String request(ObjectNode workflow, byte[] png) {
-    ObjectNode r = Json.mapper().createObjectNode().put("provider", "comfyui").put("seed", 42);
-    ObjectNode job = r.putObject("job");
-    job.set("workflow", workflow);
-    if (png != null) {
-      job.putObject("inputs").put("castle_sketch.png", Base64.getEncoder().encodeToString(png));
-    }
-    return r.toString();
-  }
-
-  private static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
 
   private static Object script(WebDriver d, String js, Object... args) {
     return ((JavascriptExecutor) d).executeScript(js, args);
@@ -103,7 +71,7 @@ class StudioTaskDetailLiveIT {
       page.get(h.server.base() + "/");
       browser.waiting().until(d -> text(d, "#conn").contains("live updates"));
       byte[] png = sketch();
-      String task = submit(h, request(workflow("sdxl_img2img.json"), png));
+      String task = submit(h, requestBase64(FakeProviders.COMFYUI, sdxlImg2Img(), png).toString());
       String row = "#jobs tbody tr[data-task='" + task + "']";
 
       // the fake box holds the job at a node until the clock moves: the page shows that place
@@ -216,7 +184,7 @@ class StudioTaskDetailLiveIT {
       throws Exception {
     try (LiveHarness h = new LiveHarness(dir);
         Browser browser = new Browser(dir.resolve("chrome"), "studio-detail-video.png")) {
-      ObjectNode wf = workflow("wan_t2v_video.json");
+      ObjectNode wf = wanVideo();
       // and a sound track, saved by ComfyUI's SaveAudio (FLAC)
       wf.set(
           "60",
@@ -224,7 +192,7 @@ class StudioTaskDetailLiveIT {
               .readTree(
                   "{\"class_type\": \"SaveAudio\", \"inputs\": {\"filename_prefix\":"
                       + " \"ComfyVN\", \"audio\": [\"8\", 0]}}"));
-      String task = submit(h, request(wf, null));
+      String task = submit(h, requestBase64(FakeProviders.COMFYUI, wf, null).toString());
       JsonNode done = h.await(task, LiveHarness.status("done"));
       ChromeDriver page = browser.driver();
       page.get(h.server.base() + "/");
@@ -275,7 +243,8 @@ class StudioTaskDetailLiveIT {
       ChromeDriver page = browser.driver();
       page.get(h.server.base() + "/");
       browser.waiting().until(d -> text(d, "#conn").contains("live updates"));
-      String task = submit(h, request(workflow("sdxl_img2img.json"), sketch()));
+      String task =
+          submit(h, requestBase64(FakeProviders.COMFYUI, sdxlImg2Img(), sketch()).toString());
       h.await(task, j -> j.path("progress_detail").path("nodes_done").asInt() > 0);
       openTask(browser, task);
       browser
@@ -294,13 +263,13 @@ class StudioTaskDetailLiveIT {
       assertThat(page.findElements(By.cssSelector(row + " progress"))).isEmpty();
 
       // the page's own call and rendering of a real refusal: a model the box lacks, by name
-      ObjectNode wf = workflow("sdxl_img2img.json");
+      ObjectNode wf = sdxlImg2Img();
       ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
       script(
           page,
           "json('/api/providers/gpu/submit', {method: 'POST', headers: {'Content-Type':"
               + " 'application/json'}, body: arguments[0]}).then(showAnswer);",
-          request(wf, sketch()));
+          requestBase64(FakeProviders.COMFYUI, wf, sketch()).toString());
       browser.waiting().until(d -> text(d, "#answer .said").contains("dreamshaper"));
       assertThat(text(page, "#answer .said"))
           .isEqualTo(
