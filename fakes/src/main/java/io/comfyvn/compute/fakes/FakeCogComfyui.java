@@ -92,8 +92,15 @@ final class FakeCogComfyui {
    * Runs {@code predict()} on a prediction's input.
    *
    * @param fetch the bytes of an {@code input_file} URL (the fake's files API), or null
+   * @param comfy the ComfyUI cog queues on (the fake Replicate's {@link FakeKit#execute}, which
+   *     records the graph it was given: after cog's own checks and seed randomisation, as ComfyUI
+   *     receives it)
    */
-  static Result predict(JsonNode input, ObjectMapper mapper, Function<String, byte[]> fetch) {
+  static Result predict(
+      JsonNode input,
+      ObjectMapper mapper,
+      Function<String, byte[]> fetch,
+      FakeExecutor.Runner comfy) {
     List<String> logs = new ArrayList<>();
     Map<String, byte[]> folder = new TreeMap<>();
     String inputFile = text(input, "input_file");
@@ -145,7 +152,7 @@ final class FakeCogComfyui {
       randomise(graph, logs);
     }
     logs.add("Running workflow");
-    FakeExecutor.Run run = FakeExecutor.run(graph, folder);
+    FakeExecutor.Run run = comfy.run(graph, folder);
     ObjectNode answer = null;
     if (run.failure() instanceof FakeExecutor.MissingNode) {
       answer = ComfyValidation.answer(graph, run.failure());

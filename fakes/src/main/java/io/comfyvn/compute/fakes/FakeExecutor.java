@@ -202,6 +202,15 @@ final class FakeExecutor {
     }
   }
 
+  /**
+   * The stand-in ComfyUI as a runner's handler sees it: {@link FakeKit#execute} in the fakes (it
+   * records the graph first), {@code FakeExecutor::run} where a test drives a handler alone.
+   */
+  @FunctionalInterface
+  interface Runner {
+    Run run(ObjectNode graph, Map<String, byte[]> inputs);
+  }
+
   private FakeExecutor() {}
 
   /** Orders "9" before "10", as ComfyUI's numbered ids read. */

@@ -613,7 +613,12 @@ final class FakeReplicate {
 
   /** Runs the fake cog-comfyui for a prediction; its files are kept for {@code /delivery}. */
   private FakeCogComfyui.Result cogComfyui(String id, JsonNode input) {
-    FakeCogComfyui.Result r = FakeCogComfyui.predict(input, kit.mapper, this::fileBytes);
+    FakeCogComfyui.Result r =
+        FakeCogComfyui.predict(
+            input,
+            kit.mapper,
+            this::fileBytes,
+            (graph, folder) -> kit.execute(PROVIDER, graph, folder));
     for (FakeCogComfyui.File f : r.files()) {
       delivery.put(id + "/" + f.name(), f);
     }

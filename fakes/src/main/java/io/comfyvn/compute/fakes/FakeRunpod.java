@@ -192,7 +192,8 @@ final class FakeRunpod {
               return kit.baseUrl() + "/runpod/s3/" + key;
             }
             : null;
-    return FakeWorkerComfyui.handle(input, kit.mapper, s3);
+    return FakeWorkerComfyui.handle(
+        input, kit.mapper, s3, (graph, folder) -> kit.execute(PROVIDER, graph, folder));
   }
 
   /**

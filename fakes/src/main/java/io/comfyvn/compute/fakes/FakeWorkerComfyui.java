@@ -57,8 +57,14 @@ final class FakeWorkerComfyui {
    *
    * @param s3 stores a file and returns its URL (the worker has {@code BUCKET_ENDPOINT_URL}), or
    *     null to return files as base64
+   * @param comfy the ComfyUI the handler queues on (the fake RunPod's {@link FakeKit#execute},
+   *     which records the graph it was given)
    */
-  static Result handle(JsonNode input, ObjectMapper mapper, BiFunction<String, byte[], String> s3) {
+  static Result handle(
+      JsonNode input,
+      ObjectMapper mapper,
+      BiFunction<String, byte[], String> s3,
+      FakeExecutor.Runner comfy) {
     if (input == null || input.isNull()) {
       return fail(mapper, "Please provide input");
     }
@@ -133,7 +139,7 @@ final class FakeWorkerComfyui {
         return refused(mapper, body);
       }
     }
-    FakeExecutor.Run run = FakeExecutor.run(graph, inputFolder);
+    FakeExecutor.Run run = comfy.run(graph, inputFolder);
     if (run.failure() instanceof FakeExecutor.MissingNode) {
       return refused(mapper, ComfyValidation.answer(graph, run.failure()));
     }

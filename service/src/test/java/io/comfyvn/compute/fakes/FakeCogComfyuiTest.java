@@ -45,7 +45,7 @@ class FakeCogComfyuiTest {
   @Test
   void pngAtFullQualityWithoutRandomSeedsReturnsComfyuisOwnBytes() throws Exception {
     ObjectNode wf = workflow("sdxl_img2img.json");
-    var r = FakeCogComfyui.predict(img2img(wf), M, null);
+    var r = FakeCogComfyui.predict(img2img(wf), M, null, FakeExecutor::run);
     assertThat(r.failed()).as(String.valueOf(r.error())).isFalse();
     assertThat(r.files()).hasSize(1);
     assertThat(r.files().get(0).name()).isEqualTo("ComfyVN_00001_.png");
@@ -56,7 +56,8 @@ class FakeCogComfyuiTest {
         .addObject()
         .put("name", "castle_sketch.png")
         .put("image", Base64.getEncoder().encodeToString(PNG));
-    JsonNode worker = FakeWorkerComfyui.handle(rp, M, null).output().at("/images/0/data");
+    JsonNode worker =
+        FakeWorkerComfyui.handle(rp, M, null, FakeExecutor::run).output().at("/images/0/data");
     assertThat(r.files().get(0).data()).isEqualTo(Base64.getDecoder().decode(worker.asText()));
     assertThat(r.logs())
         .contains("\u2705 /tmp/inputs/castle_sketch.png")
@@ -70,7 +71,7 @@ class FakeCogComfyuiTest {
     input.remove("randomise_seeds");
     input.remove("output_format");
     input.remove("output_quality");
-    var r = FakeCogComfyui.predict(input, M, null);
+    var r = FakeCogComfyui.predict(input, M, null, FakeExecutor::run);
     assertThat(r.logs()).anyMatch(l -> l.startsWith("Randomising seed to "));
     assertThat(r.files().get(0).name()).isEqualTo("ComfyVN_00001_.webp");
     assertThat(
@@ -82,7 +83,7 @@ class FakeCogComfyuiTest {
   void aLoneImageBecomesInputPngSoAGraphNamingItOtherwiseMissesIt() throws Exception {
     ObjectNode input = img2img(workflow("sdxl_img2img.json"));
     input.put("input_file", "data:image/png;base64," + Base64.getEncoder().encodeToString(PNG));
-    var r = FakeCogComfyui.predict(input, M, null);
+    var r = FakeCogComfyui.predict(input, M, null, FakeExecutor::run);
     assertThat(r.error()).isEqualTo("Missing required input files: /tmp/inputs/castle_sketch.png");
     assertThat(r.logs()).contains("input.png");
   }
@@ -91,7 +92,7 @@ class FakeCogComfyuiTest {
   void weightsNotOnTheListAreUnavailableByName() throws Exception {
     ObjectNode wf = workflow("sdxl_img2img.json");
     ((ObjectNode) wf.at("/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
-    var r = FakeCogComfyui.predict(img2img(wf), M, null);
+    var r = FakeCogComfyui.predict(img2img(wf), M, null, FakeExecutor::run);
     assertThat(r.error())
         .isEqualTo(
             "dreamshaper_8.safetensors unavailable. View the list of available weights:"
@@ -103,7 +104,7 @@ class FakeCogComfyuiTest {
   void aMissingNodeIsComfyuisRefusalInTheLogsAndCogsGenericError() throws Exception {
     ObjectNode wf = workflow("sdxl_img2img.json");
     ((ObjectNode) wf.get("12")).put("class_type", "ImageScaleFancy");
-    var r = FakeCogComfyui.predict(img2img(wf), M, null);
+    var r = FakeCogComfyui.predict(img2img(wf), M, null, FakeExecutor::run);
     assertThat(r.error()).isEqualTo(FakeCogComfyui.COMFY_ERROR);
     assertThat(r.logs())
         .anyMatch(
@@ -117,7 +118,7 @@ class FakeCogComfyuiTest {
   void aUiFormatExportIsRefusedInCogsWords() throws Exception {
     ObjectNode input = M.createObjectNode();
     input.put("workflow_json", "{\"last_node_id\":9,\"nodes\":[],\"links\":[]}");
-    var r = FakeCogComfyui.predict(input, M, null);
+    var r = FakeCogComfyui.predict(input, M, null, FakeExecutor::run);
     assertThat(r.error()).startsWith("You need to use the API JSON version of a ComfyUI workflow");
   }
 
@@ -126,7 +127,7 @@ class FakeCogComfyuiTest {
     ObjectNode input = M.createObjectNode();
     input.put("workflow_json", M.writeValueAsString(workflow("wan_t2v_video.json")));
     input.put("output_format", "png").put("output_quality", 100).put("randomise_seeds", false);
-    var r = FakeCogComfyui.predict(input, M, null);
+    var r = FakeCogComfyui.predict(input, M, null, FakeExecutor::run);
     assertThat(r.files().stream().map(FakeCogComfyui.File::name))
         .containsExactly("ComfyVN_00001_.webp", "ComfyVN_00001_.mp4");
     assertThat(r.files().get(1).mime()).isEqualTo("video/mp4");

@@ -46,7 +46,7 @@ class FakeWorkerComfyuiTest {
         "null|Please provide input",
       })
   void refusesWhatValidateInputRefuses(String input, String error) throws Exception {
-    var r = FakeWorkerComfyui.handle(M.readTree(input), M, null);
+    var r = FakeWorkerComfyui.handle(M.readTree(input), M, null, FakeExecutor::run);
     assertThat(r.failed()).isTrue();
     assertThat(r.error()).isEqualTo(error);
     assertThat(r.output()).isEmpty();
@@ -55,8 +55,10 @@ class FakeWorkerComfyuiTest {
   @Test
   void anImg2ImgRunReturnsItsSavedImageAsBase64WithAPlainOrDataUrlInput() throws Exception {
     String b64 = Base64.getEncoder().encodeToString(PNG);
-    var plain = FakeWorkerComfyui.handle(img2img(b64), M, null);
-    var dataUrl = FakeWorkerComfyui.handle(img2img("data:image/png;base64," + b64), M, null);
+    var plain = FakeWorkerComfyui.handle(img2img(b64), M, null, FakeExecutor::run);
+    var dataUrl =
+        FakeWorkerComfyui.handle(
+            img2img("data:image/png;base64," + b64), M, null, FakeExecutor::run);
     assertThat(plain.failed()).as(String.valueOf(plain.error())).isFalse();
     JsonNode images = plain.output().get("images");
     assertThat(images).hasSize(1);
@@ -79,7 +81,8 @@ class FakeWorkerComfyuiTest {
             (name, bytes) -> {
               bucket.put(name, bytes);
               return "http://127.0.0.1:1/runpod/s3/j/" + name;
-            });
+            },
+            FakeExecutor::run);
     JsonNode img = r.output().at("/images/0");
     assertThat(img.get("type").asText()).isEqualTo("s3_url");
     assertThat(img.get("data").asText()).endsWith("/ComfyVN_00001_.png");
@@ -90,7 +93,7 @@ class FakeWorkerComfyuiTest {
   void aVideoWorkflowReturnsItsAnimatedWebpAndMp4InImages() throws Exception {
     ObjectNode input = M.createObjectNode();
     input.set("workflow", workflow("wan_t2v_video.json"));
-    var r = FakeWorkerComfyui.handle(input, M, null);
+    var r = FakeWorkerComfyui.handle(input, M, null, FakeExecutor::run);
     JsonNode images = r.output().get("images");
     assertThat(images).hasSize(2);
     assertThat(images.get(0).get("filename").asText()).endsWith(".webp");
@@ -113,7 +116,7 @@ class FakeWorkerComfyuiTest {
     var images = input.putArray("images");
     images.addObject().put("name", "v.wav").put("image", "UklGRiQAAABXQVZF");
     images.addObject().put("name", "a.png").put("image", Base64.getEncoder().encodeToString(PNG));
-    var r = FakeWorkerComfyui.handle(input, M, null);
+    var r = FakeWorkerComfyui.handle(input, M, null, FakeExecutor::run);
     assertThat(r.failed()).isFalse();
     assertThat(r.output().toString()).isEqualTo("{\"images\":[],\"status\":\"success_no_images\"}");
   }
@@ -122,7 +125,7 @@ class FakeWorkerComfyuiTest {
   void aMissingCheckpointIsTheHandlersValidationTextWithComfyuisNodeErrors() throws Exception {
     ObjectNode input = img2img(Base64.getEncoder().encodeToString(PNG));
     ((ObjectNode) input.at("/workflow/4/inputs")).put("ckpt_name", "dreamshaper_8.safetensors");
-    var r = FakeWorkerComfyui.handle(input, M, null);
+    var r = FakeWorkerComfyui.handle(input, M, null, FakeExecutor::run);
     assertThat(r.error())
         .startsWith(
             "Workflow validation failed:\n\u2022 Node 4 (errors): [{'type': 'value_not_in_list',"
@@ -137,7 +140,7 @@ class FakeWorkerComfyuiTest {
   void aMissingNodeIsComfyuisMessageWithTheRawResponse() throws Exception {
     ObjectNode input = img2img(Base64.getEncoder().encodeToString(PNG));
     ((ObjectNode) input.at("/workflow/12")).put("class_type", "ImageScaleFancy");
-    var r = FakeWorkerComfyui.handle(input, M, null);
+    var r = FakeWorkerComfyui.handle(input, M, null, FakeExecutor::run);
     assertThat(r.error())
         .startsWith(
             "Node 'ImageScaleFancy' not found. The custom node may not be installed.. Raw"
@@ -147,7 +150,7 @@ class FakeWorkerComfyuiTest {
 
   @Test
   void aBadBase64InputFailsTheUploadWithDetails() throws Exception {
-    var bad = FakeWorkerComfyui.handle(img2img("iVBORw0KGgoAA"), M, null);
+    var bad = FakeWorkerComfyui.handle(img2img("iVBORw0KGgoAA"), M, null, FakeExecutor::run);
     assertThat(bad.error()).isEqualTo("Failed to upload one or more input images");
     assertThat(bad.output().get("details").get(0).asText())
         .isEqualTo("Error decoding base64 for castle_sketch.png: Incorrect padding");

@@ -12,12 +12,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.fakes.FakeProviders;
+import io.comfyvn.compute.fakes.ReceivedGraph;
 import io.comfyvn.compute.support.Server.Reply;
 import io.comfyvn.compute.workflow.WorkflowJob;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -50,6 +52,12 @@ class ReplicateWorkflowLiveIT {
       Path file = dir.resolve(a.get("path").asText());
       assertThat(ImageIO.read(file.toFile()).getWidth()).isEqualTo(1024);
       WorkflowJob expected = expected(req);
+      // the fake cog-comfyui's ComfyUI recorded what it was queued: our graph, byte for byte, and
+      // the image
+      List<ReceivedGraph> received = h.fakes.receivedGraphs(R);
+      assertThat(received).hasSize(1);
+      assertThat(received.get(0).sha256()).isEqualTo(expected.graph().sha256());
+      assertThat(received.get(0).inputs()).containsEntry("castle_sketch.png", sha256(png));
       JsonNode p = provenance(file);
       assertThat(p.get("runner").asText()).isEqualTo("cog-comfyui on Replicate");
       assertThat(p.get("workflow_hash").asText()).isEqualTo(expected.graph().sha256());

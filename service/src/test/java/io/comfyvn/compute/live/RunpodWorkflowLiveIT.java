@@ -13,10 +13,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeProviders;
+import io.comfyvn.compute.fakes.ReceivedGraph;
 import io.comfyvn.compute.support.Server.Reply;
 import io.comfyvn.compute.workflow.WorkflowJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +58,12 @@ class RunpodWorkflowLiveIT {
       assertThat(a.get("sha256").asText()).isEqualTo(sha256(out));
 
       WorkflowJob expected = expected(req);
+      // the fake worker-comfyui's ComfyUI recorded what it was queued: our graph, byte for byte,
+      // and the image
+      List<ReceivedGraph> received = h.fakes.receivedGraphs(RP);
+      assertThat(received).hasSize(1);
+      assertThat(received.get(0).sha256()).isEqualTo(expected.graph().sha256());
+      assertThat(received.get(0).inputs()).containsEntry("castle_sketch.png", sha256(png));
       JsonNode prov = provenance(file);
       assertThat(prov.get("provider").asText()).isEqualTo("runpod");
       assertThat(prov.get("runner").asText()).isEqualTo("worker-comfyui on RunPod serverless");
