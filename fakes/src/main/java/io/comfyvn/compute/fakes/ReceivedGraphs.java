@@ -5,17 +5,35 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Every graph the fakes ran (or refused), in arrival order: what tests compare across providers.
+ * The graphs the fakes handed to their stand-in ComfyUI ({@link FakeKit#execute}: run or refused),
+ * in arrival order: what tests compare across providers. Only the last {@value #CAP} are kept (a
+ * {@code fake-providers} process left running keeps no more), the oldest dropped first.
  */
 final class ReceivedGraphs {
+  /** How many graphs are kept. */
+  static final int CAP = 256;
+
   private static final ObjectMapper MAPPER = FakeJson.mapper();
-  private final List<ReceivedGraph> all = new ArrayList<>();
+  private final int cap;
+  private final ArrayDeque<ReceivedGraph> all = new ArrayDeque<>();
+
+  ReceivedGraphs() {
+    this(CAP);
+  }
+
+  ReceivedGraphs(int cap) {
+    if (cap < 1) {
+      throw new IllegalArgumentException("cap must be at least 1");
+    }
+    this.cap = cap;
+  }
 
   /**
    * Records a graph. The loader inputs that name files are cut to the file name (ComfyUI reads
@@ -42,7 +60,10 @@ final class ReceivedGraphs {
     graph.forEach(nodes::add);
     FakeExecutor.referenced(nodes, inputs)
         .forEach((name, data) -> files.put(name, FakeExecutor.hex(FakeExecutor.digest(data))));
-    all.add(
+    if (all.size() == cap) {
+      all.removeFirst();
+    }
+    all.addLast(
         new ReceivedGraph(
             provider,
             text,
