@@ -24,7 +24,11 @@ import picocli.CommandLine.Option;
       "fake-providers  Serve fake GPU providers on loopback to try live mode; a command of the"
           + " fakes jar (fakes/target/comfyvn-fakes.jar), which bin/comfyvn-compute runs for it."
     },
-    subcommands = {CommandLine.HelpCommand.class, Main.Serve.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      Main.Serve.class,
+      Main.FakeProvidersElsewhere.class
+    })
 public final class Main implements Runnable {
   /** {@code serve}'s exit code for a bad option or settings it cannot start on. */
   static final int CONFIG_ERROR = 2;
@@ -47,6 +51,34 @@ public final class Main implements Runnable {
   @Override
   public void run() {
     new CommandLine(this).usage(System.out);
+  }
+
+  /**
+   * {@code fake-providers} asked of the service jar, which does not hold the fakes: says where they
+   * are and how to run them, and fails as a usage error. Hidden: the footer of the help already
+   * names the command; its own help is the fakes jar's.
+   */
+  @Command(
+      name = "fake-providers",
+      hidden = true,
+      description = "Not in this jar: see fakes/target/comfyvn-fakes.jar.")
+  static final class FakeProvidersElsewhere implements Callable<Integer> {
+    static final String MESSAGE =
+        "error: fake-providers is not in the service jar. The fake providers live in"
+            + " fakes/target/comfyvn-fakes.jar; run them with 'bin/comfyvn-compute fake-providers'"
+            + " (it builds and starts that jar; add --write-config to write the live-mode"
+            + " settings), or 'java -jar fakes/target/comfyvn-fakes.jar fake-providers'.";
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    /** Whatever was given after the command (its options are the fakes jar's). */
+    @CommandLine.Unmatched java.util.List<String> given;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getErr().println(MESSAGE);
+      return CommandLine.ExitCode.USAGE;
+    }
   }
 
   /** {@code serve}: runs the service until interrupted. */
