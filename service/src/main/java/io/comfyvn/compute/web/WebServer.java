@@ -131,6 +131,11 @@ public final class WebServer implements AutoCloseable {
               // (Javalin looks through the response's headers on its first write) cost about a
               // tenth of a dry-run submit's CPU (docs/benchmarks.md).
               config.http.compressionStrategy = CompressionStrategy.NONE;
+              // Javalin copies each result to the response through a new buffer of this size
+              // (by default Jetty's output buffer, 32 KB): allocated per request, it was 37% of a
+              // dry-run submit's allocation and so of its young collections. Jetty still gathers
+              // the writes in its own pooled buffer, so big artifacts go out as before.
+              config.http.responseBufferSize = 8192;
               config.jsonMapper(new JavalinJackson(services.mapper(), false));
               config.staticFiles.add("/public", Location.CLASSPATH);
               config.staticFiles.enableWebjars(); // Swagger UI for /docs, offline
