@@ -266,15 +266,48 @@ class RoomsArchTest {
             Map.entry("status", "anything else"), Map.entry("advisor, sim", "files, jobs"));
   }
 
+  @Test
+  void theTableReaderFailsOnARoomInTwoRowsNamingIt() {
+    // A union merge once left two rows for status, config, secrets, gpu and registry: the map
+    // kept one of each without a word, and the stale copy (status without lost) went unnoticed.
+    List<String> twice =
+        List.of(
+            "## The rooms",
+            "| package | what | may not depend on |",
+            "|---|---|---|",
+            "| `status` | words: `a|b|c|lost` | anything else |",
+            "| `gpu` | the contract | web |",
+            "| `status` | words: `a|b|c` | anything else |");
+    assertThatThrownBy(() -> forbiddingRows(twice))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("`status`")
+        .hasMessageNotContaining("`gpu`");
+    // A room counts wherever it appears: in a shared cell, or in a row that forbids nothing.
+    List<String> shared =
+        List.of(
+            "## The rooms",
+            "| `advisor`, `sim` | pure | files |",
+            "| `web` | Javalin | — |",
+            "| `sim` | again | threads |",
+            "| `web` | again | — |");
+    assertThatThrownBy(() -> forbiddingRows(shared))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("`sim`")
+        .hasMessageContaining("`web`")
+        .hasMessageNotContaining("`advisor`");
+  }
+
   /**
    * The first table under "## The rooms": each row whose last column is not "—", package cell
    * (backticks removed) to that column. A cell may hold {@code |} inside code (only the first and
-   * last cells are read).
+   * last cells are read). A room named in two rows (forbidding something or not, alone or in a
+   * shared cell like {@code `advisor`, `sim`}) fails, naming the room: one row per room.
    */
   static Map<String, String> forbiddingRows(List<String> lines) {
     int start = lines.indexOf("## The rooms");
     assertThat(start).as("architecture.md has '## The rooms'").isNotNegative();
     Map<String, String> rows = new LinkedHashMap<>();
+    Map<String, Integer> rowsPerRoom = new LinkedHashMap<>();
     boolean inTable = false;
     for (String line : lines.subList(start + 1, lines.size())) {
       if (!line.startsWith("|")) {
@@ -290,10 +323,23 @@ class RoomsArchTest {
       if (first.equals("package") || first.startsWith("---")) {
         continue;
       }
+      for (String room : first.split(",")) {
+        rowsPerRoom.merge(room.trim(), 1, Integer::sum);
+      }
       if (!last.equals("—") && !last.isEmpty()) {
         rows.put(first.replace("`", ""), last);
       }
     }
+    List<String> twice =
+        rowsPerRoom.entrySet().stream()
+            .filter(e -> e.getValue() > 1)
+            .map(Map.Entry::getKey)
+            .toList();
+    assertThat(twice)
+        .as(
+            "architecture.md's rooms table names each room in one row; merge the rows of %s",
+            String.join(", ", twice))
+        .isEmpty();
     return rows;
   }
 }
