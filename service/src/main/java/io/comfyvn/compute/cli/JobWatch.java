@@ -2,6 +2,9 @@ package io.comfyvn.compute.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
 /** {@code --timeout}, {@code --interval} and {@code --progress}: how to wait for a job. */
@@ -44,11 +47,21 @@ final class JobWatch {
     }
   }
 
-  /** Why a failed job failed, from the task registry (the poll answer may not say). */
+  /**
+   * Why a failed job failed, or what a lost one's service said, from the poll answer (its {@code
+   * error}; a lost task's {@code message}), else from the task registry (an older service's poll
+   * answer may not say).
+   */
   static String reason(ClientCommand cmd, JsonNode poll) {
     String task = poll.path("task_id").asText("");
-    if (poll.hasNonNull("error")) {
-      JsonNode e = poll.get("error");
+    JsonNode e = poll.path("error");
+    if (Exit.forStatus(poll.path("status").asText("")) == Exit.LOST) {
+      // the error's code is the status word itself; the message is the whole story
+      String said = poll.path("message").asText(e.path("message").asText(""));
+      if (!said.isBlank()) {
+        return said;
+      }
+    } else if (e.isObject()) {
       return e.path("code").asText("") + ": " + e.path("message").asText("");
     }
     if (task.isEmpty()) {
@@ -60,8 +73,35 @@ final class JobWatch {
           .path("job")
           .path("message")
           .asText("");
-    } catch (CliException e) {
+    } catch (CliException ex) {
       return "";
     }
+  }
+
+  /**
+   * The line a finished job leaves on stderr, decided here for both {@code submit --wait} and
+   * {@code watch}: {@code failed: <why>} for a failed job; for a lost one the service's message (a
+   * job may exist and be billed upstream, check the provider's console before submitting again),
+   * which exit 9 alone cannot tell. Empty for done and canceled jobs.
+   *
+   * @param why the reason or message the service gave, possibly blank; asked only for a failed or
+   *     lost job (it may cost a request)
+   */
+  static Optional<String> ending(String status, Supplier<String> why) {
+    Exit exit = Exit.forStatus(status);
+    if (exit != Exit.FAILED && exit != Exit.LOST) {
+      return Optional.empty();
+    }
+    String said = Objects.requireNonNullElse(why.get(), "").strip();
+    return switch (exit) {
+      case FAILED -> Optional.of("failed" + (said.isEmpty() ? "" : ": " + said));
+      // the service's lost message starts "Lost: ..."; one word is enough
+      case LOST ->
+          Optional.of(
+              said.regionMatches(true, 0, "lost", 0, 4)
+                  ? said
+                  : "lost" + (said.isEmpty() ? "" : ": " + said));
+      default -> throw new IllegalStateException("not a failed or lost job: " + status);
+    };
   }
 }

@@ -144,11 +144,8 @@ final class SubmitCommand extends ClientCommand {
       err().flush();
       return Exit.TIMEOUT.code();
     }
-    if ("error".equals(status)) {
-      String why = JobWatch.reason(this, last);
-      err().println("failed" + (why.isBlank() ? "" : ": " + why));
-      err().flush();
-    }
+    JobWatch.ending(status, () -> JobWatch.reason(this, last)).ifPresent(err()::println);
+    err().flush();
     return Exit.forStatus(status).code();
   }
 

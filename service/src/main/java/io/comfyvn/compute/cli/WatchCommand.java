@@ -137,15 +137,10 @@ final class WatchCommand extends ClientCommand {
     if (Exit.terminal(status)) {
       if (!json) {
         shown.finish();
-        out()
-            .println(
-                id
-                    + " "
-                    + status
-                    + (job.hasNonNull("message") && "error".equals(status)
-                        ? ": " + job.path("message").asText()
-                        : ""));
+        out().println(id + " " + status);
         out().flush();
+        JobWatch.ending(status, () -> job.path("message").asText("")).ifPresent(err()::println);
+        err().flush();
       }
       result.complete(Exit.forStatus(status).code());
     }
