@@ -55,6 +55,7 @@ import io.comfyvn.compute.web.WebServer;
 import io.comfyvn.compute.web.boundary.ApiToken;
 import io.comfyvn.compute.web.boundary.BoundaryPolicy;
 import io.comfyvn.compute.workflow.DataAndWebInputs;
+import io.comfyvn.compute.workflow.InputSources;
 import io.comfyvn.compute.workflow.UrlPolicy;
 import java.io.IOException;
 import java.io.InputStream;
@@ -226,6 +227,9 @@ public final class App implements AutoCloseable {
             new EgressGuard(new JdkHttpTransport(Duration.ofSeconds(5)), egress, secrets::all),
             mapper);
     live.check(providers); // every provider's limits and timeouts, before anything is served
+    // where live workflow jobs' input files are read: by submits, and again by the reconciler when
+    // it rebuilds a create to resend under its idempotency key
+    InputSources inputs = new DataAndWebInputs(home.resolve("data"), UrlPolicy.PUBLIC_HTTPS);
     LiveTracker tracker =
         new LiveTracker(
             tasks,
@@ -234,7 +238,8 @@ public final class App implements AutoCloseable {
             new ArtifactStore(home, artifactsDir(config), mapper, options.clock(), version()),
             options.clock(),
             LiveTracker.Settings.of(config),
-            cluster);
+            cluster,
+            inputs);
     // Several instances share each provider's documented limits; tasks nobody holds are adopted.
     // (a joining instance keeps to the smallest share until every other one has counted it)
     cluster.onShare(share -> live.shareLimitsAmong(share.divisor()));
@@ -268,12 +273,7 @@ public final class App implements AutoCloseable {
             secrets,
             tasks,
             callLog,
-            new GpuService.Live(
-                live,
-                tracker,
-                webhookBase,
-                spendGuard,
-                new DataAndWebInputs(home.resolve("data"), UrlPolicy.PUBLIC_HTTPS)),
+            new GpuService.Live(live, tracker, webhookBase, spendGuard, inputs),
             sim::estimate,
             simTasks);
     Advisor advisor = new Advisor(catalog, analyzer, profiles, advisorSettings.localGpu());

@@ -55,7 +55,9 @@ public interface LiveClient {
 
   /**
    * Looks for the job a create of this task may have made, when that create's answer was never read
-   * (a crash between "sent" and "accepted", or an ambiguous failure). Never creates anything: a
+   * (a crash between "sent" and "accepted", or an ambiguous failure). Never creates a second job:
+   * the one resend allowed is the create itself under its idempotency key, to an API that answers
+   * it with the job the first one made ({@link Reconciliation.Query#workflow}, Comfy API v2). A
    * client answers {@link Reconciliation.Found} (follow that job), {@link Reconciliation.NotThere}
    * (the provider was asked in a way that would show it, and has none) or {@link
    * Reconciliation.CannotTell} (no way to ask; whether a webhook may still tell). The default is a

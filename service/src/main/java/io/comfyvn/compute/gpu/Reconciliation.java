@@ -2,8 +2,10 @@ package io.comfyvn.compute.gpu;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.gpu.LiveClient.Submitted;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.time.Instant;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * What a provider says about a create whose answer this service never read (the process died
@@ -40,15 +42,47 @@ public sealed interface Reconciliation
   record CannotTell(boolean mayLearnLater, String why) implements Reconciliation {}
 
   /**
+   * A task's workflow job as its create sent it, rebuilt from what the task keeps: for a provider
+   * whose API answers a byte-identical create under the same idempotency key with the job it made
+   * (Comfy API v2), this is how the create is resent.
+   */
+  sealed interface Workflow permits Workflow.Rebuilt, Workflow.NotRebuilt {
+    /**
+     * The same graph (its recorded hash) and the same input files (their recorded sha256).
+     *
+     * @param run the workflow job and its input files, as the submit had them
+     */
+    record Rebuilt(WorkflowRun run) implements Workflow {}
+
+    /**
+     * Not a workflow job, or it cannot be rebuilt exactly (an inline input that is not kept, a file
+     * that changed, a graph that would now be written otherwise).
+     *
+     * @param why a short reason, for the task's message
+     */
+    record NotRebuilt(String why) implements Workflow {}
+  }
+
+  /**
    * What a client is asked about.
    *
    * @param taskId our task id (what a client chose to send as its marker: a prompt id, a label, a
    *     client request id)
    * @param sentAt when the create was recorded as sent (the task's creation)
+   * @param now the reconciler's clock now (a replay window is measured against it)
    * @param job the job payload as the task keeps it
    * @param seed the job's seed
    * @param taken whether a provider job id already belongs to another task of this provider (a
    *     match that is taken is another task's job)
+   * @param workflow rebuilds the workflow job the create sent; it reads the input files again (a
+   *     URL is fetched again), so only a client that resends asks for it
    */
-  record Query(String taskId, Instant sentAt, ObjectNode job, long seed, Predicate<String> taken) {}
+  record Query(
+      String taskId,
+      Instant sentAt,
+      Instant now,
+      ObjectNode job,
+      long seed,
+      Predicate<String> taken,
+      Supplier<Workflow> workflow) {}
 }

@@ -17,6 +17,7 @@ import io.comfyvn.compute.tasks.Artifact;
 import io.comfyvn.compute.tasks.Submission;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.workflow.InputSources;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,12 +107,23 @@ public final class LiveTracker implements AutoCloseable {
       ArtifactStore artifacts,
       Clock clock,
       Settings settings) {
-    this(tasks, providers, clients, artifacts, clock, settings, TaskLeases.SOLE);
+    this(
+        tasks,
+        providers,
+        clients,
+        artifacts,
+        clock,
+        settings,
+        TaskLeases.SOLE,
+        InputSources.inlineOnly());
   }
 
   /**
    * A tracker on its own threads that follows only the tasks whose lease it holds (several
    * instances on one store: each live task is polled by exactly one of them).
+   *
+   * @param inputs where a workflow job's input files are read again when its create is rebuilt for
+   *     a keyed resend ({@link Reconciler#rebuild}): the sources submits read from
    */
   public LiveTracker(
       TaskRegistry tasks,
@@ -120,7 +132,8 @@ public final class LiveTracker implements AutoCloseable {
       ArtifactStore artifacts,
       Clock clock,
       Settings settings,
-      TaskLeases leases) {
+      TaskLeases leases,
+      InputSources inputs) {
     this(
         tasks,
         providers,
@@ -130,7 +143,8 @@ public final class LiveTracker implements AutoCloseable {
         settings,
         Scheduler.daemon("live-tracker-scheduler"),
         Executors.newFixedThreadPool(settings.workers(), daemon("live-tracker-poll")),
-        leases);
+        leases,
+        inputs);
   }
 
   /**
@@ -151,7 +165,8 @@ public final class LiveTracker implements AutoCloseable {
   }
 
   /**
-   * A tracker on the given scheduler and poll workers, following the tasks whose lease it holds.
+   * A tracker on the given scheduler and poll workers, following the tasks whose lease it holds
+   * (workflow inputs rebuilt for a resend only from the task itself: inline ones).
    */
   public LiveTracker(
       TaskRegistry tasks,
@@ -163,6 +178,34 @@ public final class LiveTracker implements AutoCloseable {
       Scheduler scheduler,
       Executor workers,
       TaskLeases leases) {
+    this(
+        tasks,
+        providers,
+        clients,
+        artifacts,
+        clock,
+        settings,
+        scheduler,
+        workers,
+        leases,
+        InputSources.inlineOnly());
+  }
+
+  /**
+   * A tracker on the given scheduler and poll workers, following the tasks whose lease it holds,
+   * reading workflow inputs again from {@code inputs} when a create is rebuilt.
+   */
+  public LiveTracker(
+      TaskRegistry tasks,
+      GpuProviders providers,
+      LiveClients clients,
+      ArtifactStore artifacts,
+      Clock clock,
+      Settings settings,
+      Scheduler scheduler,
+      Executor workers,
+      TaskLeases leases,
+      InputSources inputs) {
     this.leases = leases;
     this.tasks = tasks;
     this.providers = providers;
@@ -182,7 +225,8 @@ public final class LiveTracker implements AutoCloseable {
             new Reconciler.Settings(
                 settings.reconcileAfter(),
                 settings.reconcileAfterRestart(),
-                settings.reconcileSettle()));
+                settings.reconcileSettle()),
+            inputs);
   }
 
   /**

@@ -13,11 +13,19 @@ import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.workflow.InputFiles;
+import io.comfyvn.compute.workflow.InputSources;
+import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.WorkflowException;
+import io.comfyvn.compute.workflow.WorkflowJob;
+import io.comfyvn.compute.workflow.WorkflowJobs;
+import io.comfyvn.compute.workflow.WorkflowRun;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -40,7 +48,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code sent} (short: whoever sent it is gone, and only a webhook can still help), {@link
  * Settings#afterAmbiguous()} for an {@code ambiguous} one. One provider is reconciled one task at a
  * time in this process, so two tasks with the same input cannot both take one listed job. Nothing
- * here creates a job or resends a create.
+ * here creates a job; the one resend is a client's own, under the create's idempotency key, for an
+ * API that answers it with the job the first create made (Comfy API v2), with the workflow job
+ * {@link #rebuild rebuilt} byte for byte from what the task keeps.
  */
 final class Reconciler {
   /** The task details key of the last reconciliation: {@code {outcome, how}} (shown, not read). */
@@ -76,19 +86,26 @@ final class Reconciler {
   private final LiveClients clients;
   private final Clock clock;
   private final Settings settings;
+  private final InputSources inputs;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
+  /**
+   * @param inputs where a workflow job's input files are read again to rebuild its create (the ones
+   *     submits read from)
+   */
   Reconciler(
       TaskRegistry tasks,
       GpuProviders providers,
       LiveClients clients,
       Clock clock,
-      Settings settings) {
+      Settings settings,
+      InputSources inputs) {
     this.tasks = tasks;
     this.providers = providers;
     this.clients = clients;
     this.clock = clock;
     this.settings = settings;
+    this.inputs = inputs;
   }
 
   /** One look at a task whose provider job id is unknown. */
@@ -161,18 +178,64 @@ final class Reconciler {
         new Reconciliation.Query(
             task.id(),
             task.createdAt(),
+            clock.instant(),
             job,
             task.submission().seed(),
             id ->
                 tasks
                     .findByProviderJob(task.providerSlug(), id)
                     .filter(other -> !other.id().equals(task.id()))
-                    .isPresent());
+                    .isPresent(),
+            () -> rebuild(task));
     try {
       return client.reconcile(q);
     } catch (ProviderException e) {
       return new Reconciliation.CannotTell(true, "asking " + name + " failed: " + e.getMessage());
     }
+  }
+
+  /**
+   * The workflow job this task's create sent, rebuilt as {@code GpuService.submit} built it (the
+   * kept payload read with the task's seed, its input files read again), and accepted only when it
+   * is the same: the graph's hash and every input's sha256 equal those the submit recorded in the
+   * task's {@code workflow} details. Inline inputs over {@link SubmitJob#INLINE_KEPT} characters
+   * are not kept (megabytes of base64), so a job with one cannot be rebuilt.
+   */
+  Reconciliation.Workflow rebuild(Task task) {
+    JsonNode payload = task.details().path("payload");
+    JsonNode sent = task.details().path(LiveSubmits.WORKFLOW);
+    if (!payload.isObject() || !WorkflowJobs.isWorkflowJob((ObjectNode) payload)) {
+      return new Reconciliation.Workflow.NotRebuilt("not a workflow job");
+    }
+    if (!sent.path("hash").isTextual()) {
+      return new Reconciliation.Workflow.NotRebuilt("the task has no record of the graph it sent");
+    }
+    for (Map.Entry<String, JsonNode> in : payload.path("inputs").properties()) {
+      if (in.getValue().has("inline_chars")) {
+        return new Reconciliation.Workflow.NotRebuilt(
+            "input '" + in.getKey() + "' was sent inline and is not kept");
+      }
+    }
+    WorkflowRun run;
+    try {
+      WorkflowJob wj =
+          WorkflowJobs.read(
+                  (ObjectNode) payload.deepCopy(), task.submission().seed(), Limits.DEFAULT)
+              .orElseThrow();
+      run = new WorkflowRun(wj, InputFiles.resolve(wj, inputs, Limits.DEFAULT));
+    } catch (WorkflowException e) {
+      return new Reconciliation.Workflow.NotRebuilt(
+          "the kept workflow job cannot be read again: " + e.getMessage());
+    }
+    if (!run.job().graph().sha256().equals(sent.path("hash").asText())) {
+      return new Reconciliation.Workflow.NotRebuilt("the graph would not be the one sent");
+    }
+    Map<String, String> recorded = new TreeMap<>();
+    sent.path("inputs").properties().forEach(e -> recorded.put(e.getKey(), e.getValue().asText()));
+    if (!recorded.equals(new TreeMap<>(run.inputHashes()))) {
+      return new Reconciliation.Workflow.NotRebuilt("an input file is not the one sent");
+    }
+    return new Reconciliation.Workflow.Rebuilt(run);
   }
 
   private Step lost(Task task, String name, String why) {

@@ -8,9 +8,12 @@ import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.fakes.FakeClock;
+import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.LiveClients;
 import io.comfyvn.compute.gpu.http.EgressGuard;
+import io.comfyvn.compute.gpu.http.HttpTransport;
+import io.comfyvn.compute.gpu.http.JdkHttpTransport;
 import io.comfyvn.compute.limits.MemorySpendLedger;
 import io.comfyvn.compute.limits.SpendGuard;
 import io.comfyvn.compute.limits.SpendLimits;
@@ -77,24 +80,63 @@ final class JobsWorld implements AutoCloseable {
 
   /** A world on an existing store: the same service "restarted" with other settings. */
   JobsWorld(Path dir, boolean flag, boolean withSecrets, MemoryTaskStore store) {
-    this.store = store;
-    this.tasks = new TaskRegistry(store, clock);
-    home = new TestHome(dir);
-    home.config(
+    this(
+        dir,
+        store,
         "{\"features\":{\"enable_public_gpu_adapters\":"
             + flag
             + "},\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400},"
             + LIVE_PROVIDERS
-            + "}");
-    home.secrets(withSecrets ? SECRETS : "{}");
+            + "}",
+        withSecrets ? SECRETS : "{}",
+        null);
+  }
+
+  /**
+   * A world whose Comfy API v2 is the fake one, over real loopback HTTP (the scripted transport is
+   * not used): a restart is a second world on the same store and the same fakes. Creates are sent
+   * once (no retry), so a lost answer stays lost until the reconciler looks.
+   */
+  static JobsWorld onFakeComfyCloud(Path dir, MemoryTaskStore store, FakeProviders fakes) {
+    String config =
+        "{\"features\":{\"enable_public_gpu_adapters\":true},"
+            + "\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400},"
+            + "\"egress\":"
+            + fakes.cliConfig().get("egress")
+            + ",\"providers_gpu\":{\"comfy_cloud\":{\"mode\":\"live\",\"base_url\":\""
+            + fakes.baseUrl()
+            + "/comfycloud\",\"hardware\":\"RTX PRO 6000\",\"resilience\":{\"retry\":{\"max_attempts\":1}}}}}";
+    String secrets =
+        "{\"comfy_cloud\":{\"api_key\":\"" + fakes.credentials().comfyCloudApiKey() + "\"}}";
+    return new JobsWorld(dir, store, config, secrets, new JdkHttpTransport(Duration.ofSeconds(5)));
+  }
+
+  /**
+   * @param sendOver the transport under the egress door; null: the scripted one
+   */
+  private JobsWorld(
+      Path dir,
+      MemoryTaskStore store,
+      String configJson,
+      String secretsJson,
+      HttpTransport sendOver) {
+    this.store = store;
+    this.tasks = new TaskRegistry(store, clock);
+    home = new TestHome(dir);
+    home.config(configJson);
+    home.secrets(secretsJson);
     config = new ConfigLoader(Json.mapper()).load(dir);
     secrets = new SecretStore(dir, Json.mapper());
     clients =
         new LiveClients(
             config,
             secrets,
-            // the real egress door, with the made-up test origins allowed
-            new EgressGuard(transport, LiveContexts.testPolicy(), secrets::all),
+            sendOver == null
+                // the real egress door, with the made-up test origins allowed
+                ? new EgressGuard(transport, LiveContexts.testPolicy(), secrets::all)
+                // the real door and policy, as App builds them
+                : new EgressGuard(
+                    sendOver, providers.egressPolicy(config.section("egress")), secrets::all),
             Json.mapper());
     tracker =
         new LiveTracker(

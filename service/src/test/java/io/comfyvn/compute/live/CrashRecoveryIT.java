@@ -38,18 +38,28 @@ import org.junit.jupiter.api.io.TempDir;
  * finds tasks whose create reached the provider but whose answer was never read. After a restart,
  * per provider: every accepted answer's task exists (0 lost), no create was sent again and no task
  * has more than one job upstream (0 duplicated), and every task ended (0 stuck; {@code lost} is an
- * end). Where the provider's API allows it (Replicate's list, ComfyUI's history, Modal's lookup)
- * the interrupted creates are found again and finish {@code done}.
+ * end). Where the provider's API allows it (Replicate's list, ComfyUI's history, Modal's lookup,
+ * RunPod's webhook, Comfy API v2's keyed resend) the interrupted creates are found again and finish
+ * {@code done}.
  */
 class CrashRecoveryIT {
   private static final List<String> PROVIDERS =
       List.of("runpod", "replicate", "huggingface", "modal", "comfyui", "comfy_cloud");
 
   /**
-   * Providers whose API finds an interrupted create again: by a list or lookup, or (RunPod) by the
-   * webhook registered with the create, which reaches the service restarted on its port.
+   * Providers whose API finds an interrupted create again: by a list or lookup, (RunPod) by the
+   * webhook registered with the create, which reaches the service restarted on its port, or (Comfy
+   * API v2) by the create rebuilt and resent under its idempotency key, which the API answers with
+   * the job it made.
    */
-  private static final Set<String> FINDABLE = Set.of("replicate", "modal", "comfyui", "runpod");
+  private static final Set<String> FINDABLE =
+      Set.of("replicate", "modal", "comfyui", "runpod", "comfy_cloud");
+
+  /**
+   * Providers whose interrupted creates are resent under their idempotency key after the restart:
+   * their create requests grow, so "nothing created again" is counted in jobs upstream.
+   */
+  private static final Set<String> RESENT_UNDER_KEY = Set.of("comfy_cloud");
 
   private static final int PER_PROVIDER = 4;
   private static final int SLOW = 2;
@@ -121,7 +131,7 @@ class CrashRecoveryIT {
       Thread.sleep(300); // answers of fast creates on their way are written
       service.kill9();
       Map<String, Integer> createsAtKill = new HashMap<>();
-      PROVIDERS.forEach(p -> createsAtKill.put(p, fakes.stats().creates(p)));
+      PROVIDERS.forEach(p -> createsAtKill.put(p, made(fakes, p)));
 
       Map<String, Set<String>> answered = new HashMap<>();
       for (Map.Entry<String, List<CompletableFuture<Server.Reply>>> e : replies.entrySet()) {
@@ -163,7 +173,7 @@ class CrashRecoveryIT {
         Map<String, Integer> byStatus = new LinkedHashMap<>();
         mine.forEach(t -> byStatus.merge(t.path("status").asText(), 1, Integer::sum));
         int interrupted = mine.size() - answered.get(p).size();
-        int creates = fakes.stats().creates(p);
+        int creates = made(fakes, p);
         summary
             .append(p)
             .append(": tasks ")
@@ -209,6 +219,16 @@ class CrashRecoveryIT {
       pool.shutdownNow();
       fakes.close();
     }
+  }
+
+  /**
+   * What a provider's fake created: its create requests, or for an API that replays a keyed create
+   * (whose resends are requests too) the jobs it made.
+   */
+  private static int made(FakeProviders fakes, String provider) {
+    return RESENT_UNDER_KEY.contains(provider)
+        ? fakes.comfyCloudJobs()
+        : fakes.stats().creates(provider);
   }
 
   /** Requests of the submit's create that reached a provider's fake. */

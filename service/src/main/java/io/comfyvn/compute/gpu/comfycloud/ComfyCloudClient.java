@@ -20,6 +20,7 @@ import io.comfyvn.compute.workflow.InputRef;
 import io.comfyvn.compute.workflow.WorkflowRun;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -90,9 +91,42 @@ final class ComfyCloudClient implements LiveClient {
                     ProviderAnswers.invalidJob(
                         PROVIDER,
                         "Comfy API v2 runs workflows: send job.workflow (an API-format graph)"));
+    Create c = create(job.taskId(), run);
+    if (c.refused()) {
+      throw c.refusal(run, ctx);
+    }
+    return submitted(c);
+  }
+
+  /**
+   * A create as sent and answered. A refusal (402, 422) is the caller's to read: a submit throws
+   * it, a reconcile reads it as "no job under this key".
+   */
+  private record Create(HttpCall call, HttpReply reply) {
+    boolean refused() {
+      return reply.status() == 402 || reply.status() == 422;
+    }
+
+    /** The API answered with the job an earlier create under the same key made. */
+    boolean replayed() {
+      return reply.header("idempotency-replayed").map("true"::equalsIgnoreCase).orElse(false);
+    }
+
+    ProviderException refusal(WorkflowRun run, LiveContext ctx) {
+      return ErrorEnvelope.refused(PROVIDER, call, reply, run, ctx.http(), ctx.mapper());
+    }
+  }
+
+  /**
+   * Uploads the inputs and sends {@code POST /api/v2/jobs}, both under keys derived from the task:
+   * the same task and workflow job always give the same requests, byte for byte (the graph is the
+   * canonical one, each upload's key answers with the asset the first upload made), which is what
+   * lets {@link #reconcile} resend a create after a restart.
+   */
+  private Create create(String taskId, WorkflowRun run) {
     ObjectNode graph = run.job().graph().json();
     for (InputFile f : run.inputs()) {
-      String assetId = upload(job.taskId(), f);
+      String assetId = upload(taskId, f);
       for (InputRef ref : run.job().inputRefs()) {
         if (ref.name().equals(f.name())) {
           ObjectNode asset = ctx.mapper().createObjectNode().put("__type", "core/ASSET");
@@ -104,21 +138,20 @@ final class ComfyCloudClient implements LiveClient {
     ObjectNode body = ctx.mapper().createObjectNode();
     body.set("workflow", graph);
     Map<String, String> headers = new LinkedHashMap<>(auth);
-    headers.put(ProviderHttp.IDEMPOTENCY_KEY, idempotencyKey(job.taskId()));
+    headers.put(ProviderHttp.IDEMPOTENCY_KEY, idempotencyKey(taskId));
     HttpCall call = HttpCall.postJson(uri("/api/v2/jobs"), headers, body.toString());
-    HttpReply reply;
     try {
-      reply = ctx.http().call(Op.CREATE, call, s -> s == 402 || s == 422);
+      return new Create(call, ctx.http().call(Op.CREATE, call, s -> s == 402 || s == 422));
     } catch (ProviderException e) {
       throw queueFull(e);
     }
-    if (reply.status() == 402 || reply.status() == 422) {
-      throw ErrorEnvelope.refused(PROVIDER, call, reply, run, ctx.http(), ctx.mapper());
-    }
-    ObjectNode answer = answers.object(Op.CREATE, call, reply);
-    String id = answers.requiredText(Op.CREATE, call.describe(), answer, "id");
+  }
+
+  private Submitted submitted(Create c) {
+    ObjectNode answer = answers.object(Op.CREATE, c.call(), c.reply());
+    String id = answers.requiredText(Op.CREATE, c.call().describe(), answer, "id");
     JobState state = state(answer);
-    if (reply.header("idempotency-replayed").map("true"::equalsIgnoreCase).orElse(false)) {
+    if (c.replayed()) {
       List<String> logs = new ArrayList<>(state.logs());
       logs.add("Comfy API v2 replayed job " + id + " for this task (not created twice)");
       state = withLogs(state, logs);
@@ -127,19 +160,66 @@ final class ComfyCloudClient implements LiveClient {
   }
 
   /**
+   * How long after a create its key may be resent: Comfy API v2 keeps a key's answer for 24 h, and
+   * a resend must arrive well inside that, or it could make a second job.
+   */
+  static final Duration RESEND_WITHIN = Duration.ofHours(23);
+
+  /**
    * Comfy API v2 has no job list and sends no webhooks; a job is found only by the id its create
-   * answer gave, or by resending that create under the same {@code Idempotency-Key} (the API
-   * replays the recorded answer for 24 h). That resend needs the create's exact body (the graph
-   * with its uploaded assets), which a task does not keep across a restart, so such a task cannot
-   * be found again. (Within one process an ambiguous create is already resent under its key by the
-   * transport.)
+   * answer gave, or by resending that create under the same {@code Idempotency-Key}: the API
+   * answers a byte-identical create under a key it has seen with the job it made (replayed, nothing
+   * created), refuses another body under it ({@code idempotency_key_reuse}), and runs a create it
+   * has not seen. So the create is rebuilt from what the task keeps ({@link
+   * Reconciliation.Query#workflow}) and resent: replayed is the job; a first arrival is the one job
+   * the task asked for (the first create never reached the API); a refusal means no job exists
+   * under the key. A create that cannot be rebuilt exactly, or whose key may have expired, is not
+   * resent: nothing else can find its job, so it cannot tell.
    */
   @Override
   public Reconciliation reconcile(Reconciliation.Query query) {
-    return new Reconciliation.CannotTell(
-        false,
-        "Comfy API v2 has no job list or webhook, and the create's body is not kept for a keyed"
-            + " resend");
+    if (query.now().isAfter(query.sentAt().plus(RESEND_WITHIN))) {
+      return new Reconciliation.CannotTell(
+          false,
+          "Comfy API v2 has no job list or webhook, and the create is too old to resend under its"
+              + " key (kept 24 h): a resend could make a second job");
+    }
+    Reconciliation.Workflow workflow = query.workflow().get(); // reads the inputs again: once
+    if (workflow instanceof Reconciliation.Workflow.NotRebuilt not) {
+      return new Reconciliation.CannotTell(
+          false,
+          "Comfy API v2 has no job list or webhook, and the create cannot be rebuilt for a keyed"
+              + " resend: "
+              + not.why());
+    }
+    Reconciliation.Workflow.Rebuilt rebuilt = (Reconciliation.Workflow.Rebuilt) workflow;
+    Create c = create(query.taskId(), rebuilt.run());
+    if (c.refused()) {
+      ProviderException refusal = c.refusal(rebuilt.run(), ctx);
+      if ("idempotency_key_reuse".equals(refusal.code())) {
+        // a job exists under this key, made from other bytes than the rebuilt ones: its id is
+        // not given, and nothing else finds it
+        return new Reconciliation.CannotTell(
+            false,
+            "Comfy API v2 holds a create under this task's key whose body differs from the"
+                + " rebuilt one");
+      }
+      return new Reconciliation.NotThere(
+          "the create resent under this task's Idempotency-Key was refused, so no job exists"
+              + " under it ("
+              + refusal.getMessage()
+              + ")");
+    }
+    Submitted job = submitted(c);
+    return new Reconciliation.Found(
+        job,
+        c.replayed()
+            ? "Comfy API v2 answered the create resent under this task's Idempotency-Key with job "
+                + job.providerJobId()
+                + ", made by the first create (nothing created again)"
+            : "the create resent under this task's Idempotency-Key made job "
+                + job.providerJobId()
+                + ": the first create had not reached Comfy API v2 (one job for the task)");
   }
 
   /** Our key for a task's create: stable across resends of that create, unique per task. */

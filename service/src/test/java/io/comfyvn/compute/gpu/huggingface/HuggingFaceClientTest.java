@@ -554,9 +554,13 @@ class HuggingFaceClientTest {
       return new Reconciliation.Query(
           taskId,
           java.time.Instant.EPOCH,
+          java.time.Instant.EPOCH,
           (ObjectNode) LiveContexts.MAPPER.readTree(job),
           1,
-          id -> false);
+          id -> false,
+          () -> {
+            throw new AssertionError("Hugging Face never resends a create");
+          });
     } catch (java.io.IOException e) {
       throw new IllegalArgumentException(e);
     }

@@ -85,7 +85,15 @@ class ModalClientTest {
 
   private static Reconciliation.Query query(String taskId) {
     return new Reconciliation.Query(
-        taskId, java.time.Instant.EPOCH, LiveContexts.MAPPER.createObjectNode(), 1, id -> false);
+        taskId,
+        java.time.Instant.EPOCH,
+        java.time.Instant.EPOCH,
+        LiveContexts.MAPPER.createObjectNode(),
+        1,
+        id -> false,
+        () -> {
+          throw new AssertionError("Modal looks its call up, it never resends a create");
+        });
   }
 
   @Test

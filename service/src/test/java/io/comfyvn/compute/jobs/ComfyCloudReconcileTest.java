@@ -1,0 +1,214 @@
+package io.comfyvn.compute.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
+import io.comfyvn.compute.fakes.FakeClock;
+import io.comfyvn.compute.fakes.FakeCredentials;
+import io.comfyvn.compute.fakes.FakeProviders;
+import io.comfyvn.compute.fakes.FakeSettings;
+import io.comfyvn.compute.fakes.Fault;
+import io.comfyvn.compute.gpu.ModeDecision.Requested;
+import io.comfyvn.compute.gpu.http.ProviderException;
+import io.comfyvn.compute.status.SubmitState;
+import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.tasks.Task;
+import io.comfyvn.compute.tasks.TaskRegistry;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A Comfy API v2 create whose answer was never read, then a restart: the reconciler rebuilds the
+ * create from what the task keeps and resends it under the task's {@code Idempotency-Key}; the fake
+ * (which answers a byte-identical keyed create with the job it made, as the API does) shows exactly
+ * one job upstream. Two worlds on one task store are the process before and after the crash; the
+ * fake providers run on loopback on their own manual clock.
+ */
+class ComfyCloudReconcileTest {
+  private static final String CC = FakeProviders.COMFY_CLOUD;
+  @TempDir Path dir;
+  private FakeProviders fakes;
+
+  @BeforeEach
+  void startFakes() {
+    fakes =
+        new FakeProviders(
+                new FakeClock(Instant.parse("2026-12-01T12:00:00Z")),
+                FakeSettings.defaults(),
+                FakeCredentials.forTests())
+            .start(0);
+  }
+
+  @AfterEach
+  void stopFakes() {
+    fakes.close();
+  }
+
+  /** An img2img workflow job with its input inline (small: the task keeps it). */
+  private static GpuRequest img2img(int side) throws Exception {
+    ObjectNode job = JsonNodeFactory.instance.objectNode();
+    try (InputStream in =
+        ComfyCloudReconcileTest.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
+      job.set("workflow", Json.mapper().readTree(in));
+    }
+    job.putObject("inputs").put("castle_sketch.png", "data:image/png;base64," + png(side));
+    return new GpuRequest(
+        CC, job, JsonNodeFactory.instance.objectNode(), null, Requested.AUTO, null);
+  }
+
+  /** A PNG whose pixels differ, so a large side is also a large file. */
+  private static String png(int side) throws Exception {
+    BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < side; x++) {
+      for (int y = 0; y < side; y++) {
+        img.setRGB(x, y, (int) ((x * 2654435761L ^ y * 40503L) & 0xFFFFFF));
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return Base64.getEncoder().encodeToString(out.toByteArray());
+  }
+
+  /**
+   * The process before the crash: the create reaches the fake (which makes the job) and its answer
+   * is never read. A task left {@code sent} is the row a crash before the answer leaves; {@code
+   * ambiguous} is the one a lost answer leaves.
+   */
+  private String createThenCrash(MemoryTaskStore store, GpuRequest request, SubmitState left) {
+    try (JobsWorld before = JobsWorld.onFakeComfyCloud(dir, store, fakes)) {
+      fakes.inject(Fault.dropAfterHandling(CC, "create", 1));
+      assertThatThrownBy(() -> before.gpu.submit(request))
+          .isInstanceOf(ProviderException.class)
+          .hasFieldOrPropertyWithValue("sent", ProviderException.Sent.AMBIGUOUS);
+      Task task = before.tasks.list(10).get(0);
+      assertThat(task.submission().state()).isEqualTo(SubmitState.AMBIGUOUS);
+      if (left == SubmitState.SENT) {
+        before.tasks.update(
+            task.id(), t -> t.withSubmission(t.submission().withState(SubmitState.SENT)));
+      }
+      return task.id();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = SubmitState.class,
+      names = {"SENT", "AMBIGUOUS"})
+  void theCreateResentUnderItsKeyAfterARestartIsTheJobAlreadyMadeAndOnlyOneExists(SubmitState left)
+      throws Exception {
+    MemoryTaskStore store = new MemoryTaskStore();
+    String id = createThenCrash(store, img2img(16), left);
+    assertThat(fakes.comfyCloudJobs()).isEqualTo(1);
+
+    try (JobsWorld after = JobsWorld.onFakeComfyCloud(dir, store, fakes)) {
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      assertThat(t.submission().state()).isEqualTo(SubmitState.ACCEPTED);
+      assertThat(t.providerJobId()).startsWith("job_");
+      assertThat(t.status()).isIn(TaskStatus.QUEUED, TaskStatus.RUNNING);
+      assertThat(t.details().path("reconcile").path("outcome").asText()).isEqualTo("found");
+      assertThat(t.details().path("reconcile").path("how").asText())
+          .contains("made by the first create", t.providerJobId());
+      // two creates reached the API, byte for byte the same under one key: one job, and the
+      // input was not stored twice either
+      assertThat(fakes.stats().count(CC, "create")).isEqualTo(2);
+      assertThat(fakes.comfyCloudJobs()).isEqualTo(1);
+      assertThat(fakes.stats().count(CC, "upload")).isEqualTo(2);
+      // from here on it is an ordinary poll of that job
+      after.advance(Duration.ofMillis(500));
+      assertThat(fakes.stats().count(CC, "get")).isPositive();
+      assertThat(fakes.stats().count(CC, "create")).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aCreateThatNeverArrivedIsMadeByTheResentOneOnce() throws Exception {
+    MemoryTaskStore store = new MemoryTaskStore();
+    String id;
+    try (JobsWorld before = JobsWorld.onFakeComfyCloud(dir, store, fakes)) {
+      // refused before the handler runs: nothing is made, the answer says nothing
+      fakes.inject(new Fault(CC, "create", Fault.Kind.DROP, 1, 0, null, null));
+      assertThatThrownBy(() -> before.gpu.submit(img2img(16)))
+          .isInstanceOf(ProviderException.class);
+      id = before.tasks.list(10).get(0).id();
+    }
+    assertThat(fakes.comfyCloudJobs()).isZero();
+    try (JobsWorld after = JobsWorld.onFakeComfyCloud(dir, store, fakes)) {
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      assertThat(t.submission().state()).isEqualTo(SubmitState.ACCEPTED);
+      assertThat(t.details().path("reconcile").path("how").asText())
+          .contains("had not reached Comfy API v2");
+      assertThat(fakes.comfyCloudJobs()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aLargeInlineInputIsNotKeptSoTheCreateIsNotResentAndTheTaskIsLost() throws Exception {
+    MemoryTaskStore store = new MemoryTaskStore();
+    GpuRequest big = img2img(64);
+    assertThat(big.job().path("inputs").path("castle_sketch.png").asText().length())
+        .isGreaterThan(SubmitJob.INLINE_KEPT);
+    String id = createThenCrash(store, big, SubmitState.SENT);
+    try (JobsWorld after = JobsWorld.onFakeComfyCloud(dir, store, fakes)) {
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      assertThat(t.status()).isEqualTo(TaskStatus.LOST);
+      assertThat(t.message()).contains("'castle_sketch.png' was sent inline and is not kept");
+      assertThat(fakes.stats().count(CC, "create")).isEqualTo(1);
+      assertThat(fakes.comfyCloudJobs()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aGraphTheServiceWouldNowWriteOtherwiseIsNotResentAndTheTaskIsLost() throws Exception {
+    MemoryTaskStore store = new MemoryTaskStore();
+    String id = createThenCrash(store, img2img(16), SubmitState.SENT);
+    try (JobsWorld after = JobsWorld.onFakeComfyCloud(dir, store, fakes)) {
+      // as after an upgrade that canonicalises graphs otherwise: the recorded hash is not the
+      // rebuilt graph's, so its bytes would not be the ones sent
+      ObjectNode patch = TaskRegistry.newDetails();
+      patch.putObject(LiveSubmits.WORKFLOW).put("hash", "0".repeat(64));
+      after.tasks.update(id, t -> t.withDetails(patch));
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      assertThat(t.status()).isEqualTo(TaskStatus.LOST);
+      assertThat(t.message()).contains("the graph would not be the one sent");
+      assertThat(fakes.stats().count(CC, "create")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aCreateOlderThanItsKeysReplayWindowIsNotResentAndTheTaskIsLost() throws Exception {
+    MemoryTaskStore store = new MemoryTaskStore();
+    String id = createThenCrash(store, img2img(16), SubmitState.SENT);
+    try (JobsWorld after = JobsWorld.onFakeComfyCloud(dir, store, fakes)) {
+      after.clock.advance(Duration.ofHours(23).plusMinutes(1)); // the service was down a day
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      assertThat(t.status()).isEqualTo(TaskStatus.LOST);
+      assertThat(t.message()).contains("too old to resend under its key");
+      assertThat(fakes.stats().count(CC, "create")).isEqualTo(1);
+    }
+  }
+}
