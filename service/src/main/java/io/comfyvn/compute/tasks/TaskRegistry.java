@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
 public final class TaskRegistry {
   private static final Logger log = LoggerFactory.getLogger(TaskRegistry.class);
 
-  /** How many recently written tasks are kept in memory for reads. */
+  /**
+   * How many recently written tasks are remembered for reads (unfinished ones whole, see below).
+   */
   static final int CACHE_SIZE = 10_000;
 
   /** How often a change is recomputed when other writers keep winning, before giving up. */
@@ -39,7 +41,21 @@ public final class TaskRegistry {
   private final TaskStore store;
   private final Clock clock;
   private final List<Consumer<TaskEvent>> listeners = new CopyOnWriteArrayList<>();
-  private final Map<String, Task> recent;
+  private final Map<String, Cached> recent;
+
+  /**
+   * A cache entry: an unfinished task, or only the version of a finished one. A finished task never
+   * changes, reads cheaply from the store and is rarely read again, so its copy is not kept: ten
+   * thousand kept copies outlived every young collection and made those collections copy them (the
+   * p99 of a dry-run flood). Its version is kept so an older, unfinished copy read late can never
+   * take its place.
+   */
+  private record Cached(Task task, long version) {
+    static Cached of(Task t) {
+      return new Cached(t.status().terminal() ? null : t, t.version());
+    }
+  }
+
   private final Object[] stripes = new Object[64];
 
   /** The newest version relayed per task, so each change reaches each listener once. */
@@ -60,9 +76,9 @@ public final class TaskRegistry {
   }
 
   /**
-   * @param cacheReads keep recently written tasks in memory and answer {@link #get} from there;
-   *     only when this process is the store's only writer (the embedded SQLite file), since another
-   *     writer's changes would not be seen
+   * @param cacheReads keep recently written unfinished tasks in memory and answer {@link #get} from
+   *     there; only when this process is the store's only writer (the embedded SQLite file), since
+   *     another writer's changes would not be seen
    */
   public TaskRegistry(TaskStore store, Clock clock, boolean cacheReads) {
     this.store = store;
@@ -74,7 +90,7 @@ public final class TaskRegistry {
                   private static final long serialVersionUID = 1L;
 
                   @Override
-                  protected boolean removeEldestEntry(Map.Entry<String, Task> eldest) {
+                  protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
                     return size() > CACHE_SIZE;
                   }
                 })
@@ -211,9 +227,9 @@ public final class TaskRegistry {
 
   public Optional<Task> get(String id) {
     if (recent != null) {
-      Task t = recent.get(id);
-      if (t != null) {
-        return Optional.of(t);
+      Cached c = recent.get(id);
+      if (c != null && c.task() != null) {
+        return Optional.of(c.task());
       }
     }
     Optional<Task> t = store.get(id);
@@ -231,7 +247,7 @@ public final class TaskRegistry {
   private void remember(Task t) {
     if (recent != null) {
       // never replace a newer copy with an older one (two writers' answers may arrive out of order)
-      recent.merge(t.id(), t, (old, nu) -> nu.version() >= old.version() ? nu : old);
+      recent.merge(t.id(), Cached.of(t), (old, nu) -> nu.version() >= old.version() ? nu : old);
     }
   }
 

@@ -39,6 +39,36 @@ class TaskRegistryTest {
   }
 
   @Test
+  void theReadCacheKeepsUnfinishedTasksOnlyAndNeverAnOlderCopyOverAFinishedOne() {
+    try (Database db = Database.sqlite(dir)) {
+      TaskRegistry r = new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock, true);
+      r.register(draft("running", submission(Mode.LIVE, SubmitState.ACCEPTED, null)));
+      r.register(
+          new TaskRegistry.Draft(
+              "finished",
+              "public.gpu.submit",
+              TaskStatus.DONE,
+              1,
+              "done",
+              submission(Mode.DRY_RUN, SubmitState.ACCEPTED, null),
+              TaskRegistry.newDetails()));
+      // rows removed behind the registry's back show what it answers from memory
+      db.jdbi().useHandle(h -> h.execute("DELETE FROM tasks"));
+      assertThat(r.get("running")).isPresent();
+      assertThat(r.get("finished")).isEmpty();
+
+      // a task that finishes leaves the cache: its copy is not kept, reads go to the store
+      TaskRegistry other = registry(db);
+      other.register(draft("ends", submission(Mode.LIVE, SubmitState.ACCEPTED, null)));
+      assertThat(r.get("ends")).map(Task::status).contains(TaskStatus.QUEUED);
+      r.update("ends", TaskStatus.DONE, 1, "done", null);
+      assertThat(r.get("ends")).map(Task::status).contains(TaskStatus.DONE);
+      db.jdbi().useHandle(h -> h.execute("DELETE FROM tasks WHERE id = 'ends'"));
+      assertThat(r.get("ends")).isEmpty();
+    }
+  }
+
+  @Test
   void registerIsIdempotentByIdAndAnnouncesOnce() {
     try (Database db = Database.sqlite(dir)) {
       TaskRegistry r = registry(db);
