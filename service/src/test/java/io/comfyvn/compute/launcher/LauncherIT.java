@@ -52,22 +52,38 @@ class LauncherIT {
     Path fakeBin = Files.createDirectories(root.resolve("fakebin"));
     Path variant = root.resolve("variant.jar");
     reordered(JAR, variant);
-    // Like maven-jar-plugin: the jar is rewritten in place (same file, truncated); a rebuild
-    // writes a jar whose entries all moved, as a real change of sources does.
+    // Like Maven: a module's jar is rewritten in place (same file, truncated), and only when it is
+    // missing or the module's classes or resources changed; an up-to-date module's jar, or one
+    // whose pom alone changed, is left as it was. A rebuild writes a service jar whose entries all
+    // moved, as a real change of sources does. Each build's arguments go on a line of builds.txt.
+    String serviceJar = "service/target/comfyvn-compute.jar";
+    String fakesJar = "fakes/target/comfyvn-fakes.jar";
     Files.writeString(
         fakeBin.resolve("mvn"),
         "#!/usr/bin/env bash\n"
-            + "echo build >> '"
+            + "echo \"build $*\" >> '"
             + builds
             + "'\nmkdir -p service/target fakes/target\n"
-            + "if [ -f service/target/comfyvn-compute.jar ]; then src='"
+            + "changed() { [ ! -f \"$1\" ] || [ -n \"$(find \"${@:2}\" -newer \"$1\" -print -quit)\" ]; }\n"
+            + "if changed "
+            + serviceJar
+            + " service/src/main config/defaults; then\n"
+            + "  if [ -f "
+            + serviceJar
+            + " ]; then src='"
             + variant
             + "'; else src='"
             + JAR
-            + "'; fi\ncat \"$src\" > service/target/comfyvn-compute.jar\n"
-            + "cat '"
+            + "'; fi\n  cat \"$src\" > "
+            + serviceJar
+            + "\nfi\n"
+            + "if changed "
+            + fakesJar
+            + " fakes/src/main; then cat '"
             + FAKES_JAR
-            + "' > fakes/target/comfyvn-fakes.jar\n");
+            + "' > "
+            + fakesJar
+            + "; fi\n");
     Files.setPosixFilePermissions(
         fakeBin.resolve("mvn"), PosixFilePermissions.fromString("rwx------"));
     Files.setPosixFilePermissions(
@@ -132,6 +148,47 @@ class LauncherIT {
 
   private long buildCount() throws Exception {
     return Files.exists(builds) ? Files.readAllLines(builds).size() : 0;
+  }
+
+  /** The arguments of the last build, as the stand-in {@code mvn} recorded them. */
+  private String lastBuild() throws Exception {
+    List<String> lines = Files.readAllLines(builds);
+    return lines.get(lines.size() - 1);
+  }
+
+  private static long buildingLines(String output) {
+    return output.lines().filter(l -> l.startsWith("building ")).count();
+  }
+
+  @Test
+  void eachJarIsJudgedByItsOwnModulesSourcesSoAnEditBuildsOnce() throws Exception {
+    run("--version");
+    assertThat(buildCount()).isEqualTo(1);
+    assertThat(lastBuild()).contains("-pl service,fakes ");
+
+    // Only a service source changes: Maven rewrites the service jar and leaves the fakes jar as
+    // it was, older than that source. The next two starts build once, the service only.
+    Files.writeString(root.resolve("service/src/main/java/A.java"), "class A { int x; }");
+    String edited = run("--version") + run("--version") + run("--version");
+    assertThat(buildingLines(edited)).as(edited).isEqualTo(1);
+    assertThat(edited).contains("building " + root.resolve("service/target/comfyvn-compute.jar"));
+    assertThat(buildCount()).isEqualTo(2);
+    assertThat(lastBuild()).contains("-pl service ").doesNotContain("fakes");
+
+    // A fakes source rebuilds the fakes (once), not the service.
+    Files.writeString(root.resolve("fakes/src/main/java/F.java"), "class F { int x; }");
+    String fakesEdited = run("--version") + run("fake-providers", "--help") + run("--version");
+    assertThat(buildingLines(fakesEdited)).as(fakesEdited).isEqualTo(1);
+    assertThat(buildCount()).isEqualTo(3);
+    assertThat(lastBuild()).contains("-pl fakes ").doesNotContain("service");
+
+    // The root pom is a source of both; Maven rewrites neither jar for a pom alone, and the
+    // launcher still builds once, not on every start.
+    Files.writeString(root.resolve("pom.xml"), "<project></project>");
+    String pomEdited = run("--version") + run("--version");
+    assertThat(buildingLines(pomEdited)).as(pomEdited).isEqualTo(1);
+    assertThat(buildCount()).isEqualTo(4);
+    assertThat(lastBuild()).contains("-pl service,fakes ");
   }
 
   @Test
