@@ -323,7 +323,14 @@ public final class LiveTracker implements AutoCloseable {
       ObjectNode m = patch.putObject("metrics");
       state.metrics().forEach((k, v) -> m.put(k, v.doubleValue()));
     }
-    if (state.steps() != null) {
+    if (state.status() == TaskStatus.DONE) {
+      // a finished run's last report ("6 of 9": ComfyUI's socket is read between polls, and a
+      // done answer carries no place) would outlive it: a done task reads complete instead
+      ObjectNode complete = completeDetail(state.steps(), task.details().path(PROGRESS_DETAIL));
+      if (complete != null) {
+        patch.set(PROGRESS_DETAIL, complete);
+      }
+    } else if (state.steps() != null) {
       patch.set(PROGRESS_DETAIL, progressDetail(state.steps()));
     }
     if (state.failure() != null) {
@@ -374,6 +381,26 @@ public final class LiveTracker implements AutoCloseable {
    * page. A detail, not a column: it decides nothing, and {@code progress} keeps the fraction.
    */
   public static final String PROGRESS_DETAIL = "progress_detail";
+
+  /**
+   * The place of a run that ended done: every node done, the last sampler at its last step, no node
+   * running; null when no place was ever reported (nothing to correct).
+   *
+   * @param now the place the done answer gave, or null
+   * @param last the place stored before, or a missing node
+   */
+  static ObjectNode completeDetail(LiveClient.Progress now, JsonNode last) {
+    int total = now != null ? now.nodesTotal() : last.path("nodes_total").asInt(0);
+    if (total <= 0) {
+      return null;
+    }
+    ObjectNode o = TaskRegistry.newDetails().put("nodes_done", total).put("nodes_total", total);
+    int steps = now != null && now.steps() != null ? now.steps() : last.path("steps").asInt(0);
+    if (steps > 0) {
+      o.put("step", steps).put("steps", steps);
+    }
+    return o;
+  }
 
   private static ObjectNode progressDetail(LiveClient.Progress p) {
     ObjectNode o =

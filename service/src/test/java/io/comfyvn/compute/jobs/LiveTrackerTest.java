@@ -2,8 +2,10 @@ package io.comfyvn.compute.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.comfyvn.compute.gpu.LiveClient.JobState;
 import io.comfyvn.compute.gpu.LiveClient.Output;
+import io.comfyvn.compute.gpu.LiveClient.Progress;
 import io.comfyvn.compute.status.Mode;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
@@ -294,6 +296,53 @@ class LiveTrackerTest {
           .extracting(e -> e.task().status())
           .containsExactly(TaskStatus.CANCELED);
       assertThat(t.version()).isEqualTo(1);
+    }
+  }
+
+  private static JobState running(Progress p) {
+    return new JobState(
+        TaskStatus.RUNNING, "running", p.fraction(), null, null, null, null, p, null);
+  }
+
+  private static JsonNode place(JobsWorld w, String id) {
+    return w.tasks.get(id).orElseThrow().details().path(LiveTracker.PROGRESS_DETAIL);
+  }
+
+  @Test
+  void aRunThatEndsDoneReadsCompleteNotItsLastReportedPlace() {
+    try (JobsWorld w = new JobsWorld(dir, true, true)) {
+      live(w, "t1", "rp-1", TaskStatus.RUNNING);
+      // ComfyUI's socket last said node 6 of 9, sampler step 12 of 20; the done answer says none
+      w.tracker.apply("t1", null, running(new Progress(6, 9, 12, 20, "7", "KSampler")));
+      assertThat(place(w, "t1").path("nodes_done").asInt()).isEqualTo(6);
+      w.tracker.apply(
+          "t1", null, new JobState(TaskStatus.DONE, "success", null, null, null, null, null));
+
+      Task t = w.tasks.get("t1").orElseThrow();
+      assertThat(t.status()).isEqualTo(TaskStatus.DONE);
+      assertThat(t.progress()).isEqualTo(1.0);
+      assertThat(place(w, "t1").toString())
+          .isEqualTo("{\"nodes_done\":9,\"nodes_total\":9,\"step\":20,\"steps\":20}");
+    }
+  }
+
+  @Test
+  void aRunThatFailsKeepsWhereItStoppedAndOneNeverPlacedGetsNoPlace() {
+    try (JobsWorld w = new JobsWorld(dir, true, true)) {
+      live(w, "failed", "rp-1", TaskStatus.RUNNING);
+      w.tracker.apply("failed", null, running(new Progress(6, 9, null, null, "8", "VAEDecode")));
+      w.tracker.apply(
+          "failed",
+          null,
+          new JobState(TaskStatus.ERROR, "error", null, null, null, "out of memory", null));
+      assertThat(place(w, "failed").path("nodes_done").asInt()).isEqualTo(6);
+      assertThat(place(w, "failed").path("node_id").asText()).isEqualTo("8");
+
+      live(w, "plain", "rp-2", TaskStatus.RUNNING);
+      w.tracker.apply(
+          "plain", null, new JobState(TaskStatus.DONE, "COMPLETED", null, null, null, null, null));
+      assertThat(w.tasks.get("plain").orElseThrow().status()).isEqualTo(TaskStatus.DONE);
+      assertThat(place(w, "plain").isMissingNode()).isTrue();
     }
   }
 }

@@ -81,6 +81,10 @@ class ComfyUiWorkflowLiveIT {
 
       JsonNode done = h.await(task, LiveHarness.status("done"));
       assertThat(done.get("artifacts")).as(done.toString()).hasSize(1);
+      // done reads complete, never the socket's last place before the end
+      assertThat(done.at("/progress_detail/nodes_done").asInt()).as(done.toString()).isEqualTo(9);
+      assertThat(done.at("/progress_detail/nodes_total").asInt()).isEqualTo(9);
+      assertThat(done.path("progress_detail").has("node_id")).isFalse();
       Path file = dir.resolve(done.at("/artifacts/0/path").asText());
       assertThat(ImageIO.read(file.toFile()).getWidth()).isEqualTo(1024);
       WorkflowJob expected = expected(req);
