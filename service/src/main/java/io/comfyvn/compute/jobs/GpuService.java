@@ -240,7 +240,8 @@ public final class GpuService {
             ignored,
             req.idempotencyKey(),
             estimator.estimate(call.slug(), req.job()),
-            run);
+            run,
+            workflow.orElse(null));
     Optional<Task> earlier = Idempotency.replayable(tasks, j);
     if (earlier.isPresent()) {
       log(

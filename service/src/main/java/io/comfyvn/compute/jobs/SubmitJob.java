@@ -6,9 +6,12 @@ import io.comfyvn.compute.status.Mode;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.tasks.Submission;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.workflow.InlineInput;
+import io.comfyvn.compute.workflow.WorkflowJob;
 import io.comfyvn.compute.workflow.WorkflowRun;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -24,6 +27,7 @@ import java.util.UUID;
  * @param idempotencyKey the caller's key, or null
  * @param estimate the job's cost and time estimate
  * @param workflow a live workflow job with its input files read, or null
+ * @param workflowJob the validated workflow job in any mode, or null when the job is not one
  */
 record SubmitJob(
     Modes.Call call,
@@ -34,9 +38,13 @@ record SubmitJob(
     List<String> ignored,
     String idempotencyKey,
     Estimate estimate,
-    WorkflowRun workflow) {
+    WorkflowRun workflow,
+    WorkflowJob workflowJob) {
 
-  /** Input values longer than this (inline files, not paths or URLs) are not kept in details. */
+  /**
+   * Input values longer than this (inline files, not paths or URLs) are not kept in details; a
+   * shorter one is kept as given, so the payload still reads as the job it was.
+   */
   static final int INLINE_KEPT = 2048;
 
   String slug() {
@@ -61,13 +69,19 @@ record SubmitJob(
 
   /**
    * The display data every submit task starts with: the payload, the honoured config, logs. A
-   * workflow job's inline input files (megabytes of base64) are not kept in it: the task, its
-   * answers and {@code /jobs/ws} carry their size instead; a path or URL is kept as given.
+   * workflow job's inline input files over {@link #INLINE_KEPT} characters (up to 8 MiB each as
+   * base64) are not kept in it: each is {@code {name, sha256, bytes, media_type, inline_chars}}
+   * instead ({@link InlineInput}), so the task, its answers and every {@code /jobs/ws} update stay
+   * small, and the sha256 matches the provenance sidecars'; {@code inline_chars} says the file was
+   * not kept. Another long value is only {@code {inline_chars}}; a path, a URL or a short value is
+   * kept as given.
    */
   ObjectNode details() {
     ObjectNode d = TaskRegistry.newDetails();
     ObjectNode payload = job.deepCopy();
     if (payload.path("inputs").isObject()) {
+      Map<String, InlineInput> inline =
+          workflowJob == null ? Map.of() : InlineInput.of(workflowJob);
       ObjectNode inputs = (ObjectNode) payload.get("inputs");
       inputs
           .properties()
@@ -75,9 +89,18 @@ record SubmitJob(
               e -> {
                 String text =
                     e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString();
-                if (text.length() > INLINE_KEPT) {
-                  e.setValue(TaskRegistry.newDetails().put("inline_chars", text.length()));
+                if (text.length() <= INLINE_KEPT) {
+                  return;
                 }
+                ObjectNode kept = TaskRegistry.newDetails();
+                InlineInput f = inline.get(e.getKey());
+                if (f != null) {
+                  kept.put("name", f.name()).put("sha256", f.sha256()).put("bytes", f.bytes());
+                  if (f.mediaType() != null) {
+                    kept.put("media_type", f.mediaType());
+                  }
+                }
+                e.setValue(kept.put("inline_chars", text.length()));
               });
     }
     d.set("payload", payload);

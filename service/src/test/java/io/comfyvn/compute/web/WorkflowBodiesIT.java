@@ -8,6 +8,7 @@ import io.comfyvn.compute.Json;
 import io.comfyvn.compute.support.Server;
 import io.comfyvn.compute.support.Server.Reply;
 import io.comfyvn.compute.support.TestHome;
+import io.comfyvn.compute.support.WorkflowFixture;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -56,13 +57,19 @@ class WorkflowBodiesIT {
         Reply r = s.post(route, body);
         assertThat(r.status()).as(route + ": " + r.body()).isEqualTo(200);
         if (route.endsWith("/submit")) {
-          // the task keeps the input's size, not its megabytes of base64
+          // the task keeps the input's name, hash, size and type, not its megabytes of base64
           String task = r.json().get("task_id").asText();
           Reply t = s.get("/jobs/status/" + task);
           assertThat(t.body().length()).isLessThan(100_000);
-          assertThat(
-                  t.json().at("/job/meta/payload/inputs/castle_sketch.png/inline_chars").asLong())
-              .isGreaterThan(9_000_000);
+          assertThat(t.json().at("/job/meta/payload/inputs/castle_sketch.png"))
+              .isEqualTo(
+                  JsonNodeFactory.instance
+                      .objectNode()
+                      .put("name", "castle_sketch.png")
+                      .put("sha256", WorkflowFixture.sha256(png(7 * 1024 * 1024)))
+                      .put("bytes", 7 * 1024 * 1024)
+                      .put("media_type", "image/png")
+                      .put("inline_chars", 9786712));
         }
       }
     }
