@@ -15,8 +15,10 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -284,6 +286,26 @@ public final class JdbiTaskStore implements TaskStore {
   @Override
   public Optional<Task> get(String id) {
     return read(h -> byId(h, id));
+  }
+
+  /** Ids read per statement by {@link #getAll} (a bounded number of placeholders). */
+  static final int GET_ALL_CHUNK = 200;
+
+  @Override
+  public List<Task> getAll(Collection<String> ids) {
+    List<String> distinct = List.copyOf(new LinkedHashSet<>(ids));
+    List<Task> out = new ArrayList<>(distinct.size());
+    for (int from = 0; from < distinct.size(); from += GET_ALL_CHUNK) {
+      List<String> chunk = distinct.subList(from, Math.min(distinct.size(), from + GET_ALL_CHUNK));
+      out.addAll(
+          read(
+              h ->
+                  h.createQuery("SELECT " + COLUMNS + " FROM tasks WHERE id IN (<ids>)")
+                      .bindList("ids", chunk)
+                      .map(this::row)
+                      .list()));
+    }
+    return out;
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -285,26 +286,48 @@ public final class TaskRegistry {
   }
 
   /**
-   * Announces a change another instance wrote to this store (told by {@code cluster/ChangeFeed}):
-   * the task is read as stored now and announced as {@link TaskEvent#relayed() relayed}, unless
-   * this or a newer version was relayed already (several notices may find the same newest row).
+   * A change another instance wrote, as its notice told it ({@code cluster/ChangeFeed}).
    *
    * @param type the writer's event type ({@code job.created} or {@code job.update})
    */
+  public record Notice(String type, String taskId) {}
+
+  /** {@link #relayAll} for one notice. */
   public void relay(String type, String taskId) {
-    Optional<Task> read = fresh(taskId);
-    if (read.isEmpty()) {
+    relayAll(List.of(new Notice(type, taskId)));
+  }
+
+  /**
+   * Announces changes another instance wrote to this store: the tasks are read as stored now (one
+   * read for the lot, not one per notice) and announced as {@link TaskEvent#relayed() relayed}, in
+   * the notices' order, each unless this or a newer version was relayed already (several notices
+   * may find the same newest row).
+   */
+  public void relayAll(List<Notice> notices) {
+    if (notices.isEmpty()) {
       return;
     }
-    Task t = read.get();
-    Long before = relayed.get(taskId);
-    if (before != null && before >= t.version()) {
-      return;
+    Map<String, Task> read = new HashMap<>();
+    for (Task t : store.getAll(notices.stream().map(Notice::taskId).toList())) {
+      remember(t);
+      read.put(t.id(), t);
     }
-    relayed.put(taskId, t.version());
-    // a created notice that finds later versions still announces the creation, with the newest view
-    String announced = "job.created".equals(type) && before == null ? "job.created" : "job.update";
-    announce(new TaskEvent(announced, TaskView.of(t), true));
+    for (Notice n : notices) {
+      Task t = read.get(n.taskId());
+      if (t == null) {
+        continue;
+      }
+      Long before = relayed.get(t.id());
+      if (before != null && before >= t.version()) {
+        continue;
+      }
+      relayed.put(t.id(), t.version());
+      // a created notice that finds later versions still announces the creation, with the newest
+      // view
+      String announced =
+          "job.created".equals(n.type()) && before == null ? "job.created" : "job.update";
+      announce(new TaskEvent(announced, TaskView.of(t), true));
+    }
   }
 
   /**

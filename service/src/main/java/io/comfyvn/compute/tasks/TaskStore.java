@@ -1,5 +1,6 @@
 package io.comfyvn.compute.tasks;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -24,6 +25,14 @@ public interface TaskStore {
   boolean update(Task next, long expectedVersion);
 
   Optional<Task> get(String id);
+
+  /**
+   * The tasks with these ids that exist, in no particular order: one read for many (the change
+   * feed's relay reads every task another instance changed).
+   */
+  default List<Task> getAll(Collection<String> ids) {
+    return ids.stream().map(this::get).flatMap(Optional::stream).toList();
+  }
 
   /** Every task submitted under an idempotency key, newest first. */
   List<Task> attempts(String idempotencyKey);

@@ -62,4 +62,49 @@ class TaskRelayTest {
       assertThat(seen.get(0).task().status()).isEqualTo(TaskStatus.RUNNING);
     }
   }
+
+  @Test
+  void noticesThatArriveTogetherAreReadAtOnceAndAnnouncedInTheirOrder() {
+    try (Database db = Database.sqlite(dir)) {
+      TaskRegistry writer = new TaskRegistry(new JdbiTaskStore(db, Json.mapper()), clock);
+      List<List<String>> reads = new CopyOnWriteArrayList<>();
+      TaskStore real = new JdbiTaskStore(db, Json.mapper());
+      // the real store, with each getAll and get it is asked for written down
+      TaskStore counting =
+          (TaskStore)
+              java.lang.reflect.Proxy.newProxyInstance(
+                  TaskStore.class.getClassLoader(),
+                  new Class<?>[] {TaskStore.class},
+                  (proxy, method, args) -> {
+                    if (method.getName().equals("getAll") || method.getName().equals("get")) {
+                      reads.add(List.of(method.getName(), String.valueOf(args[0])));
+                    }
+                    try {
+                      return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                      throw e.getCause();
+                    }
+                  });
+      TaskRegistry reader = new TaskRegistry(counting, clock);
+      List<TaskEvent> seen = new CopyOnWriteArrayList<>();
+      reader.subscribe(seen::add);
+      for (String id : List.of("a", "b")) {
+        writer.register(
+            new TaskRegistry.Draft(
+                id, "provider.bootstrap", TaskStatus.QUEUED, 0, "q", null, null));
+      }
+      writer.update("a", TaskStatus.DONE, 1, "done", null);
+      reader.relayAll(
+          List.of(
+              new TaskRegistry.Notice("job.created", "b"),
+              new TaskRegistry.Notice("job.created", "a"),
+              new TaskRegistry.Notice("job.update", "a"),
+              new TaskRegistry.Notice("job.update", "missing")));
+      assertThat(reads).hasSize(1).allMatch(r -> r.get(0).equals("getAll"));
+      // b first, as its notice came first; a's two notices found one (the newest) version
+      assertThat(seen)
+          .extracting(e -> e.type() + " " + e.task().id() + " " + e.task().status())
+          .containsExactly("job.created b QUEUED", "job.created a DONE");
+    }
+  }
 }

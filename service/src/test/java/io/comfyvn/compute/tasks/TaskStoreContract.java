@@ -92,6 +92,26 @@ abstract class TaskStoreContract {
   }
 
   @Test
+  void getAllReadsManyTasksAtOnceSkippingUnknownAndRepeatedIds() {
+    List<String> ids = new java.util.ArrayList<>();
+    // more than one statement's worth, so the chunks meet
+    for (int i = 0; i < JdbiTaskStore.GET_ALL_CHUNK + 7; i++) {
+      Task t = task("m" + i, TaskStatus.DONE, null, T0.plusSeconds(i));
+      store.insertIfAbsent(t);
+      ids.add(t.id());
+    }
+    List<String> asked = new java.util.ArrayList<>(ids);
+    asked.add("nope");
+    asked.add("m3");
+    List<Task> got = store.getAll(asked);
+    assertThat(got).extracting(Task::id).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(got.stream().filter(t -> t.id().equals("m3")).findFirst().orElseThrow())
+        .usingRecursiveComparison()
+        .isEqualTo(store.get("m3").orElseThrow());
+    assertThat(store.getAll(List.of())).isEmpty();
+  }
+
+  @Test
   void aSecondInsertOfTheSameIdReturnsTheStoredTask() {
     Task first = task("t1", TaskStatus.QUEUED, null, T0);
     store.insertIfAbsent(first);
