@@ -99,25 +99,6 @@ public final class LiveTracker implements AutoCloseable {
     }
   }
 
-  /** A tracker on its own threads: one scheduler thread and {@code settings.workers()} pollers. */
-  public LiveTracker(
-      TaskRegistry tasks,
-      GpuProviders providers,
-      LiveClients clients,
-      ArtifactStore artifacts,
-      Clock clock,
-      Settings settings) {
-    this(
-        tasks,
-        providers,
-        clients,
-        artifacts,
-        clock,
-        settings,
-        TaskLeases.SOLE,
-        InputSources.inlineOnly());
-  }
-
   /**
    * A tracker on its own threads that follows only the tasks whose lease it holds (several
    * instances on one store: each live task is polled by exactly one of them).
@@ -161,24 +142,6 @@ public final class LiveTracker implements AutoCloseable {
       Scheduler scheduler,
       Executor workers) {
     this(
-        tasks, providers, clients, artifacts, clock, settings, scheduler, workers, TaskLeases.SOLE);
-  }
-
-  /**
-   * A tracker on the given scheduler and poll workers, following the tasks whose lease it holds
-   * (workflow inputs rebuilt for a resend only from the task itself: inline ones).
-   */
-  public LiveTracker(
-      TaskRegistry tasks,
-      GpuProviders providers,
-      LiveClients clients,
-      ArtifactStore artifacts,
-      Clock clock,
-      Settings settings,
-      Scheduler scheduler,
-      Executor workers,
-      TaskLeases leases) {
-    this(
         tasks,
         providers,
         clients,
@@ -187,7 +150,7 @@ public final class LiveTracker implements AutoCloseable {
         settings,
         scheduler,
         workers,
-        leases,
+        TaskLeases.SOLE,
         InputSources.inlineOnly());
   }
 

@@ -10,6 +10,7 @@ import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.tasks.Submission;
 import io.comfyvn.compute.tasks.TaskRegistry;
+import io.comfyvn.compute.workflow.InputSources;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -90,7 +91,8 @@ class LiveTrackerLeasesTest {
               LiveTracker.Settings.of(w.config),
               scheduler,
               Runnable::run,
-              leases);
+              leases,
+              InputSources.inlineOnly());
       live(w, "held-elsewhere", "rp-1");
       live(w, "mine", "rp-2");
       leases.others.add("held-elsewhere");
@@ -124,7 +126,8 @@ class LiveTrackerLeasesTest {
               LiveTracker.Settings.of(w.config),
               scheduler,
               Runnable::run,
-              leases);
+              leases,
+              InputSources.inlineOnly());
       live(w, "t1", "rp-9");
       tracker.follow("t1");
       w.transport.json(200, "{\"id\":\"rp-9\",\"status\":\"FAILED\",\"error\":\"boom\"}");
