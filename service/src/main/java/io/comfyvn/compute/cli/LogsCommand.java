@@ -9,7 +9,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Print a task's log: a bootstrap run's log file, else the job's log lines.",
-      "Exit 0, or 4 for an unknown id or a task without a log."
+      "Exit 0 (nothing printed for a task without a log), or 4 for an unknown id."
     })
 final class LogsCommand extends ClientCommand {
   @Parameters(index = "0", paramLabel = "ID", description = "The task id.")

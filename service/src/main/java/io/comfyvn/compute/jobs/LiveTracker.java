@@ -277,10 +277,13 @@ public final class LiveTracker implements AutoCloseable {
     if (providerJobId != null && s.providerJobId() == null) {
       s = s.accepted(providerJobId);
     }
-    if (!state.logs().isEmpty()) {
-      ArrayNode logs = patch.putArray("logs");
-      task.details().path("logs").forEach(l -> logs.add(l.asText()));
-      state.logs().stream().filter(l -> !contains(logs, l)).forEach(logs::add);
+    // the task's log: the lines kept so far, the provider's new ones, then the service's own
+    ArrayNode logs = TaskRegistry.newDetails().arrayNode();
+    task.details().path("logs").forEach(l -> logs.add(l.asText()));
+    int kept = logs.size();
+    state.logs().stream().filter(l -> !contains(logs, l)).forEach(logs::add);
+    if (providerJobId != null && task.submission().providerJobId() == null) {
+      addLine(logs, "Submitted to " + providerName(task) + " as job " + providerJobId);
     }
     if (!state.metrics().isEmpty()) {
       ObjectNode m = patch.putObject("metrics");
@@ -335,7 +338,49 @@ public final class LiveTracker implements AutoCloseable {
                 state.error() != null ? state.error() : state.providerStatus(),
                 s.providerJobId())
             : message(state);
+    boolean changed = !text.equals(task.message()) || status != task.status();
+    if (changed && status != TaskStatus.DONE) {
+      addLine(logs, text);
+    }
+    JsonNode place = patch.path(PROGRESS_DETAIL);
+    if (status == TaskStatus.RUNNING && place.path("nodes_total").asInt(0) > 0) {
+      addLine(
+          logs,
+          "Progress: node "
+              + place.path("nodes_done").asInt()
+              + " of "
+              + place.path("nodes_total").asInt());
+    }
+    if (status == TaskStatus.DONE) {
+      List<Artifact> outs = stored == null ? List.of() : stored;
+      addLine(
+          logs,
+          "Outputs: "
+              + outs.size()
+              + " stored"
+              + (outs.isEmpty()
+                  ? ""
+                  : " (" + String.join(", ", outs.stream().map(Artifact::name).toList()) + ")"));
+      addLine(logs, "Done");
+    }
+    if (logs.size() > kept || !task.details().path("logs").isArray()) {
+      patch.set("logs", logs);
+    }
     return next.withSubmission(s).withState(status, progress, text).withDetails(patch);
+  }
+
+  /** A line of the service's own, once: a repeated poll answer adds nothing. */
+  private static void addLine(ArrayNode logs, String line) {
+    if (logs.isEmpty() || !logs.get(logs.size() - 1).asText().equals(line)) {
+      logs.add(line);
+    }
+  }
+
+  private String providerName(Task task) {
+    return providers
+        .find(task.providerSlug())
+        .map(p -> p.descriptor().name())
+        .orElse(task.providerSlug());
   }
 
   /**

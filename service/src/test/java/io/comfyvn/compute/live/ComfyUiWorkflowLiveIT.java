@@ -94,6 +94,23 @@ class ComfyUiWorkflowLiveIT {
       assertThat(prov.at("/inputs/castle_sketch.png/sha256").asText()).isEqualTo(sha256(png));
       assertThat(prov.get("seed").asLong()).isEqualTo(42);
       assertThat(prov.get("provider_job_id").asText()).isEqualTo(promptId);
+
+      // the finished task's log, as the page's task detail reads it: submit, progress, outputs,
+      // done (ComfyUI reports no log lines of its own: these are the service's)
+      Reply log = h.server.get("/jobs/logs/" + task);
+      assertThat(log.status()).as(log.body()).isEqualTo(200);
+      assertThat(log.body().lines().toList())
+          .as(log.body())
+          .startsWith("Submitted to Self-hosted ComfyUI as job " + promptId)
+          .anyMatch(l -> l.startsWith("Progress: node "))
+          .endsWith("Outputs: 1 stored (" + done.at("/artifacts/0/name").asText() + ")", "Done");
+      assertThat(log.body())
+          .doesNotContain(h.fakes.credentials().comfyCloudApiKey())
+          .doesNotContain(h.fakes.credentials().runpodApiKey());
+      Reply unknown = h.server.get("/jobs/logs/" + task + "x");
+      assertThat(unknown.status()).isEqualTo(404);
+      assertThat(unknown.json().get("ok").asBoolean(true)).isFalse();
+      assertThat(unknown.json().get("code").asText()).isEqualTo("unknown_job");
     }
   }
 
