@@ -279,6 +279,12 @@ class AdvisorSimIT {
     assertThat(bySimIdAlone.path("task_id").asText()).isEqualTo(task);
     assertThat(poll.path("status").asText()).isIn("done", "error", "canceled");
     assertThat(poll.path("logs").size()).isGreaterThan(1);
+    // the finished sim task's log reads as its log lines on /jobs/logs, as the page shows it
+    Server.Reply log = app.request("GET", "/jobs/logs/" + task, null);
+    assertThat(log.status()).as(log.body()).isEqualTo(200);
+    java.util.List<String> lines = new java.util.ArrayList<>();
+    poll.path("logs").forEach(l -> lines.add(l.asText()));
+    assertThat(log.body().lines().toList()).isEqualTo(lines);
     JsonNode jobs = get("/jobs/all").body().path("jobs");
     JsonNode listed = null;
     for (JsonNode j : jobs) {
