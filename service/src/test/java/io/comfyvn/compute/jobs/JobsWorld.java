@@ -112,6 +112,26 @@ final class JobsWorld implements AutoCloseable {
   }
 
   /**
+   * A world whose Replicate is the fake one (its fake model, which runs a fake cog-comfyui for a
+   * {@code workflow_json} input), over real loopback HTTP, as {@link #onFakeComfyCloud}: creates
+   * are sent once, so a lost answer stays lost until the reconciler looks.
+   */
+  static JobsWorld onFakeReplicate(Path dir, MemoryTaskStore store, FakeProviders fakes) {
+    String config =
+        "{\"features\":{\"enable_public_gpu_adapters\":true},"
+            + "\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400},"
+            + "\"egress\":"
+            + fakes.cliConfig().get("egress")
+            + ",\"providers_gpu\":{\"replicate\":{\"mode\":\"live\",\"base_url\":\""
+            + fakes.baseUrl()
+            + "/replicate/v1\",\"model\":\"comfyvn/fake-sdxl\","
+            + "\"resilience\":{\"retry\":{\"max_attempts\":1}}}}}";
+    String secrets =
+        "{\"replicate\":{\"api_token\":\"" + fakes.credentials().replicateToken() + "\"}}";
+    return new JobsWorld(dir, store, config, secrets, new JdkHttpTransport(Duration.ofSeconds(5)));
+  }
+
+  /**
    * @param sendOver the transport under the egress door; null: the scripted one
    */
   private JobsWorld(

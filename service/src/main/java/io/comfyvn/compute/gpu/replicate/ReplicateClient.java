@@ -14,6 +14,7 @@ import io.comfyvn.compute.gpu.http.ProviderException.Sent;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.workflow.WorkflowJobs;
 import io.comfyvn.compute.workflow.WorkflowRun;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -160,14 +161,30 @@ final class ReplicateClient implements LiveClient {
    * the following page's URL), each with the {@code input} it was created with. A prediction
    * created since our create was recorded (less {@link #LIST_SKEW} for clocks), with exactly our
    * input and not another task's, is ours; the oldest such one when several match (two tasks with
-   * one input take them in turn). Once the list is older than the create and none matched,
-   * Replicate has no prediction for it. Inputs are deleted an hour after a prediction ends, so an
-   * older create cannot be matched any more.
+   * one input take them in turn). A workflow job's input is the cog-comfyui input its create sent,
+   * rebuilt from what the task keeps ({@link #sentWorkflow}), not the job as given; one that cannot
+   * be rebuilt cannot be told apart and is not matched. Once the list is older than the create and
+   * none matched, Replicate has no prediction for it. Inputs are deleted an hour after a prediction
+   * ends, so an older create cannot be matched any more.
    */
   @Override
   public Reconciliation reconcile(Reconciliation.Query q) {
-    JsonNode ours = input(q.job());
     String base = base(ctx.settings());
+    java.util.function.Predicate<JsonNode> ours;
+    if (WorkflowJobs.isWorkflowJob(q.job())) {
+      Reconciliation.Workflow w = q.workflow().get(); // reads the inputs again: once
+      if (w instanceof Reconciliation.Workflow.NotRebuilt not) {
+        // nothing to match its cog-comfyui input by; the webhook may still name it
+        return new Reconciliation.CannotTell(
+            true,
+            "the workflow job's create cannot be rebuilt to match it in Replicate's list: "
+                + not.why());
+      }
+      ours = sentWorkflow(((Reconciliation.Workflow.Rebuilt) w).run(), base);
+    } else {
+      JsonNode input = input(q.job());
+      ours = p -> input.equals(NUMBERS_BY_VALUE, p);
+    }
     Instant since = q.sentAt().minus(LIST_SKEW);
     URI page = URI.create(base + "/predictions");
     JsonNode match = null;
@@ -185,8 +202,8 @@ final class ReplicateClient implements LiveClient {
         String id = p.path("id").asText("");
         if (!id.isEmpty()
             && !q.taken().test(id)
-            && ours.equals(NUMBERS_BY_VALUE, p.path("input"))
-            && (matchCreated == null || (created != null && created.isBefore(matchCreated)))) {
+            && (matchCreated == null || (created != null && created.isBefore(matchCreated)))
+            && ours.test(p.path("input"))) {
           match = p;
           matchCreated = created;
         }
@@ -212,6 +229,61 @@ final class ReplicateClient implements LiveClient {
     return new Reconciliation.Found(
         new Submitted(id, state(Op.READ, "list", match)),
         "matched prediction " + id + " by its input in Replicate's list");
+  }
+
+  /**
+   * Whether a prediction's input is the cog-comfyui input {@link #workflowInput} sent for this
+   * workflow job: the same {@code workflow_json} text (the canonical graph, its seeds in it),
+   * {@code randomise_seeds: false}, and the same input zip (the same files give the same bytes):
+   * the data URL itself, or for an uploaded zip a file of this account whose sha256 is the zip's.
+   * The output settings are not compared (they are the config's, which may have changed since).
+   */
+  private java.util.function.Predicate<JsonNode> sentWorkflow(WorkflowRun run, String base) {
+    String graph = run.job().graph().text();
+    byte[] zip = run.inputs().isEmpty() ? null : CogComfyui.zip(run.inputs());
+    String dataUrl =
+        zip != null && zip.length <= CogComfyui.MAX_DATA_URL_FILE ? CogComfyui.dataUrl(zip) : null;
+    String zipSha = zip == null || dataUrl != null ? null : sha256(zip);
+    return input -> {
+      if (!graph.equals(raw(input, "workflow_json"))
+          || !input.path("randomise_seeds").isBoolean()
+          || input.path("randomise_seeds").asBoolean()) {
+        return false;
+      }
+      String file = raw(input, "input_file");
+      if (zip == null) {
+        return file == null;
+      }
+      if (dataUrl != null) {
+        return dataUrl.equals(file);
+      }
+      return file != null && zipSha.equals(uploadedSha256(base, file));
+    };
+  }
+
+  /** A text field as it is, byte for byte; null when absent or not text. */
+  private static String raw(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    return v != null && v.isTextual() ? v.asText() : null;
+  }
+
+  /** The sha256 Replicate gives for a file of ours ({@code GET /files/{id}}), or null. */
+  private String uploadedSha256(String base, String url) {
+    if (!url.startsWith(base + "/files/")) {
+      return null; // not a file this client uploaded
+    }
+    HttpCall call = HttpCall.get(URI.create(url), auth());
+    ObjectNode file = answers.object(Op.READ, call, ctx.http().call(Op.READ, call));
+    return ProviderAnswers.text(file.path("checksums"), "sha256");
+  }
+
+  private static String sha256(byte[] data) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
   }
 
   /** Pages of the list read at most (100 predictions each). */

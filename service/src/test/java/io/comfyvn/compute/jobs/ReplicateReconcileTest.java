@@ -1,0 +1,206 @@
+package io.comfyvn.compute.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.comfyvn.compute.Json;
+import io.comfyvn.compute.fakes.FakeClock;
+import io.comfyvn.compute.fakes.FakeCredentials;
+import io.comfyvn.compute.fakes.FakeProviders;
+import io.comfyvn.compute.fakes.FakeSettings;
+import io.comfyvn.compute.fakes.Fault;
+import io.comfyvn.compute.gpu.ModeDecision.Requested;
+import io.comfyvn.compute.gpu.http.ProviderException;
+import io.comfyvn.compute.status.SubmitState;
+import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.tasks.Task;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Replicate workflow job (cog-comfyui) whose create answer was never read, then a restart: the
+ * reconciler finds its prediction in Replicate's list by the input the client sent ({@code
+ * workflow_json}, {@code input_file}, ...), not by the job as the user gave it, and a prediction of
+ * the same job with another seed is never taken for it. Two worlds on one task store are the
+ * process before and after the crash; the fake providers run on loopback on their own manual clock.
+ */
+class ReplicateReconcileTest {
+  private static final String R = FakeProviders.REPLICATE;
+  @TempDir Path dir;
+  private FakeProviders fakes;
+
+  @BeforeEach
+  void startFakes() {
+    fakes =
+        new FakeProviders(
+                new FakeClock(Instant.parse("2026-12-01T12:00:00Z")),
+                FakeSettings.defaults(),
+                FakeCredentials.forTests())
+            .start(0);
+  }
+
+  @AfterEach
+  void stopFakes() {
+    fakes.close();
+  }
+
+  /** An img2img workflow job with its input inline (small: the task keeps it). */
+  private static GpuRequest img2img(int seed) throws Exception {
+    return img2img(seed, 16);
+  }
+
+  private static GpuRequest img2img(int seed, int side) throws Exception {
+    ObjectNode job = JsonNodeFactory.instance.objectNode();
+    try (InputStream in =
+        ReplicateReconcileTest.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
+      job.set("workflow", Json.mapper().readTree(in));
+    }
+    job.putObject("inputs").put("castle_sketch.png", "data:image/png;base64," + png(side));
+    return new GpuRequest(
+        R, job, JsonNodeFactory.instance.objectNode(), IntNode.valueOf(seed), Requested.AUTO, null);
+  }
+
+  private static String png(int side) throws Exception {
+    BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < side; x++) {
+      for (int y = 0; y < side; y++) {
+        img.setRGB(x, y, (int) ((x * 2654435761L ^ y * 40503L) & 0xFFFFFF));
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return Base64.getEncoder().encodeToString(out.toByteArray());
+  }
+
+  /**
+   * A create that reaches the fake (which makes the prediction) and whose answer is never read; the
+   * task is left {@code sent}, the row a crash before the answer leaves.
+   */
+  private String createThenCrash(MemoryTaskStore store, GpuRequest request) {
+    try (JobsWorld before = JobsWorld.onFakeReplicate(dir, store, fakes)) {
+      fakes.inject(Fault.dropAfterHandling(R, "create", 1));
+      assertThatThrownBy(() -> before.gpu.submit(request))
+          .isInstanceOf(ProviderException.class)
+          .hasFieldOrPropertyWithValue("sent", ProviderException.Sent.AMBIGUOUS);
+      Task task = before.tasks.list(10).get(0);
+      before.tasks.update(
+          task.id(), t -> t.withSubmission(t.submission().withState(SubmitState.SENT)));
+      return task.id();
+    }
+  }
+
+  /** A prediction as the fake's API shows it. */
+  private JsonNode prediction(String id) throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(fakes.baseUrl() + "/replicate/v1/predictions/" + id))
+                    .header("Authorization", "Bearer " + fakes.credentials().replicateToken())
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return Json.mapper().readTree(r.body());
+  }
+
+  private static String sha256(String s) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void aWorkflowJobsPredictionIsFoundByTheInputSentAndNotByAnotherSeeds() throws Exception {
+    // the same job with another seed, created first (so older, as a match taken by its time
+    // alone would pick it) by a process whose tasks this store does not hold
+    createThenCrash(new MemoryTaskStore(), img2img(2));
+    MemoryTaskStore store = new MemoryTaskStore();
+    String id = createThenCrash(store, img2img(1));
+    assertThat(fakes.stats().creates(R)).isEqualTo(2);
+
+    try (JobsWorld after = JobsWorld.onFakeReplicate(dir, store, fakes)) {
+      after.clock.advance(Duration.ofSeconds(11)); // past the settle time: "not there" is believed
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      assertThat(t.details().path("reconcile").toString())
+          .as(t.message() + " " + t.details().path("reconcile"))
+          .contains("\"outcome\":\"found\"");
+      assertThat(t.submission().state()).isEqualTo(SubmitState.ACCEPTED);
+      assertThat(t.providerJobId()).isNotBlank();
+      // the prediction whose workflow_json carries seed 1, not the other one
+      JsonNode input = prediction(t.providerJobId()).path("input");
+      assertThat(sha256(input.path("workflow_json").asText()))
+          .isEqualTo(t.details().path(LiveSubmits.WORKFLOW).path("hash").asText());
+      assertThat(fakes.stats().creates(R)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void onlyAnotherSeedsPredictionInTheListIsNotOursAndTheTaskEndsNotCreated() throws Exception {
+    createThenCrash(new MemoryTaskStore(), img2img(2));
+    MemoryTaskStore store = new MemoryTaskStore();
+    String id;
+    try (JobsWorld before = JobsWorld.onFakeReplicate(dir, store, fakes)) {
+      // refused before the handler runs: nothing is made
+      fakes.inject(new Fault(R, "create", Fault.Kind.DROP, 1, 0, null, null));
+      assertThatThrownBy(() -> before.gpu.submit(img2img(1))).isInstanceOf(ProviderException.class);
+      id = before.tasks.list(10).get(0).id();
+    }
+    assertThat(fakes.stats().creates(R)).isEqualTo(2);
+    try (JobsWorld after = JobsWorld.onFakeReplicate(dir, store, fakes)) {
+      after.clock.advance(Duration.ofSeconds(11)); // past the settle time
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      assertThat(t.providerJobId()).isNullOrEmpty();
+      assertThat(t.details().path("reconcile").path("outcome").asText()).isEqualTo("not_there");
+      assertThat(t.status()).isEqualTo(TaskStatus.ERROR);
+      assertThat(t.message()).startsWith("Not created at Replicate");
+    }
+  }
+
+  @Test
+  void aWorkflowJobThatCannotBeRebuiltIsNotMatchedAndIsLostAtItsDeadlineNotCalledNotCreated()
+      throws Exception {
+    MemoryTaskStore store = new MemoryTaskStore();
+    GpuRequest big = img2img(1, 64);
+    assertThat(big.job().path("inputs").path("castle_sketch.png").asText().length())
+        .isGreaterThan(SubmitJob.INLINE_KEPT);
+    String id = createThenCrash(store, big);
+    try (JobsWorld after = JobsWorld.onFakeReplicate(dir, store, fakes)) {
+      after.clock.advance(Duration.ofSeconds(11));
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      // its prediction exists, but what the create sent cannot be rebuilt: no claim either way
+      assertThat(t.status()).isNotIn(TaskStatus.ERROR, TaskStatus.LOST);
+      assertThat(t.providerJobId()).isNullOrEmpty();
+      after.clock.advance(Duration.ofMinutes(3)); // past the deadline after a restart
+      after.advance(Duration.ofSeconds(1));
+      t = after.tasks.get(id).orElseThrow();
+      assertThat(t.status()).isEqualTo(TaskStatus.LOST);
+      assertThat(t.message()).contains("'castle_sketch.png' was sent inline and is not kept");
+      assertThat(fakes.stats().creates(R)).isEqualTo(1);
+    }
+  }
+}
