@@ -158,6 +158,65 @@ class CogComfyuiTest {
   }
 
   @Test
+  void afterALostAnswerAnUploadedZipIsMatchedByItsSha256AndAnotherZipIsNot() throws Exception {
+    byte[] big = new byte[300_000];
+    new java.util.Random(7).nextBytes(big); // does not compress below 256 KB
+    System.arraycopy(PNG, 0, big, 0, PNG.length);
+    WorkflowRun run = run(GRAPH, big, "in.png");
+    transport.reply(201, "{\"id\":\"f1\",\"urls\":{\"get\":\"" + BASE + "/files/f1\"}}");
+    transport.reply(201, CREATED);
+    client().submit(job(run)); // its answer is read here; the reconciler is asked as if it was not
+    JsonNode sent = LiveContexts.MAPPER.readTree(body(transport.calls().get(1))).get("input");
+    String zipSha =
+        java.util.HexFormat.of()
+            .formatHex(
+                java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(CogComfyui.zip(run.inputs())));
+    java.time.Instant at = java.time.Instant.parse("2026-12-01T12:00:00Z");
+    ObjectNode other = sent.deepCopy();
+    other.put("input_file", BASE + "/files/f2"); // the same graph and seed, other files
+    transport
+        .reply(
+            200,
+            "{\"next\":null,\"previous\":null,\"results\":["
+                + listed("p-ours", sent, at.plusSeconds(2))
+                + ","
+                + listed("p-other", other, at.plusSeconds(1))
+                + "]}")
+        .reply(200, "{\"id\":\"f1\",\"checksums\":{\"sha256\":\"" + zipSha + "\"}}")
+        .reply(200, "{\"id\":\"f2\",\"checksums\":{\"sha256\":\"" + "0".repeat(64) + "\"}}");
+    ObjectNode payload = LiveContexts.MAPPER.createObjectNode();
+    payload.set("workflow", LiveContexts.MAPPER.readTree(GRAPH));
+    var r =
+        client()
+            .reconcile(
+                new io.comfyvn.compute.gpu.Reconciliation.Query(
+                    "task-1",
+                    at,
+                    at.plusSeconds(60),
+                    payload,
+                    5,
+                    id -> false,
+                    () -> new io.comfyvn.compute.gpu.Reconciliation.Workflow.Rebuilt(run)));
+    assertThat(r).isInstanceOf(io.comfyvn.compute.gpu.Reconciliation.Found.class);
+    assertThat(((io.comfyvn.compute.gpu.Reconciliation.Found) r).job().providerJobId())
+        .isEqualTo("p-ours");
+    assertThat(transport.calls().get(3).uri().getPath()).isEqualTo("/v1/files/f1");
+    assertThat(transport.calls().get(4).uri().getPath()).isEqualTo("/v1/files/f2");
+  }
+
+  private static String listed(String id, JsonNode input, java.time.Instant at) {
+    return "{\"id\":\""
+        + id
+        + "\",\"status\":\"processing\",\"logs\":\"\",\"output\":null,\"error\":null,"
+        + "\"created_at\":\""
+        + at
+        + "\",\"input\":"
+        + input
+        + "}";
+  }
+
+  @Test
   void aFailedUploadCreatesNoPredictionAndSaysNothingWasSent() throws Exception {
     byte[] big = new byte[300_000];
     new java.util.Random(8).nextBytes(big);
