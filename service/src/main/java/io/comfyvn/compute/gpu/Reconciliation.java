@@ -59,8 +59,22 @@ public sealed interface Reconciliation
      * that changed, a graph that would now be written otherwise).
      *
      * @param why a short reason, for the task's message
+     * @param hash the sha256 of the graph the submit recorded as sent, or null when none is
+     *     recorded
+     * @param inputs each input file's name and sha256 as the submit recorded them (empty when none
+     *     or when no record)
      */
-    record NotRebuilt(String why) implements Workflow {}
+    record NotRebuilt(String why, String hash, java.util.Map<String, String> inputs)
+        implements Workflow {
+      public NotRebuilt {
+        inputs = inputs == null ? java.util.Map.of() : java.util.Map.copyOf(inputs);
+      }
+
+      /** Not rebuilt, and nothing recorded of what was sent. */
+      public NotRebuilt(String why) {
+        this(why, null, java.util.Map.of());
+      }
+    }
   }
 
   /**

@@ -199,7 +199,8 @@ final class Reconciler {
    * kept payload read with the task's seed, its input files read again), and accepted only when it
    * is the same: the graph's hash and every input's sha256 equal those the submit recorded in the
    * task's {@code workflow} details. Inline inputs over {@link SubmitJob#INLINE_KEPT} characters
-   * are not kept (megabytes of base64), so a job with one cannot be rebuilt.
+   * are not kept (megabytes of base64), so a job with one cannot be rebuilt; its {@code NotRebuilt}
+   * carries the recorded graph hash and input sha256s, which a client may match by instead.
    */
   Reconciliation.Workflow rebuild(Task task) {
     JsonNode payload = task.details().path("payload");
@@ -210,10 +211,15 @@ final class Reconciler {
     if (!sent.path("hash").isTextual()) {
       return new Reconciliation.Workflow.NotRebuilt("the task has no record of the graph it sent");
     }
+    Map<String, String> recorded = new TreeMap<>();
+    sent.path("inputs").properties().forEach(e -> recorded.put(e.getKey(), e.getValue().asText()));
     for (Map.Entry<String, JsonNode> in : payload.path("inputs").properties()) {
       if (in.getValue().has("inline_chars")) {
+        // what was sent is still known by its hashes: a client may match by them
         return new Reconciliation.Workflow.NotRebuilt(
-            "input '" + in.getKey() + "' was sent inline and is not kept");
+            "input '" + in.getKey() + "' was sent inline and is not kept",
+            sent.path("hash").asText(),
+            recorded);
       }
     }
     WorkflowRun run;
@@ -230,8 +236,6 @@ final class Reconciler {
     if (!run.job().graph().sha256().equals(sent.path("hash").asText())) {
       return new Reconciliation.Workflow.NotRebuilt("the graph would not be the one sent");
     }
-    Map<String, String> recorded = new TreeMap<>();
-    sent.path("inputs").properties().forEach(e -> recorded.put(e.getKey(), e.getValue().asText()));
     if (!recorded.equals(new TreeMap<>(run.inputHashes()))) {
       return new Reconciliation.Workflow.NotRebuilt("an input file is not the one sent");
     }

@@ -180,27 +180,84 @@ class ReplicateReconcileTest {
   }
 
   @Test
-  void aWorkflowJobThatCannotBeRebuiltIsNotMatchedAndIsLostAtItsDeadlineNotCalledNotCreated()
+  void aWorkflowJobThatCannotBeRebuiltIsFoundByItsRecordedHashesAndNotByAnotherInputs()
       throws Exception {
+    // a near miss first (older): the same graph and seed, another castle_sketch.png
+    createThenCrash(new MemoryTaskStore(), img2img(1, 65));
     MemoryTaskStore store = new MemoryTaskStore();
     GpuRequest big = img2img(1, 64);
     assertThat(big.job().path("inputs").path("castle_sketch.png").asText().length())
         .isGreaterThan(SubmitJob.INLINE_KEPT);
     String id = createThenCrash(store, big);
+    assertThat(fakes.stats().creates(R)).isEqualTo(2);
+    try (JobsWorld after = JobsWorld.onFakeReplicate(dir, store, fakes)) {
+      // what the create sent cannot be rebuilt (the inline input is not kept)
+      assertThat(after.tasks.get(id).orElseThrow().details().path("payload").toString())
+          .contains("inline_chars");
+      after.clock.advance(Duration.ofSeconds(11));
+      after.tracker.resume();
+      after.advance(Duration.ofMillis(100));
+      Task t = after.tasks.get(id).orElseThrow();
+      assertThat(t.details().path("reconcile").toString())
+          .as(t.message() + " " + t.details().path("reconcile"))
+          .contains("\"outcome\":\"found\"");
+      assertThat(t.submission().state()).isEqualTo(SubmitState.ACCEPTED);
+      assertThat(t.providerJobId()).isNotBlank();
+      // the prediction whose zip holds this task's input, not the near miss's
+      JsonNode input = prediction(t.providerJobId()).path("input");
+      JsonNode sent = t.details().path(LiveSubmits.WORKFLOW);
+      assertThat(sha256(input.path("workflow_json").asText()))
+          .isEqualTo(sent.path("hash").asText());
+      assertThat(zipEntries(input.path("input_file").asText()))
+          .isEqualTo(
+              java.util.Map.of(
+                  "castle_sketch.png", sent.path("inputs").path("castle_sketch.png").asText()));
+      assertThat(fakes.stats().creates(R)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aNearMissOfAWorkflowJobThatCannotBeRebuiltIsNotTakenAndTheTaskEndsNotCreated()
+      throws Exception {
+    // the same graph and seed with another input, by a process whose tasks this store lacks
+    createThenCrash(new MemoryTaskStore(), img2img(1, 65));
+    MemoryTaskStore store = new MemoryTaskStore();
+    String id;
+    try (JobsWorld before = JobsWorld.onFakeReplicate(dir, store, fakes)) {
+      // refused before the handler runs: nothing is made
+      fakes.inject(new Fault(R, "create", Fault.Kind.DROP, 1, 0, null, null));
+      assertThatThrownBy(() -> before.gpu.submit(img2img(1, 64)))
+          .isInstanceOf(ProviderException.class);
+      id = before.tasks.list(10).get(0).id();
+    }
+    assertThat(fakes.stats().creates(R)).isEqualTo(2);
     try (JobsWorld after = JobsWorld.onFakeReplicate(dir, store, fakes)) {
       after.clock.advance(Duration.ofSeconds(11));
       after.tracker.resume();
       after.advance(Duration.ofMillis(100));
       Task t = after.tasks.get(id).orElseThrow();
-      // its prediction exists, but what the create sent cannot be rebuilt: no claim either way
-      assertThat(t.status()).isNotIn(TaskStatus.ERROR, TaskStatus.LOST);
       assertThat(t.providerJobId()).isNullOrEmpty();
-      after.clock.advance(Duration.ofMinutes(3)); // past the deadline after a restart
-      after.advance(Duration.ofSeconds(1));
-      t = after.tasks.get(id).orElseThrow();
-      assertThat(t.status()).isEqualTo(TaskStatus.LOST);
-      assertThat(t.message()).contains("'castle_sketch.png' was sent inline and is not kept");
-      assertThat(fakes.stats().creates(R)).isEqualTo(1);
+      assertThat(t.details().path("reconcile").path("outcome").asText()).isEqualTo("not_there");
+      assertThat(t.status()).isEqualTo(TaskStatus.ERROR);
+      assertThat(t.message()).startsWith("Not created at Replicate");
     }
+  }
+
+  /** Each entry's name and sha256 in a zip data URL. */
+  private static java.util.Map<String, String> zipEntries(String dataUrl) throws Exception {
+    String b64 = dataUrl.substring(dataUrl.indexOf(',') + 1);
+    java.util.Map<String, String> out = new java.util.TreeMap<>();
+    try (java.util.zip.ZipInputStream z =
+        new java.util.zip.ZipInputStream(
+            new java.io.ByteArrayInputStream(Base64.getDecoder().decode(b64)))) {
+      for (java.util.zip.ZipEntry e = z.getNextEntry(); e != null; e = z.getNextEntry()) {
+        out.put(
+            e.getName(),
+            java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(z.readAllBytes())));
+      }
+    }
+    return out;
   }
 }

@@ -163,24 +163,33 @@ final class ReplicateClient implements LiveClient {
    * input and not another task's, is ours; the oldest such one when several match (two tasks with
    * one input take them in turn). A workflow job's input is the cog-comfyui input its create sent,
    * rebuilt from what the task keeps ({@link #sentWorkflow}), not the job as given; one that cannot
-   * be rebuilt cannot be told apart and is not matched. Once the list is older than the create and
-   * none matched, Replicate has no prediction for it. Inputs are deleted an hour after a prediction
-   * ends, so an older create cannot be matched any more.
+   * be rebuilt (an inline input not kept) is matched by the graph hash and input sha256s the submit
+   * recorded ({@link #recordedWorkflow}), and without such a record it is not matched. Once the
+   * list is older than the create and none matched, Replicate has no prediction for it. Inputs are
+   * deleted an hour after a prediction ends, so an older create cannot be matched any more.
    */
   @Override
   public Reconciliation reconcile(Reconciliation.Query q) {
     String base = base(ctx.settings());
     java.util.function.Predicate<JsonNode> ours;
+    // set when a listed prediction may be ours but its input cannot be compared (an uploaded zip
+    // of a job matched by its recorded hashes): then "no match" is no proof it is not there
+    java.util.concurrent.atomic.AtomicBoolean undecided =
+        new java.util.concurrent.atomic.AtomicBoolean();
     if (WorkflowJobs.isWorkflowJob(q.job())) {
       Reconciliation.Workflow w = q.workflow().get(); // reads the inputs again: once
       if (w instanceof Reconciliation.Workflow.NotRebuilt not) {
-        // nothing to match its cog-comfyui input by; the webhook may still name it
-        return new Reconciliation.CannotTell(
-            true,
-            "the workflow job's create cannot be rebuilt to match it in Replicate's list: "
-                + not.why());
+        if (not.hash() == null) {
+          // nothing to match its cog-comfyui input by; the webhook may still name it
+          return new Reconciliation.CannotTell(
+              true,
+              "the workflow job's create cannot be rebuilt to match it in Replicate's list: "
+                  + not.why());
+        }
+        ours = recordedWorkflow(not.hash(), not.inputs(), undecided);
+      } else {
+        ours = sentWorkflow(((Reconciliation.Workflow.Rebuilt) w).run(), base);
       }
-      ours = sentWorkflow(((Reconciliation.Workflow.Rebuilt) w).run(), base);
     } else {
       JsonNode input = input(q.job());
       ours = p -> input.equals(NUMBERS_BY_VALUE, p);
@@ -211,6 +220,12 @@ final class ReplicateClient implements LiveClient {
       String next = answer.path("next").isTextual() ? answer.get("next").asText() : null;
       if (match != null && (older || next == null)) {
         break;
+      }
+      if ((older || next == null) && undecided.get()) {
+        return new Reconciliation.CannotTell(
+            true,
+            "a prediction with the graph sent has an uploaded input zip that cannot be compared"
+                + " with the recorded inputs");
       }
       if (older || next == null) {
         return new Reconciliation.NotThere(
@@ -259,6 +274,69 @@ final class ReplicateClient implements LiveClient {
       }
       return file != null && zipSha.equals(uploadedSha256(base, file));
     };
+  }
+
+  /**
+   * Whether a prediction's input is the cog-comfyui input sent for a workflow job that cannot be
+   * rebuilt, told by what the submit recorded: {@code sha256(workflow_json)} is the graph's hash,
+   * {@code randomise_seeds: false}, and the input zip's entries are exactly the recorded inputs,
+   * each by name and sha256 (no zip when none were recorded). The zip is read from a data URL; an
+   * uploaded zip's contents are not read here, so such a prediction is neither taken nor ruled out
+   * ({@code undecided}).
+   */
+  private static java.util.function.Predicate<JsonNode> recordedWorkflow(
+      String hash,
+      Map<String, String> inputs,
+      java.util.concurrent.atomic.AtomicBoolean undecided) {
+    Map<String, String> want = new java.util.TreeMap<>(inputs);
+    return input -> {
+      String graph = raw(input, "workflow_json");
+      if (graph == null
+          || !hash.equals(sha256(graph.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          || !input.path("randomise_seeds").isBoolean()
+          || input.path("randomise_seeds").asBoolean()) {
+        return false;
+      }
+      String file = raw(input, "input_file");
+      if (want.isEmpty()) {
+        return file == null;
+      }
+      if (file == null) {
+        return false;
+      }
+      String prefix = "data:application/zip;base64,";
+      if (!file.startsWith(prefix)) {
+        undecided.set(true);
+        return false;
+      }
+      Map<String, String> entries = zipEntries(file.substring(prefix.length()));
+      return want.equals(entries);
+    };
+  }
+
+  /** Each entry's name and sha256 in a base64 zip; null when it is not a readable zip. */
+  private static Map<String, String> zipEntries(String base64) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    try (java.util.zip.ZipInputStream z =
+        new java.util.zip.ZipInputStream(
+            new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(base64)))) {
+      for (java.util.zip.ZipEntry e = z.getNextEntry(); e != null; e = z.getNextEntry()) {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        byte[] buf = new byte[8192];
+        for (int n = z.read(buf); n > 0; n = z.read(buf)) {
+          md.update(buf, 0, n); // streamed: an entry is never held whole
+        }
+        if (e.isDirectory()
+            || out.put(e.getName(), java.util.HexFormat.of().formatHex(md.digest())) != null) {
+          return null; // not a zip CogComfyui.zip makes
+        }
+      }
+    } catch (IllegalArgumentException | java.io.IOException e) {
+      return null;
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+    return out;
   }
 
   /** A text field as it is, byte for byte; null when absent or not text. */
