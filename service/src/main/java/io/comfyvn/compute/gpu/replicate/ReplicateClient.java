@@ -16,21 +16,32 @@ import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.workflow.WorkflowJobs;
 import io.comfyvn.compute.workflow.WorkflowRun;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 
 /**
  * Replicate's predictions API: create by model ({@code POST /models/{owner}/{name}/predictions}),
@@ -171,11 +182,10 @@ final class ReplicateClient implements LiveClient {
   @Override
   public Reconciliation reconcile(Reconciliation.Query q) {
     String base = base(ctx.settings());
-    java.util.function.Predicate<JsonNode> ours;
+    Predicate<JsonNode> ours;
     // set when a listed prediction may be ours but its input cannot be compared (an uploaded zip
     // of a job matched by its recorded hashes): then "no match" is no proof it is not there
-    java.util.concurrent.atomic.AtomicBoolean undecided =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean undecided = new AtomicBoolean();
     if (WorkflowJobs.isWorkflowJob(q.job())) {
       Reconciliation.Workflow w = q.workflow().get(); // reads the inputs again: once
       if (w instanceof Reconciliation.Workflow.NotRebuilt not) {
@@ -253,7 +263,7 @@ final class ReplicateClient implements LiveClient {
    * the data URL itself, or for an uploaded zip a file of this account whose sha256 is the zip's.
    * The output settings are not compared (they are the config's, which may have changed since).
    */
-  private java.util.function.Predicate<JsonNode> sentWorkflow(WorkflowRun run, String base) {
+  private Predicate<JsonNode> sentWorkflow(WorkflowRun run, String base) {
     String graph = run.job().graph().text();
     byte[] zip = run.inputs().isEmpty() ? null : CogComfyui.zip(run.inputs());
     String dataUrl =
@@ -284,15 +294,13 @@ final class ReplicateClient implements LiveClient {
    * uploaded zip's contents are not read here, so such a prediction is neither taken nor ruled out
    * ({@code undecided}).
    */
-  private static java.util.function.Predicate<JsonNode> recordedWorkflow(
-      String hash,
-      Map<String, String> inputs,
-      java.util.concurrent.atomic.AtomicBoolean undecided) {
-    Map<String, String> want = new java.util.TreeMap<>(inputs);
+  private static Predicate<JsonNode> recordedWorkflow(
+      String hash, Map<String, String> inputs, AtomicBoolean undecided) {
+    Map<String, String> want = new TreeMap<>(inputs);
     return input -> {
       String graph = raw(input, "workflow_json");
       if (graph == null
-          || !hash.equals(sha256(graph.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          || !hash.equals(sha256(graph.getBytes(StandardCharsets.UTF_8)))
           || !input.path("randomise_seeds").isBoolean()
           || input.path("randomise_seeds").asBoolean()) {
         return false;
@@ -316,24 +324,23 @@ final class ReplicateClient implements LiveClient {
 
   /** Each entry's name and sha256 in a base64 zip; null when it is not a readable zip. */
   private static Map<String, String> zipEntries(String base64) {
-    Map<String, String> out = new java.util.TreeMap<>();
-    try (java.util.zip.ZipInputStream z =
-        new java.util.zip.ZipInputStream(
-            new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(base64)))) {
-      for (java.util.zip.ZipEntry e = z.getNextEntry(); e != null; e = z.getNextEntry()) {
-        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    Map<String, String> out = new TreeMap<>();
+    try (ZipInputStream z =
+        new ZipInputStream(new ByteArrayInputStream(Base64.getDecoder().decode(base64)))) {
+      for (ZipEntry e = z.getNextEntry(); e != null; e = z.getNextEntry()) {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
         byte[] buf = new byte[8192];
         for (int n = z.read(buf); n > 0; n = z.read(buf)) {
           md.update(buf, 0, n); // streamed: an entry is never held whole
         }
         if (e.isDirectory()
-            || out.put(e.getName(), java.util.HexFormat.of().formatHex(md.digest())) != null) {
+            || out.put(e.getName(), HexFormat.of().formatHex(md.digest())) != null) {
           return null; // not a zip CogComfyui.zip makes
         }
       }
-    } catch (IllegalArgumentException | java.io.IOException e) {
+    } catch (IllegalArgumentException | IOException e) {
       return null;
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
     return out;
@@ -357,9 +364,8 @@ final class ReplicateClient implements LiveClient {
 
   private static String sha256(byte[] data) {
     try {
-      return java.util.HexFormat.of()
-          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (java.security.NoSuchAlgorithmException e) {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
   }
