@@ -6,6 +6,7 @@ import io.comfyvn.compute.config.ProviderSettings;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.status.TaskStatus;
 import io.comfyvn.compute.workflow.WorkflowRun;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -162,6 +163,17 @@ public interface LiveClient {
         String error,
         Map<String, Number> metrics) {
       this(status, providerStatus, progress, outputs, logs, error, metrics, null, null);
+    }
+
+    /** The same state with {@code more} log lines after its own (a client's notes on the call). */
+    public JobState plusLogs(List<String> more) {
+      if (more.isEmpty()) {
+        return this;
+      }
+      List<String> all = new ArrayList<>(logs);
+      all.addAll(more);
+      return new JobState(
+          status, providerStatus, progress, outputs, all, error, metrics, steps, failure);
     }
   }
 

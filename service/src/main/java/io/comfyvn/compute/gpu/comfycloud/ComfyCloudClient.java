@@ -152,9 +152,9 @@ final class ComfyCloudClient implements LiveClient {
     String id = answers.requiredText(Op.CREATE, c.call().describe(), answer, "id");
     JobState state = state(answer);
     if (c.replayed()) {
-      List<String> logs = new ArrayList<>(state.logs());
-      logs.add("Comfy API v2 replayed job " + id + " for this task (not created twice)");
-      state = withLogs(state, logs);
+      state =
+          state.plusLogs(
+              List.of("Comfy API v2 replayed job " + id + " for this task (not created twice)"));
     }
     return new Submitted(id, state);
   }
@@ -461,19 +461,6 @@ final class ComfyCloudClient implements LiveClient {
     }
     String text = ctx.http().scrub(b.toString());
     return text.length() > 300 ? text.substring(0, 300) + "..." : text;
-  }
-
-  private static JobState withLogs(JobState s, List<String> logs) {
-    return new JobState(
-        s.status(),
-        s.providerStatus(),
-        s.progress(),
-        s.outputs(),
-        logs,
-        s.error(),
-        s.metrics(),
-        s.steps(),
-        s.failure());
   }
 
   private static String nonBlank(String s) {

@@ -271,18 +271,7 @@ final class ComfyUiClient implements LiveClient {
   }
 
   private static JobState withLog(JobState s, String id) {
-    List<String> logs = new ArrayList<>(s.logs());
-    logs.add("ComfyUI already had prompt " + id + "; it was not queued again");
-    return new JobState(
-        s.status(),
-        s.providerStatus(),
-        s.progress(),
-        s.outputs(),
-        logs,
-        s.error(),
-        s.metrics(),
-        s.steps(),
-        s.failure());
+    return s.plusLogs(List.of("ComfyUI already had prompt " + id + "; it was not queued again"));
   }
 
   /** Uploads one input; returns the name the graph's loader reads it by. */

@@ -103,26 +103,8 @@ final class RunpodClient implements LiveClient {
     }
     HttpCall call = HttpCall.postJson(uri("/run"), auth, text);
     JsonNode j = answers.object(Op.CREATE, call, http.call(Op.CREATE, call));
-    JobState state = state(j);
-    if (!notes.isEmpty()) {
-      List<String> logs = new ArrayList<>(state.logs());
-      logs.addAll(notes);
-      state = withLogs(state, logs);
-    }
-    return new Submitted(answers.requiredText(Op.CREATE, call.describe(), j, "id"), state);
-  }
-
-  private static JobState withLogs(JobState s, List<String> logs) {
-    return new JobState(
-        s.status(),
-        s.providerStatus(),
-        s.progress(),
-        s.outputs(),
-        logs,
-        s.error(),
-        s.metrics(),
-        s.steps(),
-        s.failure());
+    return new Submitted(
+        answers.requiredText(Op.CREATE, call.describe(), j, "id"), state(j).plusLogs(notes));
   }
 
   /**
