@@ -15,16 +15,13 @@ import io.comfyvn.compute.gpu.ModeDecision.Requested;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.support.WorkflowFixture;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,22 +63,10 @@ class ComfyCloudReconcileTest {
         ComfyCloudReconcileTest.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
       job.set("workflow", Json.mapper().readTree(in));
     }
-    job.putObject("inputs").put("castle_sketch.png", "data:image/png;base64," + png(side));
+    job.putObject("inputs")
+        .put("castle_sketch.png", "data:image/png;base64," + WorkflowFixture.noisyPngBase64(side));
     return new GpuRequest(
         CC, job, JsonNodeFactory.instance.objectNode(), null, Requested.AUTO, null);
-  }
-
-  /** A PNG whose pixels differ, so a large side is also a large file. */
-  private static String png(int side) throws Exception {
-    BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < side; x++) {
-      for (int y = 0; y < side; y++) {
-        img.setRGB(x, y, (int) ((x * 2654435761L ^ y * 40503L) & 0xFFFFFF));
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", out);
-    return Base64.getEncoder().encodeToString(out.toByteArray());
   }
 
   /**

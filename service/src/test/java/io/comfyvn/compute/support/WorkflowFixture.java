@@ -60,6 +60,26 @@ public final class WorkflowFixture {
   }
 
   /**
+   * A square PNG whose every pixel differs (it hardly compresses), as base64: a large {@code side}
+   * makes a large file, e.g. an inline input over what a task keeps.
+   */
+  public static String noisyPngBase64(int side) {
+    BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < side; x++) {
+      for (int y = 0; y < side; y++) {
+        img.setRGB(x, y, (int) ((x * 2654435761L ^ y * 40503L) & 0xFFFFFF));
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ImageIO.write(img, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Base64.getEncoder().encodeToString(out.toByteArray());
+  }
+
+  /**
    * A submit request: this provider, seed {@value #SEED}, the graph, and (unless {@code png} is
    * null) the image as {@value #INPUT}, sent as a data URL.
    */
