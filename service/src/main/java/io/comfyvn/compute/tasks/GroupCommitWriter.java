@@ -71,6 +71,7 @@ public final class GroupCommitWriter implements AutoCloseable {
 
   private final Transactor transactor;
   private final Duration callTimeout;
+  private final int capacity;
   private final BlockingQueue<Write<?>> queue;
   private final LongAdder transactions = new LongAdder();
   private final LongAdder writes = new LongAdder();
@@ -87,7 +88,8 @@ public final class GroupCommitWriter implements AutoCloseable {
   public GroupCommitWriter(Transactor transactor, Duration callTimeout, int capacity) {
     this.transactor = transactor;
     this.callTimeout = callTimeout;
-    // +1: room for STOP even when full
+    this.capacity = capacity;
+    // +1: room for STOP even when full (submit never takes that slot)
     this.queue = new ArrayBlockingQueue<>(capacity + 1);
   }
 
@@ -113,8 +115,13 @@ public final class GroupCommitWriter implements AutoCloseable {
     synchronized (admission) {
       if (closed) {
         done.completeExceptionally(unavailable("closing"));
-      } else if (!queue.offer(new Write<>(work, done))) {
+      } else if (queue.size() >= capacity) {
+        // The last slot is close()'s: were it taken, STOP could not be queued and close() would
+        // wait for the writer thread forever. Only the writer takes from the queue, so the size
+        // seen under the admission lock can only shrink before the offer below.
         done.completeExceptionally(unavailable("too many writes queued"));
+      } else {
+        queue.add(new Write<>(work, done));
       }
     }
     return done;
@@ -148,6 +155,13 @@ public final class GroupCommitWriter implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw unavailable("interrupted");
+    }
+  }
+
+  /** Whether {@link #close} has begun: new writes are refused from then on (for tests). */
+  boolean closing() {
+    synchronized (admission) {
+      return closed;
     }
   }
 

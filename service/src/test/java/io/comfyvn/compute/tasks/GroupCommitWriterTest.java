@@ -123,7 +123,10 @@ class GroupCommitWriterTest {
         Named.of(
             "a failed commit fails the batch", GroupCommitWriterTest::failedCommitFailsTheBatch),
         Named.of("writes are ordered per task", GroupCommitWriterTest::ordersWritesPerTask),
-        Named.of("close drains the queue", GroupCommitWriterTest::closeDrainsTheQueue));
+        Named.of("close drains the queue", GroupCommitWriterTest::closeDrainsTheQueue),
+        Named.of(
+            "close returns when the queue is full",
+            GroupCommitWriterTest::closeReturnsWhenTheQueueIsFull));
   }
 
   /** N request threads blocked in insertIfAbsent: one transaction, nobody answered before it. */
@@ -310,7 +313,9 @@ class GroupCommitWriterTest {
       queued.add(store.insertLater(task("d" + i)));
     }
     CompletableFuture<Void> closing = CompletableFuture.runAsync(writer::close);
-    await(() -> writer.submit(h -> null).isCompletedExceptionally()); // close() has begun
+    // Asks the writer, not submit(): probing with writes would fill the queue meanwhile.
+    await(writer::closing);
+    assertThat(writer.submit(h -> null)).isCompletedExceptionally();
     assertThat(closing).isNotDone();
     rec.holdFirst.countDown();
     closing.get(10, TimeUnit.SECONDS);
@@ -321,6 +326,55 @@ class GroupCommitWriterTest {
     assertThatThrownBy(() -> store.insertIfAbsent(task("after")))
         .isInstanceOf(ComputeException.class)
         .hasFieldOrPropertyWithValue("code", "store_unavailable");
+  }
+
+  /**
+   * A full queue still has room for close()'s stop marker: close() commits what was accepted and
+   * returns (it used to wait forever when submits had taken the last slot).
+   */
+  static void closeReturnsWhenTheQueueIsFull(Jdbi jdbi) throws Exception {
+    Recording rec = new Recording(jdbi);
+    rec.holdFirst = new CountDownLatch(1);
+    int capacity = 8;
+    GroupCommitWriter writer = new GroupCommitWriter(rec, WAIT, capacity);
+    JdbiTaskStore store = new JdbiTaskStore(jdbi, writer, Json.mapper());
+    writer.start(
+        r -> {
+          Thread t = new Thread(r, "writer-under-test");
+          t.setDaemon(true);
+          return t;
+        });
+    List<CompletableFuture<Task>> accepted = new ArrayList<>();
+    accepted.add(store.insertLater(task("q0")));
+    assertThat(rec.firstEntered.await(10, TimeUnit.SECONDS)).isTrue(); // q0 is off the queue
+    for (int i = 1; i <= capacity; i++) {
+      accepted.add(store.insertLater(task("q" + i)));
+    }
+    assertThat(accepted).noneMatch(CompletableFuture::isCompletedExceptionally);
+    CompletableFuture<Task> refused = store.insertLater(task("refused"));
+    assertThat(refused).isCompletedExceptionally(); // the slot left is close()'s
+    assertThatThrownBy(refused::join)
+        .hasCauseInstanceOf(ComputeException.class)
+        .cause()
+        .hasMessageContaining("too many writes queued");
+    assertThat(writer.pending()).isEqualTo(capacity);
+    CompletableFuture<Void> closing = new CompletableFuture<>();
+    Thread closer =
+        new Thread(
+            () -> {
+              writer.close();
+              closing.complete(null);
+            },
+            "closer");
+    closer.setDaemon(true); // as the writer's thread: a hang fails the test, not the JVM's exit
+    closer.start();
+    await(writer::closing);
+    rec.holdFirst.countDown();
+    closing.get(10, TimeUnit.SECONDS);
+    for (CompletableFuture<Task> f : accepted) {
+      assertThat(f).isCompletedWithValueMatching(t -> t.id().startsWith("q"));
+    }
+    assertThat(store.list(100)).hasSize(capacity + 1);
   }
 
   // ---- on SQLite ----
