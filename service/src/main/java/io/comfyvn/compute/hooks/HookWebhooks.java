@@ -125,7 +125,13 @@ public final class HookWebhooks implements AutoCloseable {
   }
 
   private static Poster jdkPoster() {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    // HTTP/1.1: a modder's receiver is mostly plain http, where the JDK's default would add an
+    // "Upgrade: h2c" that some small servers mishandle on a POST with a body
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(3))
+            .build();
     return (url, headers, body) -> {
       HttpRequest.Builder b =
           HttpRequest.newBuilder(url)

@@ -259,6 +259,7 @@ public final class ArtifactStore {
   static final class HttpFetcher implements Fetcher {
     private final HttpClient http =
         HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade to a ComfyUI box's /view
             .connectTimeout(Duration.ofSeconds(10))
             .followRedirects(HttpClient.Redirect.NORMAL)
             .build();

@@ -44,6 +44,7 @@ public final class DataAndWebInputs implements InputSources {
     this.dns = dns;
     this.http =
         HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1) // as the live transport: no h2c upgrade
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(10))
             .build();

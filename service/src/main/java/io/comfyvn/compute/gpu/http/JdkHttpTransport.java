@@ -19,6 +19,12 @@ public final class JdkHttpTransport implements HttpTransport {
   public JdkHttpTransport(Duration connectTimeout) {
     this.client =
         HttpClient.newBuilder()
+            // HTTP/1.1, not the JDK's default HTTP/2: over plain http (a ComfyUI box on the LAN)
+            // that default adds "Upgrade: h2c" to every request, POSTs with a body too, and
+            // aiohttp before 3.10.2 (the server of ComfyUI boxes older than late 2024) ignored the
+            // upgrade but never read the body (aiohttp#6446, #8597). Providers' https APIs all
+            // speak HTTP/1.1.
+            .version(HttpClient.Version.HTTP_1_1)
             // Answers are read into byte arrays, which never blocks: completing them on the
             // client's own selector thread saves two thread hand-offs per call.
             .executor(Runnable::run)
