@@ -4,12 +4,13 @@
 // OfficialSdksIT starts the fakes on loopback, runs this with node and reads the one JSON report it
 // prints last. Any failed expectation exits 1 with what was expected and what came back.
 //
-// Env: FAKES_URL, RUNPOD_KEY, REPLICATE_TOKEN, REPLICATE_WEBHOOK_SECRET, COG_VERSION,
+// Env: FAKES_URL, RUNPOD_KEY, REPLICATE_TOKEN, REPLICATE_WEBHOOK_SECRET, COG_VERSION, HF_TOKEN,
 //      WORKFLOW_RUNPOD, WORKFLOW_REPLICATE (API-format graphs), INPUT_PNG (a file).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
+import { InferenceClient } from "@huggingface/inference";
 import runpodSdk from "runpod-sdk";
 
 const require = createRequire(import.meta.url);
@@ -219,5 +220,47 @@ async function replicate() {
   return report;
 }
 
-const report = { runpod: await runpod(), replicate: await replicate() };
+// ---- Hugging Face, a custom-container endpoint running ComfyUI (docs/hf_comfyui_container.md),
+// through @huggingface/inference: its primitive for a custom handler is request() with an
+// endpointUrl (deprecated in favour of task calls, none of which sends a ComfyUI graph) ----
+async function huggingface() {
+  const report = {};
+  const endpointUrl = `${fakes}/huggingface/inference/fake-sdxl`;
+  // The client's own fetch option adds the header HF documents for a scaled-to-zero endpoint;
+  // without it the client retries each 503 at once, with no pause, until the endpoint is up.
+  const holdWhileWaking = (url, init) =>
+    fetch(url, { ...init, headers: { ...init.headers, "X-Scale-Up-Timeout": "600" } });
+  const client = new InferenceClient(env("HF_TOKEN"), { fetch: holdWhileWaking });
+  const workflow = JSON.parse(readFileSync(env("WORKFLOW_RUNPOD"), "utf8"));
+  const args = {
+    endpointUrl,
+    inputs: { workflow, files: { "castle_sketch.png": png.toString("base64") } },
+    parameters: { seed: 42, request_id: "comfyvn-sdk-check-1" },
+  };
+  const answer = await client.request(args, { fetch: holdWhileWaking });
+  expect(Array.isArray(answer.outputs) && answer.outputs.length === 1, "one output", answer);
+  const out = Buffer.from(answer.outputs[0].base64, "base64");
+  expect(answer.outputs[0].kind === "image" && isPng(out), "a PNG image output", answer.outputs[0]);
+  report.request = { prompt_id: answer.prompt_id, sha256: sha256(out), replayed: !!answer.replayed };
+
+  const again = await client.request(args, { fetch: holdWhileWaking });
+  expect(again.replayed === true && again.outputs[0].base64 === answer.outputs[0].base64,
+    "a resend under the same request_id replayed, the same bytes", again.replayed);
+  report.resend = { replayed: again.replayed };
+
+  try {
+    await new InferenceClient("hf_wrong", { fetch: holdWhileWaking }).request(args);
+    throw new Error("expected a 401 for a wrong token");
+  } catch (e) {
+    expect(e.httpResponse?.status === 401, "a 401 for a wrong token", e.message);
+    report.wrongToken = e.httpResponse.status;
+  }
+  return report;
+}
+
+const report = {
+  runpod: await runpod(),
+  replicate: await replicate(),
+  huggingface: await huggingface(),
+};
 console.log(JSON.stringify(report));

@@ -25,10 +25,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The providers' official JS clients, unchanged, against the fakes: {@code runpod-sdk} 1.1.2 and
- * {@code replicate} 1.4.0 (pinned with their integrity hashes in {@code src/test/sdk}) run a
- * worker-comfyui job and a cog-comfyui prediction with an input image: submit, poll, outputs,
- * cancel, health, purge, list, file upload, {@code Prefer: wait}, errors, and a webhook whose
+ * The providers' official JS clients, unchanged, against the fakes: {@code runpod-sdk} 1.1.2,
+ * {@code replicate} 1.4.0 and {@code @huggingface/inference} 4.13.30 (pinned with their integrity
+ * hashes in {@code src/test/sdk}) run a worker-comfyui job, a cog-comfyui prediction and a call to
+ * the ComfyUI container endpoint, each with an input image: submit, poll, outputs, cancel, health,
+ * purge, list, file upload, {@code Prefer: wait}, a keyed resend, errors, and a webhook whose
  * signature the SDK's own {@code validateWebhook} checks. The script fails on the first wrong
  * answer; this test then checks, on the fakes' side, that each provider's ComfyUI was given the
  * graph and the input the SDK sent.
@@ -140,7 +141,7 @@ class OfficialSdksIT {
   }
 
   @Test
-  void runpodSdkAndReplicateSdkRunAWorkflowJobAgainstTheFakes() throws Exception {
+  void theOfficialClientsRunAWorkflowJobAgainstTheFakes() throws Exception {
     byte[] png = png();
     String runpodGraph = workflow("castle_sketch.png");
     String replicateGraph = workflow("input.png"); // cog-comfyui names a lone image input.png
@@ -162,6 +163,8 @@ class OfficialSdksIT {
                 creds.replicateWebhookSecret(),
                 "COG_VERSION",
                 FakeReplicate.COG_VERSION,
+                "HF_TOKEN",
+                creds.huggingfaceToken(),
                 "WORKFLOW_RUNPOD",
                 "runpod.json",
                 "WORKFLOW_REPLICATE",
@@ -187,6 +190,13 @@ class OfficialSdksIT {
     assertThat(rep.at("/cancel/status").asText()).isEqualTo("canceled");
     assertThat(rep.get("unknownVersion").asInt()).isEqualTo(422);
 
+    JsonNode hf = report.get("huggingface");
+    assertThat(hf.at("/request/replayed").asBoolean()).isFalse();
+    assertThat(hf.at("/resend/replayed").asBoolean()).isTrue();
+    assertThat(hf.get("wrongToken").asInt()).isEqualTo(401);
+    // the same graph, input and seed: the same image from worker-comfyui and the HF container
+    assertThat(hf.at("/request/sha256").asText()).isEqualTo(rp.at("/run/sha256").asText());
+
     // What each fake's ComfyUI was given: the graph the SDK sent, with the input image by name.
     String inputSha = sha256(png);
     List<ReceivedGraph> runpod = fakes.receivedGraphs(FakeProviders.RUNPOD);
@@ -195,6 +205,10 @@ class OfficialSdksIT {
       assertThat(MAPPER.readTree(g.graph())).isEqualTo(MAPPER.readTree(runpodGraph));
       assertThat(g.inputs()).containsEntry("castle_sketch.png", inputSha);
     }
+    List<ReceivedGraph> huggingface = fakes.receivedGraphs(FakeProviders.HUGGINGFACE);
+    assertThat(huggingface).hasSize(1); // the resend was answered from the first run
+    assertThat(MAPPER.readTree(huggingface.get(0).graph())).isEqualTo(MAPPER.readTree(runpodGraph));
+    assertThat(huggingface.get(0).inputs()).containsEntry("castle_sketch.png", inputSha);
     List<ReceivedGraph> replicate = fakes.receivedGraphs(FakeProviders.REPLICATE);
     assertThat(replicate).hasSizeGreaterThanOrEqualTo(2); // predictions.create and run
     for (ReceivedGraph g : new ArrayList<>(replicate)) {
