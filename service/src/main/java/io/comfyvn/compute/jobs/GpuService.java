@@ -1,5 +1,6 @@
 package io.comfyvn.compute.jobs;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.config.AppConfig;
@@ -26,6 +27,7 @@ import io.comfyvn.compute.tasks.TaskRegistry;
 import io.comfyvn.compute.workflow.InputFiles;
 import io.comfyvn.compute.workflow.InputSources;
 import io.comfyvn.compute.workflow.Limits;
+import io.comfyvn.compute.workflow.ShownInputs;
 import io.comfyvn.compute.workflow.WorkflowJob;
 import io.comfyvn.compute.workflow.WorkflowJobs;
 import io.comfyvn.compute.workflow.WorkflowRun;
@@ -289,7 +291,14 @@ public final class GpuService {
             !call.secretsPresent() ? "missing_secrets" : (reg.created() ? "ok" : "existing_task");
       }
     }
-    log("submit", call, reg.task().id(), reg.task().providerJobId(), outcome, start, req.job());
+    log(
+        "submit",
+        call,
+        reg.task().id(),
+        reg.task().providerJobId(),
+        outcome,
+        start,
+        ShownInputs.of(req.job()));
     return answer(reg.task(), j, !reg.created());
   }
 
@@ -384,7 +393,7 @@ public final class GpuService {
         jobId,
         outcome + " after " + simulatedMs + " ms simulated",
         (System.nanoTime() - start) / 1000,
-        job);
+        job instanceof JsonNode j ? ShownInputs.of(j) : job);
   }
 
   // --- internals -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import io.comfyvn.compute.advisor.Estimate;
 import io.comfyvn.compute.status.Mode;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
+import io.comfyvn.compute.workflow.ShownInputs;
 import java.time.Instant;
 import java.util.List;
 
@@ -62,6 +63,9 @@ public record TaskView(
   /** The view of a stored task. */
   public static TaskView of(Task t) {
     ObjectNode meta = t.details().deepCopy();
+    if (meta.has("payload")) {
+      meta.set("payload", ShownInputs.of(meta.get("payload"))); // no signed URL query shown
+    }
     Submission s = t.submission();
     if (s != null) {
       meta.put("provider_slug", s.provider());

@@ -197,6 +197,32 @@ class TaskRegistryTest {
   }
 
   @Test
+  void theViewMasksASignedUrlInputsQueryAndTheTaskKeepsItWhole() {
+    String signed = "https://bucket.test/in/a.png?X-Amz-Signature=CANARY-SIG&X-Amz-Expires=900";
+    var details = TaskRegistry.newDetails();
+    details.putObject("payload").putObject("inputs").put("a.png", signed);
+    Task t =
+        new Task(
+            "t-url",
+            "public.gpu.submit",
+            TaskStatus.QUEUED,
+            0,
+            "queued",
+            null,
+            List.of(),
+            details,
+            0,
+            Instant.EPOCH,
+            Instant.EPOCH);
+    TaskView view = TaskView.of(t);
+    assertThat(view.meta().at("/payload/inputs/a.png").asText())
+        .isEqualTo("https://bucket.test/in/a.png?X-Amz-Signature=***&X-Amz-Expires=***");
+    assertThat(view.meta().toString()).doesNotContain("CANARY");
+    // a create rebuilt after a crash fetches the input again: the stored task keeps the URL
+    assertThat(t.details().at("/payload/inputs/a.png").asText()).isEqualTo(signed);
+  }
+
+  @Test
   void aStoreThatCannotAnswerIsUnavailableNotABug() {
     Database db = Database.sqlite(dir);
     TaskStore store = new JdbiTaskStore(db, Json.mapper());
