@@ -3,14 +3,18 @@ package io.comfyvn.compute.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * What a user hands {@code submit} and {@code simulate}: a submit body ({@code {provider, job,
@@ -44,6 +48,96 @@ final class JobFiles {
       throw new CliException(Exit.USAGE, name + ": must hold a JSON object");
     }
     return (ObjectNode) node;
+  }
+
+  /**
+   * Adds {@code --input} files and {@code --output} node ids to a workflow job's {@code inputs} and
+   * {@code outputs}. An input is {@code NAME=SOURCE} or just {@code SOURCE} (named by its file
+   * name): an {@code https://} (or {@code http://}) URL is sent for the service to fetch, anything
+   * else is a file on this machine, read here and sent as base64 (the service may run elsewhere, so
+   * a local path means nothing to it). The service checks names, sizes and kinds.
+   *
+   * @param body the request body from {@link #body}
+   * @param inputs the {@code --input} values, in order
+   * @param outputs the {@code --output} node ids
+   */
+  static void addFiles(ObjectNode body, List<String> inputs, List<String> outputs) {
+    if (inputs.isEmpty() && outputs.isEmpty()) {
+      return;
+    }
+    JsonNode job = body.path("job");
+    if (!job.path("workflow").isObject()) {
+      throw new CliException(
+          Exit.USAGE, "--input and --output need a ComfyUI workflow (an API-format graph file)");
+    }
+    if (job.has("inputs") && !job.get("inputs").isObject()) {
+      throw new CliException(Exit.USAGE, "the job's inputs must be an object to add --input to");
+    }
+    ObjectNode into = ((ObjectNode) job).withObjectProperty("inputs");
+    for (String given : inputs) {
+      Input in = Input.parse(given);
+      if (into.has(in.name())) {
+        throw new CliException(Exit.USAGE, "--input " + in.name() + " is given twice");
+      }
+      into.set(in.name(), in.value(into));
+    }
+    if (!outputs.isEmpty()) {
+      ArrayNode ids = ((ObjectNode) job).putArray("outputs");
+      outputs.forEach(ids::add);
+    }
+  }
+
+  /** One {@code --input}: the name the graph's loader reads, and where the file is. */
+  private record Input(String name, String source) {
+    static Input parse(String given) {
+      int eq = given.indexOf('=');
+      boolean named = eq > 0 && !isUrl(given) && !Files.isRegularFile(Path.of(given));
+      String source = named ? given.substring(eq + 1) : given;
+      String name =
+          named
+              ? given.substring(0, eq)
+              : isUrl(source)
+                  ? lastSegment(URI.create(source.split("[?#]", 2)[0]).getPath())
+                  : Path.of(source).getFileName().toString();
+      if (name.isBlank() || source.isBlank()) {
+        throw new CliException(Exit.USAGE, "--input " + given + ": give NAME=FILE or FILE");
+      }
+      return new Input(name, source);
+    }
+
+    JsonNode value(ObjectNode factory) {
+      if (isUrl(source)) {
+        return factory.objectNode().put("url", source);
+      }
+      Path file = Path.of(source);
+      try {
+        return factory
+            .objectNode()
+            .put("base64", Base64.getEncoder().encodeToString(Files.readAllBytes(file)));
+      } catch (NoSuchFileException e) {
+        throw new CliException(Exit.USAGE, "--input " + name + ": " + source + ": no such file");
+      } catch (IOException e) {
+        throw new CliException(
+            Exit.USAGE,
+            "--input "
+                + name
+                + ": "
+                + source
+                + " cannot be read ("
+                + e.getClass().getSimpleName()
+                + ")");
+      }
+    }
+
+    private static boolean isUrl(String s) {
+      String lower = s.toLowerCase(java.util.Locale.ROOT);
+      return lower.startsWith("https://") || lower.startsWith("http://");
+    }
+
+    private static String lastSegment(String path) {
+      String p = path == null ? "" : path;
+      return p.substring(p.lastIndexOf('/') + 1);
+    }
   }
 
   /** Whether an object is a ComfyUI graph in API format. */

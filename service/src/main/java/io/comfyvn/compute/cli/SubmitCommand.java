@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
     description = {
       "Submit a GPU job (a job file, a ComfyUI workflow or --prompt); --wait follows it.",
       "Submit a GPU job: a job JSON file ({\"input\": {...}} or a whole submit body {provider, job,"
-          + " seed...}), a ComfyUI workflow in API format, or --prompt TEXT.",
+          + " seed...}), a ComfyUI workflow in API format (with its --input files), or --prompt"
+          + " TEXT.",
       "Prints the task id; with --wait, follows it to the end (exit 0 done, 1 failed, 6"
           + " canceled, 9 lost, 7 timeout)."
     })
@@ -35,6 +36,21 @@ final class SubmitCommand extends ClientCommand {
       paramLabel = "SLUG",
       description = "runpod, huggingface, replicate, modal, comfyui (or an alias).")
   String provider;
+
+  @Option(
+      names = "--input",
+      paramLabel = "NAME=FILE",
+      description =
+          "A workflow input file (repeatable): NAME is what the graph's LoadImage/LoadVideo/"
+              + "LoadAudio reads (default: the file's name); FILE is read here and sent, an"
+              + " https URL is fetched by the service.")
+  List<String> inputs = new java.util.ArrayList<>();
+
+  @Option(
+      names = "--output",
+      paramLabel = "NODE",
+      description = "Only this output node's files (repeatable; default: every output node).")
+  List<String> outputs = new java.util.ArrayList<>();
 
   @Option(
       names = "--prompt",
@@ -83,6 +99,7 @@ final class SubmitCommand extends ClientCommand {
     }
     ObjectNode content = file == null ? null : JobFiles.read(file, System.in, MAPPER);
     ObjectNode body = JobFiles.body(content, prompt, provider, seed, MAPPER);
+    JobFiles.addFiles(body, inputs, outputs);
     if (dryRun) {
       body.put("dry_run", true);
     }

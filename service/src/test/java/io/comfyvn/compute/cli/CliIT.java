@@ -13,6 +13,7 @@ import io.comfyvn.compute.fakes.FakeSettings;
 import io.comfyvn.compute.fakes.Outcome;
 import io.comfyvn.compute.support.Server;
 import io.comfyvn.compute.support.TestHome;
+import io.comfyvn.compute.support.WorkflowFixture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -337,6 +338,52 @@ class CliIT {
     assertThat(refused.err()).contains("Save (API Format)");
     Run broken = cli("submit", dir.resolve("missing.json").toString(), "-p", "runpod");
     assertThat(broken.exit()).isEqualTo(2);
+  }
+
+  @Test
+  void aWorkflowWithItsInputImageRunsLiveAndItsOutputsComeBackWithSidecars() throws Exception {
+    Path wf = dir.resolve("sdxl_img2img.json");
+    Files.writeString(wf, WorkflowFixture.sdxlImg2Img().toString());
+    byte[] png = WorkflowFixture.sketch();
+    Path sketch = Files.write(dir.resolve("my sketch.png"), png);
+    Path out = dir.resolve("renders");
+    Run run =
+        cli(
+            "submit",
+            wf.toString(),
+            "--input",
+            WorkflowFixture.INPUT + "=" + sketch,
+            "-p",
+            "comfyui",
+            "--seed",
+            String.valueOf(WorkflowFixture.SEED),
+            "--download",
+            out.toString(),
+            "--interval",
+            "100ms",
+            "--progress",
+            "plain");
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out()).contains(" done", "saved ");
+    try (var files = Files.list(out)) {
+      List<Path> images = files.filter(f -> f.toString().endsWith(".png")).toList();
+      assertThat(images).hasSize(1);
+      JsonNode prov = WorkflowFixture.provenance(images.get(0));
+      // the file read by the CLI is the one the graph's LoadImage got, by its name in the graph
+      assertThat(prov.at("/inputs/" + WorkflowFixture.INPUT + "/sha256").asText())
+          .isEqualTo(WorkflowFixture.sha256(png));
+      assertThat(prov.get("seed").asLong()).isEqualTo(WorkflowFixture.SEED);
+    }
+
+    // without its input the box refuses the prompt (its input folder lacks the file; nothing is
+    // queued): exit 4, and the reason names the node and the file
+    Run missing = cli("submit", wf.toString(), "-p", "comfyui");
+    assertThat(missing.exit()).as(missing.out()).isEqualTo(4);
+    assertThat(missing.err()).contains("LoadImage", "Invalid image file: " + WorkflowFixture.INPUT);
+    Run noFile =
+        cli("submit", wf.toString(), "--input", "x.png=" + dir.resolve("no.png"), "-p", "comfyui");
+    assertThat(noFile.exit()).isEqualTo(2);
+    assertThat(noFile.err()).contains("no such file");
   }
 
   @Test

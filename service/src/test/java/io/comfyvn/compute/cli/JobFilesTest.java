@@ -51,6 +51,58 @@ class JobFilesTest {
   }
 
   @Test
+  void inputFilesAreReadHereAsBase64UrlsAreLeftToTheServiceAndOutputsAreNodeIds() throws Exception {
+    byte[] png = {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3};
+    Path sketch = Files.write(dir.resolve("castle_sketch.png"), png);
+    Path other = Files.write(dir.resolve("a=b.png"), png); // a '=' in a file's own name
+    ObjectNode wf = obj("{\"10\":{\"class_type\":\"LoadImage\",\"inputs\":{}}}");
+    ObjectNode b = JobFiles.body(wf, null, "runpod", null, M);
+    JobFiles.addFiles(
+        b,
+        java.util.List.of(
+            sketch.toString(),
+            "mask.png=" + sketch,
+            other.toString(),
+            "https://files.example.org/in/ref.png?sig=abc",
+            "depth=https://files.example.org/d.png"),
+        java.util.List.of("9", "12"));
+    ObjectNode inputs = (ObjectNode) b.at("/job/inputs");
+    String b64 = java.util.Base64.getEncoder().encodeToString(png);
+    assertThat(inputs.at("/castle_sketch.png/base64").asText()).isEqualTo(b64);
+    assertThat(inputs.at("/mask.png/base64").asText()).isEqualTo(b64);
+    assertThat(inputs.at("/a=b.png/base64").asText()).isEqualTo(b64);
+    assertThat(inputs.at("/ref.png/url").asText())
+        .isEqualTo("https://files.example.org/in/ref.png?sig=abc");
+    assertThat(inputs.at("/depth/url").asText()).isEqualTo("https://files.example.org/d.png");
+    assertThat(b.at("/job/outputs").toString()).isEqualTo("[\"9\",\"12\"]");
+    assertThat(b.at("/job/workflow")).isEqualTo(wf);
+  }
+
+  @Test
+  void inputsNeedAWorkflowAReadableFileAndOneSourcePerName() throws Exception {
+    ObjectNode prompt = JobFiles.body(null, "castle", "runpod", null, M);
+    assertThatThrownBy(
+            () -> JobFiles.addFiles(prompt, java.util.List.of("x.png"), java.util.List.of()))
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("need a ComfyUI workflow");
+    ObjectNode wf =
+        JobFiles.body(obj("{\"1\":{\"class_type\":\"LoadImage\"}}"), null, "runpod", null, M);
+    assertThatThrownBy(
+            () ->
+                JobFiles.addFiles(
+                    wf, java.util.List.of("a.png=" + dir.resolve("nope.png")), java.util.List.of()))
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("no such file");
+    Path f = Files.write(dir.resolve("a.png"), new byte[] {1});
+    assertThatThrownBy(
+            () ->
+                JobFiles.addFiles(
+                    wf, java.util.List.of(f.toString(), "a.png=" + f), java.util.List.of()))
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("given twice");
+  }
+
+  @Test
   void anApiWorkflowBecomesTheJobsWorkflowAndABareJobIsTheJob() throws Exception {
     ObjectNode wf = obj("{\"3\":{\"class_type\":\"KSampler\",\"inputs\":{}}}");
     assertThat(JobFiles.body(wf, null, "comfyui", null, M).get("job").get("workflow"))

@@ -14,6 +14,7 @@ import io.comfyvn.compute.gpu.http.HttpReply;
 import io.comfyvn.compute.gpu.http.ProviderAnswers;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.gpu.http.ProviderException.Sent;
+import io.comfyvn.compute.gpu.http.ProviderHttp;
 import io.comfyvn.compute.gpu.http.ResilienceSettings.Op;
 import io.comfyvn.compute.secrets.Secret;
 import io.comfyvn.compute.status.TaskStatus;
@@ -186,7 +187,13 @@ final class ComfyUiClient implements LiveClient {
     HttpCall call = HttpCall.postJson(uri("/prompt"), auth, body.toString());
     ObjectNode answer;
     try {
-      answer = answers.object(Op.CREATE, call, ctx.http().call(Op.CREATE, call));
+      // a 400 is ComfyUI's validation refusal: its reason is in node_errors, which the generic
+      // error text (the "error" object: "Prompt outputs failed validation") leaves out
+      HttpReply reply = ctx.http().call(Op.CREATE, call, status -> status == 400);
+      if (reply.status() == 400) {
+        throw refused(call, reply);
+      }
+      answer = answers.object(Op.CREATE, call, reply);
     } catch (ProviderException e) {
       if (e.sent() == Sent.AMBIGUOUS) {
         // the answer was lost: the box says whether it queued our prompt id
@@ -697,6 +704,37 @@ final class ComfyUiClient implements LiveClient {
       }
     }
     return out;
+  }
+
+  /**
+   * {@code POST /prompt} answered 400: nothing was queued. The message is ComfyUI's {@code
+   * error.message} and, per failing node, what {@link #nodeErrorText} says ({@code 10 LoadImage:
+   * Custom validation failed for node (image - Invalid image file: castle_sketch.png)}).
+   */
+  private ProviderException refused(HttpCall call, HttpReply reply) {
+    String why = ctx.http().errorText(reply);
+    try {
+      JsonNode body = ctx.mapper().readTree(reply.text());
+      JsonNode error = body == null ? null : body.path("error");
+      if (error != null && error.path("message").isTextual()) {
+        why = ctx.http().scrub(ProviderHttp.cut(error.path("message").asText(), 200));
+      }
+      JsonNode nodeErrors = body == null ? null : body.path("node_errors");
+      if (nodeErrors != null && nodeErrors.isObject() && !nodeErrors.isEmpty()) {
+        why += ": " + nodeErrorText(nodeErrors);
+      }
+    } catch (java.io.IOException notJson) {
+      // a proxy's text page: the generic error text above
+    }
+    return new ProviderException(
+        Kind.UNPROCESSABLE,
+        "provider_rejected",
+        PROVIDER + " " + call.describe() + " -> HTTP 400: " + why,
+        false,
+        Sent.REFUSED,
+        400,
+        null,
+        null);
   }
 
   /** One line per failing node: {@code <id> <class_type>: <message> (<details>)}. */
