@@ -35,18 +35,22 @@ final class CancelCommand extends ClientCommand {
       printJson(a);
     } else {
       String task = a.path("task_id").asText(id);
+      String message = a.hasNonNull("message") ? ": " + a.path("message").asText() : "";
       if (a.path("canceled").asBoolean(false)) {
         out().println("canceled " + task);
+      } else if (Exit.terminal(a.path("status").asText())) {
+        out().println(task + " was already " + a.path("status").asText() + message);
       } else {
-        out()
-            .println(
-                task
-                    + " was already "
-                    + a.path("status").asText()
-                    + (a.hasNonNull("message") ? ": " + a.path("message").asText() : ""));
+        out().println(task + " not canceled, still " + a.path("status").asText() + message);
       }
       out().flush();
     }
-    return a.path("ok").asBoolean(false) ? Exit.OK.code() : Exit.FAILED.code();
+    if (!a.path("ok").asBoolean(false)) {
+      return Exit.FAILED.code();
+    }
+    // not canceled and not finished (a live create whose job id is not known yet): try again
+    boolean pending =
+        !a.path("canceled").asBoolean(false) && !Exit.terminal(a.path("status").asText());
+    return pending ? Exit.PENDING.code() : Exit.OK.code();
   }
 }

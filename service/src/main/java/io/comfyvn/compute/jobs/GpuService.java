@@ -354,6 +354,21 @@ public final class GpuService {
           answer =
               Answers.cancel(now, now.status() == TaskStatus.CANCELED, now.message(), feature());
         }
+      } else if (task.live()) {
+        // The create is in flight (sent) or its answer was lost (ambiguous): a job may be running
+        // at the provider, and only its id can stop it. Marking the task canceled here would
+        // leave that job running and billed with nobody following it (a terminal task takes no
+        // job id), so the task is left as it is and the caller is told to cancel again.
+        answer =
+            Answers.cancel(
+                task,
+                false,
+                "Not canceled yet: the create may have reached "
+                    + task.providerSlug()
+                    + " and its job id is not known yet (submit "
+                    + task.submission().state().wire()
+                    + "); cancel again once the task shows its provider job id",
+                feature());
       } else {
         Task now =
             tasks

@@ -102,6 +102,12 @@ class RunpodLiveIT {
       assertThat(r.json().get("ok").asBoolean()).isFalse();
       assertThat(r.json().get("reconcile").asBoolean()).isTrue();
       String task = r.json().get("task_id").asText();
+      // a cancel now cannot reach the job (its id is unknown): the task is not marked canceled,
+      // which would leave the job running upstream with nobody following it
+      Reply cancel = h.server.post("/api/providers/gpu/cancel/" + task, "{}");
+      assertThat(cancel.status()).isEqualTo(200);
+      assertThat(cancel.json().get("canceled").asBoolean()).as(cancel.body()).isFalse();
+      assertThat(cancel.json().get("message").asText()).contains("job id is not known yet");
       // the job was created upstream; its webhook finds the task again
       JsonNode done = h.await(task, LiveHarness.status("done"));
       assertThat(done.get("id").asText()).isNotBlank();
