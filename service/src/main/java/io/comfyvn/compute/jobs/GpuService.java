@@ -363,7 +363,7 @@ public final class GpuService {
             Answers.cancel(
                 task,
                 false,
-                "Not canceled yet: the create may have reached "
+                "the create may have reached "
                     + task.providerSlug()
                     + " and its job id is not known yet (submit "
                     + task.submission().state().wire()
