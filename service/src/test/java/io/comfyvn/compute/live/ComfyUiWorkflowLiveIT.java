@@ -1,5 +1,6 @@
 package io.comfyvn.compute.live;
 
+import static io.comfyvn.compute.support.WorkflowFixture.assertStoredWithSidecars;
 import static io.comfyvn.compute.support.WorkflowFixture.expected;
 import static io.comfyvn.compute.support.WorkflowFixture.provenance;
 import static io.comfyvn.compute.support.WorkflowFixture.requestBase64;
@@ -20,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -122,14 +122,7 @@ class ComfyUiWorkflowLiveIT {
               "/api/providers/gpu/submit", requestBase64(CU, wanVideo(), null).toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode done = h.await(sub.json().get("task_id").asText(), LiveHarness.status("done"));
-      assertThat(done.get("artifacts")).as(done.toString()).hasSize(2);
-      assertThat(done.get("artifacts").findValuesAsText("mime"))
-          .containsExactlyInAnyOrder("image/webp", "video/mp4");
-      for (JsonNode a : done.get("artifacts")) {
-        Path file = dir.resolve(a.get("path").asText());
-        assertThat(Files.size(file)).isEqualTo(a.get("bytes").asLong()).isPositive();
-        assertThat(file.resolveSibling(file.getFileName() + ".prov.json")).exists();
-      }
+      assertStoredWithSidecars(done, dir, "image/webp", "video/mp4");
     }
   }
 

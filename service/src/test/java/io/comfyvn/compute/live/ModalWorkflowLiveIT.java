@@ -1,5 +1,6 @@
 package io.comfyvn.compute.live;
 
+import static io.comfyvn.compute.support.WorkflowFixture.assertStoredWithSidecars;
 import static io.comfyvn.compute.support.WorkflowFixture.expected;
 import static io.comfyvn.compute.support.WorkflowFixture.provenance;
 import static io.comfyvn.compute.support.WorkflowFixture.request;
@@ -90,14 +91,7 @@ class ModalWorkflowLiveIT {
           h.server.post("/api/providers/gpu/submit", request(MODAL, wanVideo(), null).toString());
       assertThat(sub.status()).as(sub.body()).isEqualTo(200);
       JsonNode done = h.await(sub.json().get("task_id").asText(), LiveHarness.status("done"));
-      assertThat(done.get("artifacts")).as(done.toString()).hasSize(2);
-      assertThat(done.get("artifacts").findValuesAsText("mime"))
-          .containsExactlyInAnyOrder("image/webp", "video/mp4");
-      for (JsonNode a : done.get("artifacts")) {
-        Path file = dir.resolve(a.get("path").asText());
-        assertThat(Files.size(file)).isEqualTo(a.get("bytes").asLong()).isPositive();
-        assertThat(file.resolveSibling(file.getFileName() + ".prov.json")).exists();
-      }
+      assertStoredWithSidecars(done, dir, "image/webp", "video/mp4");
     }
   }
 

@@ -1,5 +1,7 @@
 package io.comfyvn.compute.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
@@ -11,6 +13,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -119,6 +122,24 @@ public final class WorkflowFixture {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /**
+   * A done task's outputs are exactly these media types, and each is stored whole under {@code
+   * home} with its {@code .prov.json} sidecar beside it.
+   */
+  public static void assertStoredWithSidecars(JsonNode done, Path home, String... mimes) {
+    assertThat(done.get("artifacts")).as(done.toString()).hasSize(mimes.length);
+    assertThat(done.get("artifacts").findValuesAsText("mime")).containsExactlyInAnyOrder(mimes);
+    for (JsonNode a : done.get("artifacts")) {
+      Path file = home.resolve(a.get("path").asText());
+      try {
+        assertThat(Files.size(file)).isEqualTo(a.get("bytes").asLong()).isPositive();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      assertThat(file.resolveSibling(file.getFileName() + ".prov.json")).exists();
     }
   }
 
