@@ -198,6 +198,20 @@ async function replicate() {
   expect(sha256(again) === report.predictions.sha256, "run: the same bytes (same seed)", sha256(again));
   report.run = { sha256: sha256(again) };
 
+  // a user's own deployment of the cog-comfyui model: the same input, Prefer: wait=5
+  const deployed = await client.deployments.predictions.create("comfyvn", "fake-sdxl", {
+    input,
+    wait: 5,
+  });
+  const deployedDone =
+    deployed.status === "succeeded" ? deployed : await client.wait(deployed, { interval: 200 });
+  expect(deployedDone.status === "succeeded" && deployedDone.output?.length === 1,
+    "the deployment's prediction succeeded with one output", deployedDone.status);
+  const viaDeployment = Buffer.from(await (await fetch(deployedDone.output[0])).arrayBuffer());
+  expect(sha256(viaDeployment) === report.predictions.sha256, "a deployment: the same bytes",
+    sha256(viaDeployment));
+  report.deployment = { status: deployedDone.status, sha256: sha256(viaDeployment) };
+
   const doomed = await client.predictions.create({ version, input });
   const canceled = await client.predictions.cancel(doomed.id);
   expect(canceled.status === "canceled", "cancel -> canceled", canceled.status);

@@ -185,6 +185,8 @@ class OfficialSdksIT {
     JsonNode rep = report.get("replicate");
     assertThat(rep.at("/predictions/status").asText()).isEqualTo("succeeded");
     assertThat(rep.at("/run/sha256").asText()).isEqualTo(rep.at("/predictions/sha256").asText());
+    assertThat(rep.at("/deployment/sha256").asText())
+        .isEqualTo(rep.at("/predictions/sha256").asText());
     assertThat(rep.at("/webhook/valid").asBoolean()).isTrue();
     assertThat(rep.at("/webhook/tamperedValid").asBoolean()).isFalse();
     assertThat(rep.at("/cancel/status").asText()).isEqualTo("canceled");
@@ -210,7 +212,7 @@ class OfficialSdksIT {
     assertThat(MAPPER.readTree(huggingface.get(0).graph())).isEqualTo(MAPPER.readTree(runpodGraph));
     assertThat(huggingface.get(0).inputs()).containsEntry("castle_sketch.png", inputSha);
     List<ReceivedGraph> replicate = fakes.receivedGraphs(FakeProviders.REPLICATE);
-    assertThat(replicate).hasSizeGreaterThanOrEqualTo(2); // predictions.create and run
+    assertThat(replicate).hasSizeGreaterThanOrEqualTo(3); // create, deployment and run
     for (ReceivedGraph g : new ArrayList<>(replicate)) {
       // randomise_seeds:false, so cog passes the graph's text through as the SDK sent it
       assertThat(g.sha256()).isEqualTo(sha256(replicateGraph.getBytes(StandardCharsets.UTF_8)));
