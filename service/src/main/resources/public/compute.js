@@ -386,24 +386,109 @@ function showAnswer(answer) {
   box.append(said, el("details", {}, el("summary", {}, "Full answer (JSON)"), el("pre", {}, JSON.stringify(answer, null, 2))));
 }
 
-function jobBody() {
+// The chosen workflow file, read and checked: {name, graph} or {name, problem}; null when none.
+let chosenWorkflow = null;
+// What the hint under the form says while no workflow is chosen (the page's own words).
+let noWorkflowHint = null;
+
+// A ComfyUI graph in API format: node id -> {class_type, inputs}. A UI export has nodes and links.
+function readWorkflow(name, text) {
+  let graph;
+  try {
+    graph = JSON.parse(text);
+  } catch (e) {
+    return { name, problem: name + " is not JSON." };
+  }
+  if (graph && Array.isArray(graph.nodes) && Array.isArray(graph.links)) {
+    return { name, problem: name + " is a workflow in UI format: in ComfyUI, export it with \"Save (API Format)\" and choose that file." };
+  }
+  const nodes = graph && typeof graph === "object" && !Array.isArray(graph) ? Object.values(graph) : [];
+  if (!nodes.length || nodes.some((n) => !n || typeof n !== "object" || typeof n.class_type !== "string")) {
+    return { name, problem: name + " is not a ComfyUI graph in API format (node id -> {class_type, inputs})." };
+  }
+  // the file's own text is what is sent: JSON.stringify would write 7.0 as 7, another graph
+  return { name, graph, text: text.trim() };
+}
+
+function workflowState() {
+  const state = $("#workflow-state");
+  const files = Array.from($("#inputs").files || []);
+  $("#clear-workflow").hidden = !chosenWorkflow && !files.length;
+  $("#prompt").disabled = !!(chosenWorkflow && chosenWorkflow.graph);
+  if (noWorkflowHint === null) noWorkflowHint = state.innerHTML;
+  if (!chosenWorkflow) {
+    state.className = "hint";
+    if (files.length) state.textContent = "Input files need a workflow: choose its API-format file.";
+    else state.innerHTML = noWorkflowHint;
+    return;
+  }
+  if (chosenWorkflow.problem) {
+    state.className = "hint bad";
+    state.textContent = chosenWorkflow.problem;
+    return;
+  }
+  state.className = "hint";
+  const count = Object.keys(chosenWorkflow.graph).length;
+  state.textContent = "Workflow " + chosenWorkflow.name + ": " + count + " node" + (count === 1 ? "" : "s") +
+    (files.length ? "; inputs " + files.map((f) => f.name).join(", ") : "; no input files") +
+    ". The prompt field is not used; the seed is written into the graph's seed inputs.";
+}
+
+async function chooseWorkflow() {
+  const file = $("#workflow").files[0];
+  chosenWorkflow = file ? readWorkflow(file.name, await file.text()) : null;
+  workflowState();
+}
+
+function clearWorkflow() {
+  $("#workflow").value = "";
+  $("#inputs").value = "";
+  chosenWorkflow = null;
+  workflowState();
+}
+
+// A file's bytes as base64, in chunks (String.fromCharCode takes only so many arguments).
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+// The submit (or simulate) body as JSON text, from the form: the chosen workflow, as the file
+// wrote it, with its input files (each named by its file name, which is what the graph's loaders
+// read), else the prompt job. Null when the hint under the form says why nothing can be sent.
+async function jobBody(simulating) {
   const mode = $("#mode").value;
-  const body = {
-    provider: $("#provider").value,
-    seed: Number($("#seed").value),
-    job: { input: { prompt: $("#prompt").value } },
-  };
-  if (mode === "dry_run") body.dry_run = true;
-  if (mode === "sim") body.mode = "sim";
-  return body;
+  const body = { provider: $("#provider").value, seed: Number($("#seed").value) };
+  if (!simulating && mode === "dry_run") body.dry_run = true;
+  if (!simulating && mode === "sim") body.mode = "sim";
+  const files = Array.from($("#inputs").files || []);
+  if (chosenWorkflow && chosenWorkflow.graph) {
+    const inputs = {};
+    for (const f of files) inputs[f.name] = { base64: await base64Of(f) };
+    return JSON.stringify(body).slice(0, -1) + ',"job":{"workflow":' + chosenWorkflow.text +
+      (files.length ? ',"inputs":' + JSON.stringify(inputs) : "") + "}}";
+  }
+  if (chosenWorkflow || files.length) return null;
+  body.job = { input: { prompt: $("#prompt").value } };
+  return JSON.stringify(body);
 }
 
 async function submitJob(event) {
   event.preventDefault();
+  const job = await jobBody();
+  if (!job) {
+    workflowState();
+    $("#workflow-state").classList.add("bad");
+    return;
+  }
   const answer = await json("/api/providers/gpu/submit", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(jobBody()),
+    body: job,
   });
   showAnswer(answer);
   refreshJobs();
@@ -412,13 +497,16 @@ async function submitJob(event) {
 
 // Sim narration: the seeded handshake as Studio shows it, one line per step, then the outcome.
 async function simulate() {
-  const body = jobBody();
-  delete body.dry_run;
-  delete body.mode;
+  const body = await jobBody(true);
+  if (!body) {
+    workflowState();
+    $("#workflow-state").classList.add("bad");
+    return;
+  }
   const answer = await json("/api/providers/gpu/simulate", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
+    body,
   });
   const list = $("#transcript");
   list.replaceChildren();
@@ -836,6 +924,9 @@ function connect() {
 $("#login-form").addEventListener("submit", login);
 $("#copy-sample").addEventListener("click", copySample);
 $("#submit-form").addEventListener("submit", submitJob);
+$("#workflow").addEventListener("change", chooseWorkflow);
+$("#inputs").addEventListener("change", workflowState);
+$("#clear-workflow").addEventListener("click", clearWorkflow);
 $("#simulate").addEventListener("click", simulate);
 $("#detail-close").addEventListener("click", closeDetail);
 loadProviders().then(refreshJobs);

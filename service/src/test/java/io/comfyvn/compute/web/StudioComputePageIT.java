@@ -2,10 +2,15 @@ package io.comfyvn.compute.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.support.Browser;
 import io.comfyvn.compute.support.Server;
 import io.comfyvn.compute.support.TestHome;
+import io.comfyvn.compute.support.WorkflowFixture;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -258,6 +263,60 @@ class StudioComputePageIT {
         .until(
             d -> d.findElement(By.id("detail-id")).getText().contains(longKind.substring(0, 20)));
     assertNoSidewaysOverflow("with a long task open");
+  }
+
+  @Test
+  void aWorkflowFileAndItsInputImageAreSubmittedAsAWorkflowJob() throws Exception {
+    start(null);
+    load();
+    ObjectNode graph = WorkflowFixture.sdxlImg2Img();
+    Path wf = Files.writeString(dir.resolve("sdxl_img2img.json"), graph.toString());
+    byte[] png = WorkflowFixture.sketch();
+    Path sketch = Files.write(dir.resolve(WorkflowFixture.INPUT), png);
+    Path ui = Files.writeString(dir.resolve("ui.json"), "{\"nodes\": [], \"links\": []}");
+    new Select(browser.findElement(By.id("provider"))).selectByValue("comfyui");
+    int before = server.get("/jobs/all").json().path("jobs").size();
+
+    // a UI-format export: said under the form, and nothing is sent
+    browser.findElement(By.id("workflow")).sendKeys(ui.toString());
+    waiting()
+        .until(d -> d.findElement(By.id("workflow-state")).getText().contains("Save (API Format)"));
+    browser.findElement(By.cssSelector("#submit-form button[type=submit]")).click();
+    assertThat(browser.findElement(By.id("workflow-state")).getAttribute("class")).contains("bad");
+    assertThat(server.get("/jobs/all").json().path("jobs").size()).isEqualTo(before);
+
+    browser.findElement(By.id("clear-workflow")).click();
+    browser.findElement(By.id("workflow")).sendKeys(wf.toString());
+    browser.findElement(By.id("inputs")).sendKeys(sketch.toString());
+    waiting()
+        .until(
+            d ->
+                d.findElement(By.id("workflow-state"))
+                    .getText()
+                    .contains(
+                        "Workflow sdxl_img2img.json: "
+                            + graph.size()
+                            + " nodes; inputs "
+                            + WorkflowFixture.INPUT));
+    assertThat(browser.findElement(By.id("prompt")).isEnabled()).isFalse();
+    browser.findElement(By.cssSelector("#submit-form button[type=submit]")).click();
+    waiting().until(d -> d.findElement(By.id("answer")).getText().contains("is done"));
+    String task =
+        String.valueOf(
+            script(
+                browser,
+                "return JSON.parse(document.querySelector('#answer pre').textContent).task_id;"));
+    JsonNode payload = server.get("/jobs/status/" + task).json().at("/job/meta/payload");
+    // the graph as chosen, and the image's bytes under the name its LoadImage reads
+    assertThat(payload.get("workflow")).isEqualTo(graph);
+    assertThat(payload.at("/inputs/" + WorkflowFixture.INPUT + "/base64").asText())
+        .isEqualTo(Base64.getEncoder().encodeToString(png));
+    assertThat(payload.has("input")).isFalse();
+
+    // Simulate takes the same workflow job: a seeded transcript with its outcome
+    browser.findElement(By.id("simulate")).click();
+    waiting().until(d -> d.findElement(By.id("transcript")).getText().contains("outcome: "));
+    assertThat(browser.findElement(By.id("answer")).getText()).contains("sim on ");
   }
 
   @Test
