@@ -436,7 +436,8 @@ function workflowState() {
 
 async function chooseWorkflow() {
   const file = $("#workflow").files[0];
-  chosenWorkflow = file ? readWorkflow(file.name, await file.text()) : null;
+  // a byte-order mark (some editors on Windows write one) is not JSON
+  chosenWorkflow = file ? readWorkflow(file.name, (await file.text()).replace(/^\uFEFF/, "")) : null;
   workflowState();
 }
 
