@@ -358,16 +358,29 @@ public final class GpuService {
         // The create is in flight (sent) or its answer was lost (ambiguous): a job may be running
         // at the provider, and only its id can stop it. Marking the task canceled here would
         // leave that job running and billed with nobody following it (a terminal task takes no
-        // job id), so the task is left as it is and the caller is told to cancel again.
+        // job id), so the task is left as it is and the caller is told what to do instead.
+        String why =
+            "the create may have reached "
+                + task.providerSlug()
+                + " and its job id is not known yet (submit "
+                + task.submission().state().wire()
+                + ")";
+        Optional<String> closed =
+            modes.gate().closedFor(modes.providers().require(task.providerSlug()));
         answer =
             Answers.cancel(
                 task,
                 false,
-                "the create may have reached "
-                    + task.providerSlug()
-                    + " and its job id is not known yet (submit "
-                    + task.submission().state().wire()
-                    + "); cancel again once the task shows its provider job id",
+                closed
+                    .map(
+                        c ->
+                            why
+                                + "; "
+                                + c
+                                + ", so it can be neither found nor canceled from here: check "
+                                + task.providerSlug()
+                                + "'s console")
+                    .orElse(why + "; cancel again once the task shows its provider job id"),
                 feature());
       } else {
         Task now =

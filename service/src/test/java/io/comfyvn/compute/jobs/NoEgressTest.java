@@ -67,8 +67,12 @@ class NoEgressTest {
         assertThat(off.tasks.get(id).orElseThrow().status()).isEqualTo(TaskStatus.QUEUED);
         assertThat(off.gpu.poll(id, null).mode()).isEqualTo(Mode.LIVE);
       }
-      // a create whose outcome is unknown has no job id to cancel upstream: canceled here only
-      assertThat(off.gpu.cancel(ambiguous, null).canceled()).isTrue();
+      // a create whose outcome is unknown has no job id to cancel upstream, and with the network
+      // closed it cannot be found either: not canceled (that would hide a job that may run), said
+      Results.Cancel unknown = off.gpu.cancel(ambiguous, null);
+      assertThat(unknown.canceled()).isFalse();
+      assertThat(unknown.message()).contains("job id is not known yet", "are off", "console");
+      assertThat(off.tasks.get(ambiguous).orElseThrow().status().terminal()).isFalse();
       for (String[] hook :
           List.of(new String[] {"runpod", accepted}, new String[] {"replicate", replicate})) {
         assertThatThrownBy(
