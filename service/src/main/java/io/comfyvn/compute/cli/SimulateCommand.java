@@ -3,6 +3,7 @@ package io.comfyvn.compute.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -42,10 +43,13 @@ final class SimulateCommand extends ClientCommand {
   @Option(names = "--json", description = "Print the service's answer as JSON.")
   boolean json;
 
+  @Mixin WorkflowFiles files;
+
   @Override
   public Integer call() {
     ObjectNode content = file == null ? null : JobFiles.read(file, System.in, MAPPER);
     ObjectNode body = JobFiles.body(content, prompt, provider, seed, MAPPER);
+    files.addTo(body);
     JsonNode a = api().post("/api/providers/gpu/simulate", body, java.util.Map.of());
     if (json) {
       printJson(a);

@@ -37,20 +37,7 @@ final class SubmitCommand extends ClientCommand {
       description = "runpod, huggingface, replicate, modal, comfyui (or an alias).")
   String provider;
 
-  @Option(
-      names = "--input",
-      paramLabel = "NAME=FILE",
-      description =
-          "A workflow input file (repeatable): NAME is what the graph's LoadImage/LoadVideo/"
-              + "LoadAudio reads (default: the file's name); FILE is read here and sent, an"
-              + " https URL is fetched by the service.")
-  List<String> inputs = new java.util.ArrayList<>();
-
-  @Option(
-      names = "--output",
-      paramLabel = "NODE",
-      description = "Only this output node's files (repeatable; default: every output node).")
-  List<String> outputs = new java.util.ArrayList<>();
+  @Mixin WorkflowFiles files;
 
   @Option(
       names = "--prompt",
@@ -99,7 +86,7 @@ final class SubmitCommand extends ClientCommand {
     }
     ObjectNode content = file == null ? null : JobFiles.read(file, System.in, MAPPER);
     ObjectNode body = JobFiles.body(content, prompt, provider, seed, MAPPER);
-    JobFiles.addFiles(body, inputs, outputs);
+    files.addTo(body);
     if (dryRun) {
       body.put("dry_run", true);
     }

@@ -375,6 +375,32 @@ class CliIT {
       assertThat(prov.get("seed").asLong()).isEqualTo(WorkflowFixture.SEED);
     }
 
+    // simulate takes the same files: a seeded answer, the same twice
+    Run simA =
+        cli(
+            "simulate",
+            wf.toString(),
+            "--input",
+            WorkflowFixture.INPUT + "=" + sketch,
+            "-p",
+            "comfyui",
+            "--seed",
+            "42",
+            "--json");
+    Run simB =
+        cli(
+            "simulate",
+            wf.toString(),
+            "--input",
+            WorkflowFixture.INPUT + "=" + sketch,
+            "-p",
+            "comfyui",
+            "--seed",
+            "42",
+            "--json");
+    assertThat(simA.exit()).as(simA.err()).isIn(0, 1);
+    assertThat(simA.out()).isEqualTo(simB.out()).contains("\"outcome\"");
+
     // without its input the box refuses the prompt (its input folder lacks the file; nothing is
     // queued): exit 4, and the reason names the node and the file
     Run missing = cli("submit", wf.toString(), "-p", "comfyui");
