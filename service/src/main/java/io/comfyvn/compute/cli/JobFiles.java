@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -91,14 +90,9 @@ final class JobFiles {
   private record Input(String name, String source) {
     static Input parse(String given) {
       int eq = given.indexOf('=');
-      boolean named = eq > 0 && !isUrl(given) && !Files.isRegularFile(Path.of(given));
+      boolean named = eq > 0 && !isUrl(given) && !isFile(given);
       String source = named ? given.substring(eq + 1) : given;
-      String name =
-          named
-              ? given.substring(0, eq)
-              : isUrl(source)
-                  ? lastSegment(URI.create(source.split("[?#]", 2)[0]).getPath())
-                  : Path.of(source).getFileName().toString();
+      String name = named ? given.substring(0, eq) : lastSegment(source.split("[?#]", 2)[0]);
       if (name.isBlank() || source.isBlank()) {
         throw new CliException(Exit.USAGE, "--input " + given + ": give NAME=FILE or FILE");
       }
@@ -109,12 +103,12 @@ final class JobFiles {
       if (isUrl(source)) {
         return factory.objectNode().put("url", source);
       }
-      Path file = Path.of(source);
       try {
+        Path file = Path.of(source);
         return factory
             .objectNode()
             .put("base64", Base64.getEncoder().encodeToString(Files.readAllBytes(file)));
-      } catch (NoSuchFileException e) {
+      } catch (NoSuchFileException | java.nio.file.InvalidPathException e) {
         throw new CliException(Exit.USAGE, "--input " + name + ": " + source + ": no such file");
       } catch (IOException e) {
         throw new CliException(
@@ -134,9 +128,17 @@ final class JobFiles {
       return lower.startsWith("https://") || lower.startsWith("http://");
     }
 
+    /** A URL's or a path's last segment: its file name ({@code ""} for one ending in a slash). */
     private static String lastSegment(String path) {
-      String p = path == null ? "" : path;
-      return p.substring(p.lastIndexOf('/') + 1);
+      return path.substring(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+    }
+
+    private static boolean isFile(String s) {
+      try {
+        return Files.isRegularFile(Path.of(s));
+      } catch (java.nio.file.InvalidPathException e) {
+        return false;
+      }
     }
   }
 

@@ -100,6 +100,15 @@ class JobFilesTest {
                     wf, java.util.List.of(f.toString(), "a.png=" + f), java.util.List.of()))
         .isInstanceOf(CliException.class)
         .hasMessageContaining("given twice");
+    assertThatThrownBy(() -> JobFiles.addFiles(wf, java.util.List.of("dir/"), java.util.List.of()))
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("give NAME=FILE or FILE");
+    assertThatThrownBy(
+            () ->
+                JobFiles.addFiles(
+                    wf, java.util.List.of("b.png=bad\u0000name"), java.util.List.of()))
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("no such file");
   }
 
   @Test
