@@ -118,7 +118,7 @@ public final class GroupCommitWriter implements AutoCloseable {
       } else if (queue.size() >= capacity) {
         // The last slot is close()'s: were it taken, STOP could not be queued and close() would
         // wait for the writer thread forever. Only the writer takes from the queue, so the size
-        // seen under the admission lock can only shrink before the offer below.
+        // seen under the admission lock can only shrink before the add below.
         done.completeExceptionally(unavailable("too many writes queued"));
       } else {
         queue.add(new Write<>(work, done));
