@@ -376,28 +376,19 @@ class CliIT {
     }
 
     // simulate takes the same files: a seeded answer, the same twice
-    Run simA =
-        cli(
-            "simulate",
-            wf.toString(),
-            "--input",
-            WorkflowFixture.INPUT + "=" + sketch,
-            "-p",
-            "comfyui",
-            "--seed",
-            "42",
-            "--json");
-    Run simB =
-        cli(
-            "simulate",
-            wf.toString(),
-            "--input",
-            WorkflowFixture.INPUT + "=" + sketch,
-            "-p",
-            "comfyui",
-            "--seed",
-            "42",
-            "--json");
+    String[] simulate = {
+      "simulate",
+      wf.toString(),
+      "--input",
+      WorkflowFixture.INPUT + "=" + sketch,
+      "-p",
+      "comfyui",
+      "--seed",
+      "42",
+      "--json"
+    };
+    Run simA = cli(simulate);
+    Run simB = cli(simulate);
     assertThat(simA.exit()).as(simA.err()).isIn(0, 1);
     assertThat(simA.out()).isEqualTo(simB.out()).contains("\"outcome\"");
 
