@@ -22,7 +22,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class InputFilesTest {
+class InputFilesIT {
   private static final Limits LIMITS = Limits.DEFAULT;
 
   @TempDir Path home;

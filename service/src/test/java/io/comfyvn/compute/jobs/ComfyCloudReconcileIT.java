@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * one job upstream. Two worlds on one task store are the process before and after the crash; the
  * fake providers run on loopback on their own manual clock.
  */
-class ComfyCloudReconcileTest {
+class ComfyCloudReconcileIT {
   private static final String CC = FakeProviders.COMFY_CLOUD;
   @TempDir Path dir;
   private FakeProviders fakes;
@@ -60,7 +60,7 @@ class ComfyCloudReconcileTest {
   private static GpuRequest img2img(int side) throws Exception {
     ObjectNode job = JsonNodeFactory.instance.objectNode();
     try (InputStream in =
-        ComfyCloudReconcileTest.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
+        ComfyCloudReconcileIT.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
       job.set("workflow", Json.mapper().readTree(in));
     }
     job.putObject("inputs")

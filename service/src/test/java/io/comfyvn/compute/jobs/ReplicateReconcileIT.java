@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the same job with another seed is never taken for it. Two worlds on one task store are the
  * process before and after the crash; the fake providers run on loopback on their own manual clock.
  */
-class ReplicateReconcileTest {
+class ReplicateReconcileIT {
   private static final String R = FakeProviders.REPLICATE;
   @TempDir Path dir;
   private FakeProviders fakes;
@@ -68,7 +68,7 @@ class ReplicateReconcileTest {
   private static GpuRequest img2img(int seed, int side) throws Exception {
     ObjectNode job = JsonNodeFactory.instance.objectNode();
     try (InputStream in =
-        ReplicateReconcileTest.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
+        ReplicateReconcileIT.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
       job.set("workflow", Json.mapper().readTree(in));
     }
     job.putObject("inputs")

@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
  * stub of the service's routes (the poll answer, {@code /jobs/status}, {@code /jobs/ws}), so a lost
  * task needs no provider and no restart.
  */
-class JobEndingTest {
+class JobEndingIT {
   private static final String TASK = "task-lost-1";
 
   /** What the service writes for a lost task ({@code Reconciler.lostMessage}'s shape). */
