@@ -3,22 +3,17 @@ package io.comfyvn.compute.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeClock;
 import io.comfyvn.compute.fakes.FakeCredentials;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.fakes.FakeSettings;
 import io.comfyvn.compute.fakes.Fault;
-import io.comfyvn.compute.gpu.ModeDecision.Requested;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
-import io.comfyvn.compute.support.WorkflowFixture;
 import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,38 +51,13 @@ class ComfyCloudReconcileIT {
     fakes.close();
   }
 
-  /** An img2img workflow job with its input inline (small: the task keeps it). */
   private static GpuRequest img2img(int side) throws Exception {
-    ObjectNode job = JsonNodeFactory.instance.objectNode();
-    try (InputStream in =
-        ComfyCloudReconcileIT.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
-      job.set("workflow", Json.mapper().readTree(in));
-    }
-    job.putObject("inputs")
-        .put("castle_sketch.png", "data:image/png;base64," + WorkflowFixture.noisyPngBase64(side));
-    return new GpuRequest(
-        CC, job, JsonNodeFactory.instance.objectNode(), null, Requested.AUTO, null);
+    return JobsWorld.img2img(CC, null, side);
   }
 
-  /**
-   * The process before the crash: the create reaches the fake (which makes the job) and its answer
-   * is never read. A task left {@code sent} is the row a crash before the answer leaves; {@code
-   * ambiguous} is the one a lost answer leaves.
-   */
   private String createThenCrash(MemoryTaskStore store, GpuRequest request, SubmitState left) {
-    try (JobsWorld before = JobsWorld.onFakeComfyCloud(dir, store, fakes)) {
-      fakes.inject(Fault.dropAfterHandling(CC, "create", 1));
-      assertThatThrownBy(() -> before.gpu.submit(request))
-          .isInstanceOf(ProviderException.class)
-          .hasFieldOrPropertyWithValue("sent", ProviderException.Sent.AMBIGUOUS);
-      Task task = before.tasks.list(10).get(0);
-      assertThat(task.submission().state()).isEqualTo(SubmitState.AMBIGUOUS);
-      if (left == SubmitState.SENT) {
-        before.tasks.update(
-            task.id(), t -> t.withSubmission(t.submission().withState(SubmitState.SENT)));
-      }
-      return task.id();
-    }
+    return JobsWorld.createThenCrash(
+        () -> JobsWorld.onFakeComfyCloud(dir, store, fakes), fakes, CC, request, left);
   }
 
   @ParameterizedTest

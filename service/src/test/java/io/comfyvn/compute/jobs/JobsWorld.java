@@ -1,5 +1,8 @@
 package io.comfyvn.compute.jobs;
 
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.advisor.AdvisorSettings;
 import io.comfyvn.compute.advisor.PricingCatalog;
@@ -9,11 +12,13 @@ import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.fakes.FakeClock;
 import io.comfyvn.compute.fakes.FakeProviders;
+import io.comfyvn.compute.fakes.Fault;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.LiveClients;
 import io.comfyvn.compute.gpu.http.EgressGuard;
 import io.comfyvn.compute.gpu.http.HttpTransport;
 import io.comfyvn.compute.gpu.http.JdkHttpTransport;
+import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.limits.MemorySpendLedger;
 import io.comfyvn.compute.limits.SpendGuard;
 import io.comfyvn.compute.limits.SpendLimits;
@@ -23,9 +28,12 @@ import io.comfyvn.compute.provenance.ArtifactStore;
 import io.comfyvn.compute.secrets.SecretStore;
 import io.comfyvn.compute.sim.SimProfiles;
 import io.comfyvn.compute.sim.SimService;
+import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.support.LiveContexts;
 import io.comfyvn.compute.support.ScriptedTransport;
 import io.comfyvn.compute.support.TestHome;
+import io.comfyvn.compute.support.WorkflowFixture;
+import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -129,6 +137,57 @@ final class JobsWorld implements AutoCloseable {
     String secrets =
         "{\"replicate\":{\"api_token\":\"" + fakes.credentials().replicateToken() + "\"}}";
     return new JobsWorld(dir, store, config, secrets, new JdkHttpTransport(Duration.ofSeconds(5)));
+  }
+
+  /**
+   * The job the crash-recovery tests submit: SDXL img2img with its sketch inline as a data URL, a
+   * noisy PNG {@code side} px square (16 px: the task keeps it; 64 px: over 2 KiB, it does not).
+   *
+   * @param seed the request's seed, or null for the job's own
+   */
+  static GpuRequest img2img(String provider, Integer seed, int side) throws java.io.IOException {
+    ObjectNode job = JsonNodeFactory.instance.objectNode();
+    try (java.io.InputStream in =
+        JobsWorld.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
+      job.set("workflow", Json.mapper().readTree(in));
+    }
+    job.putObject("inputs")
+        .put("castle_sketch.png", "data:image/png;base64," + WorkflowFixture.noisyPngBase64(side));
+    return new GpuRequest(
+        provider,
+        job,
+        JsonNodeFactory.instance.objectNode(),
+        seed == null ? null : IntNode.valueOf(seed),
+        io.comfyvn.compute.gpu.ModeDecision.Requested.AUTO,
+        null);
+  }
+
+  /**
+   * The process before a crash: the world {@code open} gives sends the create, the fake makes the
+   * job and its answer is never read; the task is then left {@code left} ({@code sent}: the row a
+   * crash before the answer leaves; {@code ambiguous}: the one a lost answer leaves).
+   *
+   * @return the task's id
+   */
+  static String createThenCrash(
+      java.util.function.Supplier<JobsWorld> open,
+      FakeProviders fakes,
+      String provider,
+      GpuRequest request,
+      SubmitState left) {
+    try (JobsWorld before = open.get()) {
+      fakes.inject(Fault.dropAfterHandling(provider, "create", 1));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> before.gpu.submit(request))
+          .isInstanceOf(ProviderException.class)
+          .hasFieldOrPropertyWithValue("sent", ProviderException.Sent.AMBIGUOUS);
+      Task task = before.tasks.list(10).get(0);
+      org.assertj.core.api.Assertions.assertThat(task.submission().state())
+          .isEqualTo(SubmitState.AMBIGUOUS);
+      if (left != SubmitState.AMBIGUOUS) {
+        before.tasks.update(task.id(), t -> t.withSubmission(t.submission().withState(left)));
+      }
+      return task.id();
+    }
   }
 
   /**

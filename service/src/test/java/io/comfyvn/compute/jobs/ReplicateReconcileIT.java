@@ -4,22 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.IntNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.comfyvn.compute.Json;
 import io.comfyvn.compute.fakes.FakeClock;
 import io.comfyvn.compute.fakes.FakeCredentials;
 import io.comfyvn.compute.fakes.FakeProviders;
 import io.comfyvn.compute.fakes.FakeSettings;
 import io.comfyvn.compute.fakes.Fault;
-import io.comfyvn.compute.gpu.ModeDecision.Requested;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.status.SubmitState;
 import io.comfyvn.compute.status.TaskStatus;
-import io.comfyvn.compute.support.WorkflowFixture;
 import io.comfyvn.compute.tasks.Task;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -66,32 +60,13 @@ class ReplicateReconcileIT {
   }
 
   private static GpuRequest img2img(int seed, int side) throws Exception {
-    ObjectNode job = JsonNodeFactory.instance.objectNode();
-    try (InputStream in =
-        ReplicateReconcileIT.class.getResourceAsStream("/workflows/sdxl_img2img.json")) {
-      job.set("workflow", Json.mapper().readTree(in));
-    }
-    job.putObject("inputs")
-        .put("castle_sketch.png", "data:image/png;base64," + WorkflowFixture.noisyPngBase64(side));
-    return new GpuRequest(
-        R, job, JsonNodeFactory.instance.objectNode(), IntNode.valueOf(seed), Requested.AUTO, null);
+    return JobsWorld.img2img(R, seed, side);
   }
 
-  /**
-   * A create that reaches the fake (which makes the prediction) and whose answer is never read; the
-   * task is left {@code sent}, the row a crash before the answer leaves.
-   */
+  /** A create whose answer is never read; the task is left {@code sent} (a crash before it). */
   private String createThenCrash(MemoryTaskStore store, GpuRequest request) {
-    try (JobsWorld before = JobsWorld.onFakeReplicate(dir, store, fakes)) {
-      fakes.inject(Fault.dropAfterHandling(R, "create", 1));
-      assertThatThrownBy(() -> before.gpu.submit(request))
-          .isInstanceOf(ProviderException.class)
-          .hasFieldOrPropertyWithValue("sent", ProviderException.Sent.AMBIGUOUS);
-      Task task = before.tasks.list(10).get(0);
-      before.tasks.update(
-          task.id(), t -> t.withSubmission(t.submission().withState(SubmitState.SENT)));
-      return task.id();
-    }
+    return JobsWorld.createThenCrash(
+        () -> JobsWorld.onFakeReplicate(dir, store, fakes), fakes, R, request, SubmitState.SENT);
   }
 
   /** A prediction as the fake's API shows it. */
