@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.comfyvn.compute.fakes.FakeClock;
-import io.comfyvn.compute.fakes.FakeCredentials;
 import io.comfyvn.compute.fakes.FakeProviders;
-import io.comfyvn.compute.fakes.FakeSettings;
 import io.comfyvn.compute.fakes.Fault;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.status.SubmitState;
@@ -16,7 +13,6 @@ import io.comfyvn.compute.tasks.Task;
 import io.comfyvn.compute.tasks.TaskRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,12 +34,7 @@ class ComfyCloudReconcileIT {
 
   @BeforeEach
   void startFakes() {
-    fakes =
-        new FakeProviders(
-                new FakeClock(Instant.parse("2026-12-01T12:00:00Z")),
-                FakeSettings.defaults(),
-                FakeCredentials.forTests())
-            .start(0);
+    fakes = JobsWorld.startFakes();
   }
 
   @AfterEach

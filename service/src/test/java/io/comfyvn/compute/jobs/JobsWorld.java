@@ -11,7 +11,9 @@ import io.comfyvn.compute.advisor.WorkflowAnalyzer;
 import io.comfyvn.compute.config.AppConfig;
 import io.comfyvn.compute.config.ConfigLoader;
 import io.comfyvn.compute.fakes.FakeClock;
+import io.comfyvn.compute.fakes.FakeCredentials;
 import io.comfyvn.compute.fakes.FakeProviders;
+import io.comfyvn.compute.fakes.FakeSettings;
 import io.comfyvn.compute.fakes.Fault;
 import io.comfyvn.compute.gpu.GpuProviders;
 import io.comfyvn.compute.gpu.LiveClients;
@@ -101,22 +103,30 @@ final class JobsWorld implements AutoCloseable {
   }
 
   /**
+   * The fake providers the reconcile tests run on: loopback, their own manual clock (a world's
+   * clock does not move them), the tests' fixed credentials.
+   */
+  static FakeProviders startFakes() {
+    return new FakeProviders(
+            new FakeClock(Instant.parse("2026-12-01T12:00:00Z")),
+            FakeSettings.defaults(),
+            FakeCredentials.forTests())
+        .start(0);
+  }
+
+  /**
    * A world whose Comfy API v2 is the fake one, over real loopback HTTP (the scripted transport is
    * not used): a restart is a second world on the same store and the same fakes. Creates are sent
    * once (no retry), so a lost answer stays lost until the reconciler looks.
    */
   static JobsWorld onFakeComfyCloud(Path dir, MemoryTaskStore store, FakeProviders fakes) {
-    String config =
-        "{\"features\":{\"enable_public_gpu_adapters\":true},"
-            + "\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400},"
-            + "\"egress\":"
-            + fakes.cliConfig().get("egress")
-            + ",\"providers_gpu\":{\"comfy_cloud\":{\"mode\":\"live\",\"base_url\":\""
-            + fakes.baseUrl()
-            + "/comfycloud\",\"hardware\":\"RTX PRO 6000\",\"resilience\":{\"retry\":{\"max_attempts\":1}}}}}";
-    String secrets =
-        "{\"comfy_cloud\":{\"api_key\":\"" + fakes.credentials().comfyCloudApiKey() + "\"}}";
-    return new JobsWorld(dir, store, config, secrets, new JdkHttpTransport(Duration.ofSeconds(5)));
+    return onFake(
+        dir,
+        store,
+        fakes,
+        "comfy_cloud",
+        "\"base_url\":\"" + fakes.baseUrl() + "/comfycloud\",\"hardware\":\"RTX PRO 6000\"",
+        "{\"api_key\":\"" + fakes.credentials().comfyCloudApiKey() + "\"}");
   }
 
   /**
@@ -125,17 +135,34 @@ final class JobsWorld implements AutoCloseable {
    * are sent once, so a lost answer stays lost until the reconciler looks.
    */
   static JobsWorld onFakeReplicate(Path dir, MemoryTaskStore store, FakeProviders fakes) {
+    return onFake(
+        dir,
+        store,
+        fakes,
+        "replicate",
+        "\"base_url\":\"" + fakes.baseUrl() + "/replicate/v1\",\"model\":\"comfyvn/fake-sdxl\"",
+        "{\"api_token\":\"" + fakes.credentials().replicateToken() + "\"}");
+  }
+
+  /** One provider live on the fakes, creates sent once, the tracker polling every 100-400 ms. */
+  private static JobsWorld onFake(
+      Path dir,
+      MemoryTaskStore store,
+      FakeProviders fakes,
+      String slug,
+      String providerFields,
+      String secretsObject) {
     String config =
         "{\"features\":{\"enable_public_gpu_adapters\":true},"
             + "\"tracker\":{\"initial_poll_ms\":100,\"max_poll_ms\":400},"
             + "\"egress\":"
             + fakes.cliConfig().get("egress")
-            + ",\"providers_gpu\":{\"replicate\":{\"mode\":\"live\",\"base_url\":\""
-            + fakes.baseUrl()
-            + "/replicate/v1\",\"model\":\"comfyvn/fake-sdxl\","
-            + "\"resilience\":{\"retry\":{\"max_attempts\":1}}}}}";
-    String secrets =
-        "{\"replicate\":{\"api_token\":\"" + fakes.credentials().replicateToken() + "\"}}";
+            + ",\"providers_gpu\":{\""
+            + slug
+            + "\":{\"mode\":\"live\","
+            + providerFields
+            + ",\"resilience\":{\"retry\":{\"max_attempts\":1}}}}}";
+    String secrets = "{\"" + slug + "\":" + secretsObject + "}";
     return new JobsWorld(dir, store, config, secrets, new JdkHttpTransport(Duration.ofSeconds(5)));
   }
 

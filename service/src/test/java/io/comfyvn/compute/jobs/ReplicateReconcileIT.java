@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.comfyvn.compute.Json;
-import io.comfyvn.compute.fakes.FakeClock;
-import io.comfyvn.compute.fakes.FakeCredentials;
 import io.comfyvn.compute.fakes.FakeProviders;
-import io.comfyvn.compute.fakes.FakeSettings;
 import io.comfyvn.compute.fakes.Fault;
 import io.comfyvn.compute.gpu.http.ProviderException;
 import io.comfyvn.compute.status.SubmitState;
@@ -20,7 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,12 +37,7 @@ class ReplicateReconcileIT {
 
   @BeforeEach
   void startFakes() {
-    fakes =
-        new FakeProviders(
-                new FakeClock(Instant.parse("2026-12-01T12:00:00Z")),
-                FakeSettings.defaults(),
-                FakeCredentials.forTests())
-            .start(0);
+    fakes = JobsWorld.startFakes();
   }
 
   @AfterEach
