@@ -327,11 +327,16 @@ class StudioComputePageIT {
     new Select(browser.findElement(By.id("provider"))).selectByValue("replicate");
     new Select(browser.findElement(By.id("mode"))).selectByValue("sim");
     browser.findElement(By.cssSelector("#submit-form button")).click();
-    waiting().until(d -> !d.findElements(By.cssSelector("#jobs tbody tr [data-cancel]")).isEmpty());
+    // read in one script: rows re-render on every socket update, so a found element can go stale
     String id =
-        browser
-            .findElement(By.cssSelector("#jobs tbody tr [data-cancel]"))
-            .getAttribute("data-cancel");
+        waiting()
+            .until(
+                d ->
+                    (String)
+                        script(
+                            d,
+                            "const b = document.querySelector('#jobs tbody tr [data-cancel]');"
+                                + " return b ? b.dataset.cancel : null;"));
     String row = "#jobs tbody tr[data-task='" + id + "']";
     assertThat(rowText(browser, row)).containsPattern("queued|running").contains("sim");
     assertThat(browser.findElements(By.cssSelector(row + " progress"))).hasSize(1);
